@@ -1,0 +1,6 @@
+import Benchmark
+import Curvature
+
+/// Kernel benchmarks (ordo-one/benchmark).
+func kernelBenchmarks() {
+}

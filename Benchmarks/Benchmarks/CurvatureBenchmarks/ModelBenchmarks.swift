@@ -1,0 +1,6 @@
+import Benchmark
+import Curvature
+
+/// Model benchmarks (ordo-one/benchmark).
+func modelBenchmarks() {
+}

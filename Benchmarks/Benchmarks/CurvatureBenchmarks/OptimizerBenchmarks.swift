@@ -1,0 +1,6 @@
+import Benchmark
+import Curvature
+
+/// Optimizer benchmarks (ordo-one/benchmark).
+func optimizerBenchmarks() {
+}

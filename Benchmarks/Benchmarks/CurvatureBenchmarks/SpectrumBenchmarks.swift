@@ -1,0 +1,6 @@
+import Benchmark
+import Curvature
+
+/// Spectrum benchmarks (ordo-one/benchmark).
+func spectrumBenchmarks() {
+}

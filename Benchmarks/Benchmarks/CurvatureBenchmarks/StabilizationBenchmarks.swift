@@ -1,0 +1,6 @@
+import Benchmark
+import Curvature
+
+/// Stabilization benchmarks (ordo-one/benchmark).
+func stabilizationBenchmarks() {
+}

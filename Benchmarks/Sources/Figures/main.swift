@@ -1,0 +1,30 @@
+import Curvature
+import Foundation
+
+// Side-by-side figures: every ratio in Benchmarks/README.md comes from one run of this tool.
+//   swift run -c release Figures [kernels|spectrum|models|optimizers|stabilization|all] [options]
+let arguments = Array(CommandLine.arguments.dropFirst())
+let area = arguments.first ?? "all"
+let rest = Array(arguments.dropFirst())
+print("compute path: \(CurvatureLibrary.instructionSet)")
+do {
+  switch area {
+  case "kernels": try kernelFigures(arguments: rest)
+  case "spectrum": try spectrumFigures(arguments: rest)
+  case "models": try modelFigures(arguments: rest)
+  case "optimizers": try optimizerFigures(arguments: rest)
+  case "stabilization": try stabilizationFigures(arguments: rest)
+  case "all":
+    try kernelFigures(arguments: rest)
+    try spectrumFigures(arguments: rest)
+    try modelFigures(arguments: rest)
+    try optimizerFigures(arguments: rest)
+    try stabilizationFigures(arguments: rest)
+  default:
+    FileHandle.standardError.write(Data("Figures: unknown area '\(area)'\n".utf8))
+    exit(2)
+  }
+} catch {
+  FileHandle.standardError.write(Data("Figures: error: \(error)\n".utf8))
+  exit(1)
+}

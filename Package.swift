@@ -1,0 +1,29 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+  name: "Curvature",
+  platforms: [.macOS(.v13)],
+  products: [
+    .library(name: "Curvature", targets: ["Curvature"]),
+    .library(name: "CurvatureModels", targets: ["CurvatureModels"]),
+    .executable(name: "curvature", targets: ["curvature"]),
+  ],
+  targets: [
+    // Per-ISA compute micro-kernels (GEMM and friends), chosen at run time by CPU detection.
+    .target(name: "CCurvatureKernels"),
+    .target(name: "Curvature", dependencies: ["CCurvatureKernels"]),
+    .target(
+      name: "CurvatureModels",
+      dependencies: ["Curvature"],
+      resources: [.copy("Resources/digits.csv"), .copy("Resources/DIGITS-LICENSE.md")]
+    ),
+    .target(name: "CurvatureCLI", dependencies: ["Curvature", "CurvatureModels"]),
+    .executableTarget(name: "curvature", dependencies: ["CurvatureCLI"]),
+    .testTarget(
+      name: "CurvatureTests", dependencies: ["Curvature"], resources: [.copy("Fixtures")]),
+    .testTarget(name: "CurvatureModelsTests", dependencies: ["CurvatureModels"]),
+    .testTarget(name: "CurvatureCLITests", dependencies: ["CurvatureCLI"]),
+  ],
+  swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,14 @@
+#include "CCurvatureKernels.h"
+
+curvature_isa curvature_detect_isa(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f")) return CURVATURE_ISA_AVX512;
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return CURVATURE_ISA_AVX2_FMA;
+  return CURVATURE_ISA_BASELINE;
+#elif defined(__aarch64__)
+  return CURVATURE_ISA_NEON;
+#else
+  return CURVATURE_ISA_BASELINE;
+#endif
+}

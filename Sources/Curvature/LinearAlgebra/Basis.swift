@@ -1,0 +1,187 @@
+/// An orthonormal basis U ∈ R^{P×k} of a k-dimensional subspace, stored column by column in `Float`.
+///
+/// Columns are contiguous (column j occupies `storage[j*P ..< (j+1)*P]`), so each one can be
+/// handed to a Hessian-vector product directly. Construction orthonormalises with classical
+/// Gram–Schmidt applied twice (CGS2), which keeps ‖UᵀU − I‖ at round-off level, and drops
+/// numerically dependent columns instead of producing NaN.
+public struct Basis: Sendable, Equatable {
+  /// The ambient dimension P.
+  public let dimension: Int
+  /// The number of columns k.
+  public private(set) var count: Int
+  /// Column-major storage, `dimension * count` elements.
+  public private(set) var storage: [Float]
+
+  /// An empty basis (k = 0) in R^P.
+  public init(dimension: Int) {
+    self.dimension = dimension
+    self.count = 0
+    self.storage = []
+  }
+
+  /// Wraps storage that is already orthonormal (no check). Internal use by solvers.
+  @usableFromInline
+  init(uncheckedStorage storage: [Float], dimension: Int, count: Int) {
+    precondition(storage.count == dimension * count)
+    self.dimension = dimension
+    self.count = count
+    self.storage = storage
+  }
+
+  /// Orthonormalises `columns` (each of length `dimension`) with CGS2.
+  ///
+  /// A column whose norm after orthogonalisation falls below `dropTolerance` times its
+  /// original norm is linearly dependent on the previous ones and is dropped; `droppedColumns`
+  /// of the throwing initialiser's result lists them via ``count``.
+  /// - Throws: `CurvatureError` if a column has the wrong length or holds NaN/Inf.
+  /// - Complexity: O(P k²).
+  public init(orthonormalizing columns: [[Float]], dimension: Int, dropTolerance: Double = 1e-5)
+    throws(CurvatureError)
+  {
+    if dimension <= 0 {
+      throw .outOfRange(name: "dimension", value: Double(dimension), range: "[1, ∞)")
+    }
+    self.init(dimension: dimension)
+    for (j, c) in columns.enumerated() {
+      try Validate.count("columns[\(j)]", c.count, dimension)
+      try Validate.finite("columns[\(j)]", c)
+      _ = append(orthogonalizing: c, dropTolerance: dropTolerance)
+    }
+  }
+
+  /// Orthogonalises `v` against the basis (CGS2), normalises it and appends it.
+  /// - Returns: `false` (and leaves the basis unchanged) if `v` is numerically dependent.
+  /// - Complexity: O(P k).
+  @discardableResult
+  public mutating func append(orthogonalizing v: [Float], dropTolerance: Double = 1e-5) -> Bool {
+    precondition(v.count == dimension)
+    var w = v
+    let original = Kernels.norm(w)
+    guard original > 0, original.isFinite else { return false }
+    for _ in 0..<2 {
+      let c = coefficients(of: w)
+      let pc = combine(c)
+      for i in 0..<dimension { w[i] -= pc[i] }
+    }
+    let n = Kernels.norm(w)
+    guard n > dropTolerance * original, n > 0 else { return false }
+    let inv = Float(1 / n)
+    for i in 0..<dimension { w[i] *= inv }
+    storage.append(contentsOf: w)
+    count += 1
+    return true
+  }
+
+  /// Column j as a new array. - Complexity: O(P).
+  public func column(_ j: Int) -> [Float] {
+    precondition(j >= 0 && j < count)
+    return Array(storage[(j * dimension)..<((j + 1) * dimension)])
+  }
+
+  /// Calls `body` with column j's storage (no copy). - Complexity: O(1).
+  public func withColumn<R>(_ j: Int, _ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows
+    -> R
+  {
+    precondition(j >= 0 && j < count)
+    return try storage.withUnsafeBufferPointer {
+      try body(UnsafeBufferPointer(rebasing: $0[(j * dimension)..<((j + 1) * dimension)]))
+    }
+  }
+
+  /// The first `k` columns as a new basis. - Complexity: O(P k).
+  public func prefix(_ k: Int) -> Basis {
+    let k = Swift.max(0, Swift.min(k, count))
+    return Basis(
+      uncheckedStorage: Array(storage[0..<(k * dimension)]), dimension: dimension, count: k)
+  }
+
+  /// Coefficients c = Uᵀx, accumulated in `Double`.
+  /// - Complexity: O(P k), one pass over U and x (x is read in cache-sized chunks).
+  public func coefficients(of x: [Float]) -> [Double] {
+    precondition(x.count == dimension)
+    var c = [Double](repeating: 0, count: count)
+    x.withUnsafeBufferPointer { xp in
+      c.withUnsafeMutableBufferPointer { cp in coefficients(of: xp, into: cp) }
+    }
+    return c
+  }
+
+  /// Writes c = Uᵀx into `c` (length k).
+  /// - Complexity: O(P k), one pass over U.
+  public func coefficients(of x: UnsafeBufferPointer<Float>, into c: UnsafeMutableBufferPointer<Double>)
+  {
+    precondition(x.count == dimension && c.count == count)
+    storage.withUnsafeBufferPointer { u in
+      for j in 0..<count {
+        c[j] = Kernels.dot(UnsafeBufferPointer(rebasing: u[(j * dimension)..<((j + 1) * dimension)]), x)
+      }
+    }
+  }
+
+  /// The combination U c. - Complexity: O(P k).
+  public func combine(_ c: [Double]) -> [Float] {
+    precondition(c.count == count)
+    var out = [Float](repeating: 0, count: dimension)
+    out.withUnsafeMutableBufferPointer { op in
+      c.withUnsafeBufferPointer { cp in combine(cp, into: op, accumulate: false) }
+    }
+    return out
+  }
+
+  /// out ← U c (or out += U c when `accumulate`). - Complexity: O(P k).
+  public func combine(
+    _ c: UnsafeBufferPointer<Double>, into out: UnsafeMutableBufferPointer<Float>,
+    accumulate: Bool
+  ) {
+    precondition(c.count == count && out.count == dimension)
+    if !accumulate { out.update(repeating: 0) }
+    storage.withUnsafeBufferPointer { u in
+      for j in 0..<count {
+        Kernels.axpy(
+          Float(c[j]), UnsafeBufferPointer(rebasing: u[(j * dimension)..<((j + 1) * dimension)]),
+          out)
+      }
+    }
+  }
+
+  /// The dominant projection U(Uᵀx). - Complexity: O(P k), two passes over U.
+  public func projectDominant(_ x: [Float]) -> [Float] {
+    combine(coefficients(of: x))
+  }
+
+  /// The bulk projection x − U(Uᵀx). - Complexity: O(P k), two passes over U.
+  public func projectBulk(_ x: [Float]) -> [Float] {
+    let p = projectDominant(x)
+    return zip(x, p).map { $0 - $1 }
+  }
+
+  /// out ← α_dom·U(Uᵀx) + α_bulk·(x − U(Uᵀx)), the interpolated projection
+  /// (α = (1, 0) is the dominant projection, (0, 1) the bulk projection, (1, 1) the identity).
+  /// `out` may alias nothing; `coefficients` receives Uᵀx if given (length k).
+  /// - Complexity: O(P k), two passes over U.
+  public func project(
+    _ x: UnsafeBufferPointer<Float>, dominantWeight: Float, bulkWeight: Float,
+    into out: UnsafeMutableBufferPointer<Float>
+  ) {
+    precondition(x.count == dimension && out.count == dimension)
+    var c = [Double](repeating: 0, count: count)
+    c.withUnsafeMutableBufferPointer { coefficients(of: x, into: $0) }
+    // out = α_bulk x + (α_dom − α_bulk) U c
+    for i in 0..<dimension { out[i] = bulkWeight * x[i] }
+    let d = Double(dominantWeight - bulkWeight)
+    for j in 0..<count { c[j] *= d }
+    c.withUnsafeBufferPointer { combine($0, into: out, accumulate: true) }
+  }
+
+  /// max |UᵀU − I|, a check of orthonormality. - Complexity: O(P k²).
+  public var orthogonalityError: Double {
+    var worst = 0.0
+    for i in 0..<count {
+      for j in 0...i {
+        let d = withColumn(i) { a in withColumn(j) { b in Kernels.dot(a, b) } }
+        worst = Swift.max(worst, abs(d - (i == j ? 1 : 0)))
+      }
+    }
+    return worst
+  }
+}

@@ -1,0 +1,9 @@
+import Testing
+
+@testable import CurvatureCLI
+
+@Suite struct CommandTests {
+  @Test func unknownSubcommandExitsWithTwo() {
+    #expect(CurvatureCommand.run(["no-such-command"]) == 2)
+  }
+}
