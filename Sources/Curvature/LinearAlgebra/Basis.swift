@@ -108,12 +108,14 @@ public struct Basis: Sendable, Equatable {
 
   /// Writes c = Uᵀx into `c` (length k).
   /// - Complexity: O(P k), one pass over U.
-  public func coefficients(of x: UnsafeBufferPointer<Float>, into c: UnsafeMutableBufferPointer<Double>)
-  {
+  public func coefficients(
+    of x: UnsafeBufferPointer<Float>, into c: UnsafeMutableBufferPointer<Double>
+  ) {
     precondition(x.count == dimension && c.count == count)
     storage.withUnsafeBufferPointer { u in
       for j in 0..<count {
-        c[j] = Kernels.dot(UnsafeBufferPointer(rebasing: u[(j * dimension)..<((j + 1) * dimension)]), x)
+        c[j] = Kernels.dot(
+          UnsafeBufferPointer(rebasing: u[(j * dimension)..<((j + 1) * dimension)]), x)
       }
     }
   }
