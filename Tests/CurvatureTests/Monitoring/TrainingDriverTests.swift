@@ -11,7 +11,7 @@ import Testing
     let m = try TrainingMonitor()
     m.register(for: [.stepObserved]) { e, _ in e.step == 4 ? .stop(reason: "enough") : .continue }
     let d = try TrainingDriver(
-      objective: objective, optimizer: TestGradientDescent(learningRate: 0.01), monitor: m,
+      objective: objective, optimizer: SGD(learningRate: 0.01), monitor: m,
       configuration: DriverConfiguration(steps: 20))
     var w = start()
     let report = try d.run(parameters: &w)
@@ -21,7 +21,7 @@ import Testing
     // The stopping step's update was not applied: w equals four plain steps.
     var w4 = start()
     let d4 = try TrainingDriver(
-      objective: objective, optimizer: TestGradientDescent(learningRate: 0.01),
+      objective: objective, optimizer: SGD(learningRate: 0.01),
       monitor: try TrainingMonitor(), configuration: DriverConfiguration(steps: 4))
     _ = try d4.run(parameters: &w4)
     #expect(w == w4)
@@ -34,14 +34,14 @@ import Testing
     let m = try TrainingMonitor()
     m.register(for: [.stepObserved]) { e, _ in e.step == 3 ? .scaleLearningRate(0.25) : .continue }
     let d = try TrainingDriver(
-      objective: objective, optimizer: TestGradientDescent(learningRate: eta), monitor: m,
+      objective: objective, optimizer: SGD(learningRate: eta), monitor: m,
       configuration: DriverConfiguration(steps: 4))
     var w = start()
     let report = try d.run(parameters: &w)
     #expect(report.learningRates.map { Float($0) } == [eta, eta, eta, eta * 0.25])
     var w3 = start()
     _ = try TrainingDriver(
-      objective: objective, optimizer: TestGradientDescent(learningRate: eta),
+      objective: objective, optimizer: SGD(learningRate: eta),
       monitor: try TrainingMonitor(), configuration: DriverConfiguration(steps: 3)
     ).run(parameters: &w3)
     let g3 = try objective.lossAndGradient(at: w3, samples: .all(30)).gradient
@@ -62,7 +62,7 @@ import Testing
     let plain = try TrainingMonitor()
     var w = start()
     let bad = try TrainingDriver(
-      objective: objective, optimizer: TestGradientDescent(learningRate: eta), monitor: plain,
+      objective: objective, optimizer: SGD(learningRate: eta), monitor: plain,
       configuration: config
     ).run(parameters: &w)
     #expect(bad.losses.last! > 1e3 * bad.losses.first!)
@@ -70,7 +70,7 @@ import Testing
     guarded.register(try LearningRateGuard())
     var w2 = start()
     let good = try TrainingDriver(
-      objective: objective, optimizer: TestGradientDescent(learningRate: eta), monitor: guarded,
+      objective: objective, optimizer: SGD(learningRate: eta), monitor: guarded,
       configuration: config
     ).run(parameters: &w2)
     #expect(good.completedSteps == 60 && !good.diverged)
@@ -85,7 +85,7 @@ import Testing
     var config = DriverConfiguration(steps: 5)
     config.warmupSteps = 2
     let d = try TrainingDriver(
-      objective: objective, optimizer: TestGradientDescent(learningRate: 0.04), monitor: m,
+      objective: objective, optimizer: SGD(learningRate: 0.04), monitor: m,
       configuration: config)
     var w = start()
     let r = try d.run(parameters: &w)
@@ -97,7 +97,7 @@ import Testing
   @Test func nonFiniteLossEndsTheRunAndInputsAreValidated() throws {
     var w = start()
     let d = try TrainingDriver(
-      objective: objective, optimizer: TestGradientDescent(learningRate: 1e12),
+      objective: objective, optimizer: SGD(learningRate: 1e12),
       monitor: try TrainingMonitor(), configuration: DriverConfiguration(steps: 50))
     let r = try d.run(parameters: &w)
     #expect(r.diverged && r.completedSteps < 50)
@@ -107,14 +107,14 @@ import Testing
     var c = DriverConfiguration(steps: -1)
     #expect(throws: CurvatureError.self) {
       try TrainingDriver(
-        objective: objective, optimizer: TestGradientDescent(learningRate: 0.01),
+        objective: objective, optimizer: SGD(learningRate: 0.01),
         monitor: try TrainingMonitor(), configuration: c)
     }
     c = DriverConfiguration(steps: 1)
     c.stabilizationInterval = 1
     #expect(throws: CurvatureError.self) {
       try TrainingDriver(
-        objective: objective, optimizer: TestGradientDescent(learningRate: 0.01),
+        objective: objective, optimizer: SGD(learningRate: 0.01),
         monitor: try TrainingMonitor(), configuration: c)
     }
   }
@@ -126,7 +126,7 @@ import Testing
     c.subspaceDimension = 2
     c.hessianSampleCount = 0
     let d = try TrainingDriver(
-      objective: objective, optimizer: TestGradientDescent(learningRate: 0.01), monitor: m,
+      objective: objective, optimizer: SGD(learningRate: 0.01), monitor: m,
       configuration: c)
     var w = start()
     let w0 = w
