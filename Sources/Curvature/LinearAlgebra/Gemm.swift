@@ -1,3 +1,5 @@
+import CCurvatureKernels
+
 /// Single-precision general matrix multiply on row-major matrices.
 public enum Gemm {
   /// C ← α · op(A) · op(B) + β · C, all matrices row-major.
@@ -12,15 +14,162 @@ public enum Gemm {
     b: UnsafePointer<Float>, ldb: Int,
     beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
   ) {
+    precondition(m >= 0 && n >= 0 && k >= 0, "Gemm.multiply: negative size")
+    precondition(
+      lda >= (transposeA ? m : k) && ldb >= (transposeB ? k : n) && ldc >= n,
+      "Gemm.multiply: leading dimension too small")
+    if m == 0 || n == 0 { return }
+    if k == 0 || alpha == 0 {
+      scaleC(m: m, n: n, beta: beta, c: c, ldc: ldc)
+      return
+    }
+    #if arch(x86_64)
+      CGemm.multiply(
+        transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
+        a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+    #else
+      SwiftGemm.multiply(
+        transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
+        a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+    #endif
+  }
+
+  /// The micro-kernel path `multiply` uses on this machine: `"avx512"`, `"avx2+fma"`,
+  /// `"baseline"` (x86-64 C kernels chosen at run time) or `"swift-simd"` (other architectures).
+  public static var path: String {
+    #if arch(x86_64)
+      switch CGemm.isa {
+      case CURVATURE_ISA_AVX512: return "avx512"
+      case CURVATURE_ISA_AVX2_FMA: return "avx2+fma"
+      default: return "baseline"
+      }
+    #else
+      return "swift-simd"
+    #endif
+  }
+
+  /// C ← β C (C is overwritten with zeros, not read, when β = 0).
+  static func scaleC(m: Int, n: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
     for i in 0..<m {
-      for j in 0..<n {
-        var s: Float = 0
-        for p in 0..<k {
-          let av = transposeA ? a[p * lda + i] : a[i * lda + p]
-          let bv = transposeB ? b[j * ldb + p] : b[p * ldb + j]
-          s += av * bv
+      let row = c + i * ldc
+      if beta == 0 {
+        row.update(repeating: 0, count: n)
+      } else if beta != 1 {
+        for j in 0..<n { row[j] *= beta }
+      }
+    }
+  }
+}
+
+/// Portable register-blocked multiply in Swift SIMD (4 rows × 16 columns per tile).
+enum SwiftGemm {
+  static func multiply(
+    transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+    alpha: Float, a: UnsafePointer<Float>, lda: Int,
+    b: UnsafePointer<Float>, ldb: Int,
+    beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+  ) {
+    // Pack op(B) into a contiguous k×n row-major panel, op(A) into an m×k row-major panel
+    // transposed to k×m (column access per p is then contiguous).
+    let bp = UnsafeMutablePointer<Float>.allocate(capacity: k * n)
+    defer { bp.deallocate() }
+    for p in 0..<k {
+      for j in 0..<n { bp[p * n + j] = transposeB ? b[j * ldb + p] : b[p * ldb + j] }
+    }
+    let at = UnsafeMutablePointer<Float>.allocate(capacity: k * m)
+    defer { at.deallocate() }
+    for p in 0..<k {
+      for i in 0..<m { at[p * m + i] = alpha * (transposeA ? a[p * lda + i] : a[i * lda + p]) }
+    }
+    var i = 0
+    while i < m {
+      let rows = Swift.min(4, m - i)
+      var j = 0
+      while j < n {
+        let cols = Swift.min(16, n - j)
+        var acc = (SIMD16<Float>(), SIMD16<Float>(), SIMD16<Float>(), SIMD16<Float>())
+        if cols == 16 {
+          for p in 0..<k {
+            let bv = UnsafeRawPointer(bp + p * n + j).loadUnaligned(as: SIMD16<Float>.self)
+            let ap = at + p * m + i
+            acc.0 += ap[0] * bv
+            if rows > 1 { acc.1 += ap[1] * bv }
+            if rows > 2 { acc.2 += ap[2] * bv }
+            if rows > 3 { acc.3 += ap[3] * bv }
+          }
+        } else {
+          for p in 0..<k {
+            var bv = SIMD16<Float>()
+            for l in 0..<cols { bv[l] = bp[p * n + j + l] }
+            let ap = at + p * m + i
+            acc.0 += ap[0] * bv
+            if rows > 1 { acc.1 += ap[1] * bv }
+            if rows > 2 { acc.2 += ap[2] * bv }
+            if rows > 3 { acc.3 += ap[3] * bv }
+          }
         }
-        c[i * ldc + j] = alpha * s + (beta == 0 ? 0 : beta * c[i * ldc + j])
+        for r in 0..<rows {
+          let v: SIMD16<Float>
+          switch r {
+          case 0: v = acc.0
+          case 1: v = acc.1
+          case 2: v = acc.2
+          default: v = acc.3
+          }
+          let row = c + (i + r) * ldc + j
+          for l in 0..<cols {
+            row[l] = beta == 0 ? v[l] : v[l] + beta * row[l]
+          }
+        }
+        j += 16
+      }
+      i += 4
+    }
+  }
+}
+
+/// The packed, cache-blocked C kernels (one per instruction set, chosen at run time), with the
+/// rows (or columns) of C split over the cores at multiples of the micro-tile so every element
+/// is computed by the same arithmetic whatever the split.
+enum CGemm {
+  /// The instruction set detected once for this process.
+  static let isa: curvature_isa = curvature_detect_isa()
+
+  /// Below this many multiply–adds a second thread costs more than it saves.
+  static let parallelThreshold = 1 << 21
+
+  static func multiply(
+    transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+    alpha: Float, a: UnsafePointer<Float>, lda: Int,
+    b: UnsafePointer<Float>, ldb: Int,
+    beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
+    isa: curvature_isa = CGemm.isa, threads: Int = Parallel.processorCount,
+    parallelThreshold: Int = CGemm.parallelThreshold
+  ) {
+    let tA: Int32 = transposeA ? 1 : 0
+    let tB: Int32 = transposeB ? 1 : 0
+    let mr = Int(curvature_sgemm_row_block(isa))
+    let nr = 32
+    var parts = Swift.min(threads, Swift.max(1, m * n * k / parallelThreshold))
+    let splitRows = m >= n || n < 2 * nr
+    parts = Swift.min(parts, splitRows ? (m + mr - 1) / mr : (n + nr - 1) / nr)
+    if parts <= 1 {
+      curvature_sgemm(isa, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+      return
+    }
+    Parallel.run(parts: parts) { part in
+      if splitRows {
+        let r = Parallel.range(part, of: parts, count: m, align: mr)
+        if r.isEmpty { return }
+        let ap = transposeA ? a + r.lowerBound : a + r.lowerBound * lda
+        curvature_sgemm(
+          isa, tA, tB, r.count, n, k, alpha, ap, lda, b, ldb, beta, c + r.lowerBound * ldc, ldc)
+      } else {
+        let r = Parallel.range(part, of: parts, count: n, align: nr)
+        if r.isEmpty { return }
+        let bp = transposeB ? b + r.lowerBound * ldb : b + r.lowerBound
+        curvature_sgemm(
+          isa, tA, tB, m, r.count, k, alpha, a, lda, bp, ldb, beta, c + r.lowerBound, ldc)
       }
     }
   }
