@@ -122,36 +122,11 @@ extension DominantSubspaceTracker {
     }
     hTr /= Double(probes)
     gTr /= Double(probes)
-    let mask = Self.largestMagnitudeIndices(parameters, count: maskSize)
+    let mask = try SubspaceMetrics.largestMagnitudeIndices(parameters, count: maskSize)
     return CurvatureAnatomy(
       hessianInSubspace: hIn, hessianTrace: hTr, gaussNewtonInSubspace: hasGGN ? gIn : nil,
       gaussNewtonTrace: hasGGN ? gTr : nil, probes: probes, maskSize: maskSize,
-      maskOverlap: Self.maskOverlap(basis, mask: mask),
+      maskOverlap: try SubspaceMetrics.maskOverlap(basis, mask: mask),
       maskChanceLevel: Double(maskSize) / Double(p), productCount: products)
-  }
-
-  /// Indices of the `m` largest |w| (ties broken by index). - Complexity: O(P log P).
-  static func largestMagnitudeIndices(_ w: [Float], count m: Int) -> [Int] {
-    let order = w.indices.sorted { a, b in
-      let x = abs(w[a])
-      let y = abs(w[b])
-      return x != y ? x > y : a < b
-    }
-    return Array(order.prefix(m))
-  }
-
-  /// ‖U[M, :]‖_F² / k. - Complexity: O(m k).
-  static func maskOverlap(_ u: Basis, mask: [Int]) -> Double {
-    var s = 0.0
-    let p = u.dimension
-    u.storage.withUnsafeBufferPointer { st in
-      for j in 0..<u.count {
-        for i in mask {
-          let x = Double(st[j * p + i])
-          s += x * x
-        }
-      }
-    }
-    return s / Double(u.count)
   }
 }

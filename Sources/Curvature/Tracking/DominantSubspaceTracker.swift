@@ -155,7 +155,9 @@ public final class DominantSubspaceTracker {
     let warm = configuration.warmStart ? basis : nil
     let result = try Lanczos(configuration: cfg).eigenpairs(
       of: op, count: configuration.k, warmStart: warm)
-    let overlap = basis.map { Self.overlap($0, result.vectors) }
+    let overlap = try basis.map { b throws(CurvatureError) in
+      try SubspaceMetrics.overlap(b, result.vectors)
+    }
     let report = RefreshReport(
       step: stepCount, reason: reason, eigenvalues: result.eigenvalues,
       residuals: result.residuals, converged: result.converged, productCount: op.productCount,
@@ -254,18 +256,6 @@ public final class DominantSubspaceTracker {
       r += Double(referenceParameters[i]) * Double(referenceParameters[i])
     }
     return r > 0 ? (d / r).squareRoot() : d.squareRoot()
-  }
-
-  /// ‖UᵀV‖_F² / k for two bases of equal dimension (k = max of the column counts).
-  static func overlap(_ u: Basis, _ v: Basis) -> Double {
-    let k = max(u.count, v.count)
-    guard k > 0 else { return 0 }
-    var s = 0.0
-    for j in 0..<v.count {
-      let c = v.withColumn(j) { col in u.coefficients(of: Array(col)) }
-      for x in c { s += x * x }
-    }
-    return s / Double(k)
   }
 
   // MARK: Checkpointing
