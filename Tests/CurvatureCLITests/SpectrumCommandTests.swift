@@ -1,0 +1,162 @@
+import Curvature
+import CurvatureModels
+import Foundation
+import Testing
+
+@testable import CurvatureCLI
+
+@Suite struct SpectrumCommandTests {
+  static let dir: String = {
+    let d = NSTemporaryDirectory() + "curvature-spectrum-cli-\(UInt32.random(in: 0...UInt32.max))"
+    try? FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+    return d
+  }()
+
+  func write(_ name: String, shape: [Int], _ values: [Double]) throws -> String {
+    let path = "\(Self.dir)/\(name).npy"
+    try NpyFile.write(NpyArray(shape: shape, elements: .float64(values)), to: path)
+    return path
+  }
+
+  /// diag(1..n) rotated by one Householder reflection.
+  func matrix(_ n: Int) -> [Double] {
+    var h = (0..<n).map { Double($0 % 5) - 2 + 0.1 }
+    let nh = (h.reduce(0) { $0 + $1 * $1 }).squareRoot()
+    h = h.map { $0 / nh }
+    var a = [Double](repeating: 0, count: n * n)
+    for i in 0..<n {
+      for j in 0..<n {
+        var s = 0.0
+        for l in 0..<n {
+          let qil = (i == l ? 1 : 0) - 2 * h[i] * h[l]
+          let qjl = (j == l ? 1 : 0) - 2 * h[j] * h[l]
+          s += qil * Double(l + 1) * qjl
+        }
+        a[i * n + j] = s
+      }
+    }
+    for i in 0..<n { for j in 0..<i { a[j * n + i] = a[i * n + j] } }
+    return a
+  }
+
+  @Test func matrixJSON() throws {
+    let n = 30
+    let path = try write("m", shape: [n, n], matrix(n))
+    let r = CommandTests.run([
+      "spectrum", "--matrix", path, "--k", "3", "--tolerance", "1e-6", "--json",
+    ])
+    #expect(r.status == 0)
+    let obj = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+    let values = obj["eigenvalues"] as! [Double]
+    #expect(values.count == 3)
+    for (v, x) in zip(values, [30.0, 29, 28]) { #expect(abs(v - x) <= 1e-5 * x) }
+    #expect((obj["converged"] as! [Bool]) == [true, true, true])
+    #expect((obj["residuals"] as! [Double]).count == 3)
+    #expect((obj["matvecs"] as! Int) > 0)
+    let small = CommandTests.run([
+      "spectrum", "--matrix", path, "--k", "2", "--which", "smallest", "--json",
+    ])
+    let s = try JSONSerialization.jsonObject(with: Data(small.stdout.utf8)) as! [String: Any]
+    let sv = s["eigenvalues"] as! [Double]
+    #expect(abs(sv[0] - 1) < 1e-4 && abs(sv[1] - 2) < 1e-4)
+  }
+
+  @Test func badMatricesExitWithStatus2() throws {
+    let n = 6
+    var nonsym = matrix(n)
+    nonsym[1] += 0.01
+    var nan = matrix(n)
+    nan[7] = .nan
+    let cases: [[String]] = [
+      ["--matrix", try write("rect", shape: [2, 3], [1, 2, 3, 4, 5, 6]), "--k", "1"],
+      ["--matrix", try write("nonsym", shape: [n, n], nonsym), "--k", "1"],
+      ["--matrix", try write("nan", shape: [n, n], nan), "--k", "1"],
+      ["--matrix", "\(Self.dir)/missing.npy", "--k", "1"],
+      ["--matrix", try write("ok", shape: [n, n], matrix(n)), "--k", "6"],
+      ["--k", "2"],
+    ]
+    let garbage = "\(Self.dir)/garbage.npy"
+    try Data("not a numpy file".utf8).write(to: URL(fileURLWithPath: garbage))
+    for args in cases + [["--matrix", garbage, "--k", "1"]] {
+      let r = CommandTests.run(["spectrum"] + args)
+      #expect(r.status == 2, "\(args)")
+      #expect(r.stderr.split(separator: "\n").count == 1, "\(args): \(r.stderr)")
+      #expect(r.stdout.isEmpty)
+    }
+  }
+
+  @Test func modelHessian() throws {
+    let data = try ClassificationData.gaussianMixture(
+      classes: 3, dimension: 4, samplesPerClass: 10, separation: 2, seed: 1)
+    let x = "\(Self.dir)/X.npy"
+    let y = "\(Self.dir)/y.npy"
+    try data.save(inputs: x, labels: y)
+    let model = try MLP(layerSizes: [4, 5, 3], activation: .tanh, data: data)
+    let w = model.initialParameters(seed: 2)
+    let wPath = "\(Self.dir)/w.npy"
+    try NpyFile.write(vector: w, to: wPath)
+    let r = CommandTests.run([
+      "spectrum", "--model", "mlp:5,3", "--activation", "tanh", "--inputs", x, "--labels", y,
+      "--parameters", wPath, "--k", "2", "--tolerance", "1e-5", "--json",
+    ])
+    #expect(r.status == 0, "\(r.stderr)")
+    let obj = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+    let values = obj["eigenvalues"] as! [Double]
+    // Against the dense Hessian built column by column from exact HVPs.
+    let p = model.parameterCount
+    var h = [Double](repeating: 0, count: p * p)
+    for j in 0..<p {
+      var e = [Float](repeating: 0, count: p)
+      e[j] = 1
+      let col = try model.hessianVectorProduct(at: w, samples: .range(0..<data.count), direction: e)
+      for i in 0..<p { h[i * p + j] = Double(col[i]) }
+    }
+    for i in 0..<p {
+      for j in 0..<i {
+        let a = 0.5 * (h[i * p + j] + h[j * p + i])
+        h[i * p + j] = a
+        h[j * p + i] = a
+      }
+    }
+    let dense = try SymmetricEigensolver.decompose(h, order: p)
+    for i in 0..<2 { #expect(abs(values[i] - dense.values[i]) <= 1e-4 * abs(dense.values[0])) }
+    // Bad model inputs: wrong parameter length, labels out of range, mismatched counts, NaN.
+    let short = "\(Self.dir)/short.npy"
+    try NpyFile.write(vector: Array(w.dropLast()), to: short)
+    let badLabels = try write(
+      "badlabels", shape: [data.count], data.labels.map { Double($0 == 0 ? 7 : $0) })
+    try NpyFile.write(
+      NpyArray(shape: [data.count], elements: .int64(data.labels.map { Int64($0 == 0 ? 7 : $0) })),
+      to: badLabels)
+    let fewLabels = "\(Self.dir)/few.npy"
+    try NpyFile.write(
+      NpyArray(shape: [data.count - 1], elements: .int64(data.labels.dropLast().map { Int64($0) })),
+      to: fewLabels)
+    var nanInputs = data.inputs.map { Double($0) }
+    nanInputs[3] = .nan
+    let nanX = try write("nanX", shape: [data.count, 4], nanInputs)
+    var nanW = w
+    nanW[0] = .nan
+    let nanWPath = "\(Self.dir)/nanw.npy"
+    try NpyFile.write(vector: nanW, to: nanWPath)
+    let base = ["spectrum", "--model", "mlp:5,3", "--k", "2"]
+    for extra in [
+      ["--inputs", x, "--labels", y, "--parameters", short],
+      ["--inputs", x, "--labels", badLabels, "--parameters", wPath],
+      ["--inputs", x, "--labels", fewLabels, "--parameters", wPath],
+      ["--inputs", nanX, "--labels", y, "--parameters", wPath],
+      ["--inputs", x, "--labels", y, "--parameters", nanWPath],
+      ["--inputs", x, "--labels", y],
+      ["--inputs", x, "--labels", y, "--parameters", wPath, "--matrix", wPath],
+    ] {
+      let r = CommandTests.run(base + extra)
+      #expect(r.status == 2, "\(extra): \(r.stderr)")
+      #expect(r.stderr.split(separator: "\n").count == 1, "\(extra): \(r.stderr)")
+    }
+    let badSpec = CommandTests.run([
+      "spectrum", "--model", "cnn:3", "--inputs", x, "--labels", y, "--parameters", wPath, "--k",
+      "1",
+    ])
+    #expect(badSpec.status == 2)
+  }
+}
