@@ -13,7 +13,9 @@ struct AxisScale: Equatable {
   /// Chooses a domain and ticks covering `values` (non-finite values, and non-positive ones on a
   /// log axis, are ignored). `include` values (e.g. a reference line) widen the domain.
   /// With nothing to show, the domain is [0, 1] (or [1, 10]).
-  static func fitting(_ values: [Double], logarithmic: Bool, include: [Double] = [], targetTicks: Int = 5)
+  static func fitting(
+    _ values: [Double], logarithmic: Bool, include: [Double] = [], targetTicks: Int = 5
+  )
     -> AxisScale
   {
     let usable = (values + include).filter { $0.isFinite && (!logarithmic || $0 > 0) }
@@ -40,7 +42,8 @@ struct AxisScale: Equatable {
   static func niceStep(_ span: Double, target: Int) -> (mantissa: Int, exponent: Int) {
     let raw = span / Double(max(1, target))
     var exponent = Int(floor(log10(raw)))
-    for m in [10, 20, 25, 50, 100] where Double(m) / 10 * pow(10, Double(exponent)) >= raw * 0.999_999 {
+    for m in [10, 20, 25, 50, 100]
+    where Double(m) / 10 * pow(10, Double(exponent)) >= raw * 0.999_999 {
       exponent -= 1
       var mantissa = m
       while mantissa % 10 == 0 {
@@ -55,7 +58,8 @@ struct AxisScale: Equatable {
   /// n · mantissa · 10^exponent, rounded once.
   static func multiple(_ n: Int, _ step: (mantissa: Int, exponent: Int)) -> Double {
     let whole = Double(n * step.mantissa)
-    return step.exponent >= 0 ? whole * pow(10, Double(step.exponent)) : whole / pow(10, Double(-step.exponent))
+    return step.exponent >= 0
+      ? whole * pow(10, Double(step.exponent)) : whole / pow(10, Double(-step.exponent))
   }
 
   static func linearTicks(_ lo: Double, _ hi: Double, target: Int) -> AxisScale {
@@ -71,7 +75,8 @@ struct AxisScale: Equatable {
     let decades = log10(hi) - log10(lo)
     // Mantissas used for ticks, densest first when the range is narrow.
     let mantissaSets: [[Double]] =
-      decades > 2.2 ? [[1]] : decades > 0.9 ? [[1, 2, 5], [1, 3]] : [[1, 2, 5], [1, 2, 3, 4, 5, 6, 7, 8, 9]]
+      decades > 2.2
+      ? [[1]] : decades > 0.9 ? [[1, 2, 5], [1, 3]] : [[1, 2, 5], [1, 2, 3, 4, 5, 6, 7, 8, 9]]
     var best: AxisScale?
     for mantissas in mantissaSets {
       var candidates: [Double] = []
@@ -111,7 +116,18 @@ struct AxisScale: Equatable {
   /// Tick labels: decades as 10ⁿ on wide log axes, otherwise compact decimals.
   var labels: [String] {
     let step = ticks.count > 1 ? zip(ticks.dropFirst(), ticks).map { $0 - $1 }.min()! : 1
-    return ticks.map { AxisScale.label($0, logarithmic: logarithmic, step: step) }
+    let labels = ticks.map { AxisScale.label($0, logarithmic: logarithmic, step: step) }
+    // On a log axis, write every power of ten as 10ⁿ once any of them needs it.
+    let decadesOnly = ticks.allSatisfy { abs(log10($0) - log10($0).rounded()) < 1e-9 }
+    if logarithmic, decadesOnly,
+      labels.contains(where: { $0.contains { "⁰¹²³⁴⁵⁶⁷⁸⁹⁻".contains($0) } })
+    {
+      return zip(ticks, labels).map { t, label in
+        let e = log10(t)
+        return abs(e - e.rounded()) < 1e-9 ? "10" + AxisScale.superscript(Int(e.rounded())) : label
+      }
+    }
+    return labels
   }
 
   static func label(_ value: Double, logarithmic: Bool, step: Double) -> String {
@@ -120,8 +136,10 @@ struct AxisScale: Equatable {
     let exponent = Int(floor(log10(magnitude) + 1e-9))
     let mantissa = value / pow(10, Double(exponent))
     if logarithmic {
-      if abs(exponent) >= 3 {
-        let m = abs(mantissa - mantissa.rounded()) < 1e-6 ? String(Int(mantissa.rounded())) : trim(mantissa, 1)
+      if exponent <= -3 || exponent >= 5 {
+        let m =
+          abs(mantissa - mantissa.rounded()) < 1e-6
+          ? String(Int(mantissa.rounded())) : trim(mantissa, 1)
         return (m == "1" ? "" : m + "×") + "10" + superscript(exponent)
       }
       return trim(value, max(0, -exponent))

@@ -11,7 +11,8 @@ import Foundation
 enum ReportWriter {
   /// The ids of the plots, in page order (each is an `<svg id=...>` in `index.html`).
   static let plotIDs = [
-    "loss", "sharpness", "eigenvalues", "outliers", "density", "alignment", "overlap", "stabilization",
+    "loss", "sharpness", "eigenvalues", "outliers", "density", "alignment", "overlap",
+    "stabilization",
   ]
 
   /// The data files written next to `index.html`.
@@ -27,7 +28,8 @@ enum ReportWriter {
     do {
       try fm.createDirectory(atPath: directory, withIntermediateDirectories: true)
     } catch {
-      throw CurvatureError.fileSystem(path: directory, reason: "cannot create directory: \(error.localizedDescription)")
+      throw CurvatureError.fileSystem(
+        path: directory, reason: "cannot create directory: \(error.localizedDescription)")
     }
     var files: [(String, String)] = [("index.html", html(report))]
     files.append(("report.json", try json(report).serialized() + "\n"))
@@ -37,7 +39,8 @@ enum ReportWriter {
       do {
         try text.write(toFile: path, atomically: true, encoding: .utf8)
       } catch {
-        throw CurvatureError.fileSystem(path: path, reason: "cannot write: \(error.localizedDescription)")
+        throw CurvatureError.fileSystem(
+          path: path, reason: "cannot write: \(error.localizedDescription)")
       }
     }
     return (directory as NSString).appendingPathComponent("index.html")
@@ -56,13 +59,15 @@ enum ReportWriter {
       yLabel: "training loss (cross-entropy, nats)", yLog: true)
     for run in r.runs {
       loss.series.append(
-        PlotSeries(name: run.optimizer, x: run.steps.map(Double.init), y: run.losses, lineWidth: 1.8))
+        PlotSeries(
+          name: run.optimizer, x: run.steps.map(Double.init), y: run.losses, lineWidth: 1.8))
     }
     plots.append(loss)
 
     // Sharpness against 2/η.
     var sharp = SVGPlot(
-      id: "sharpness", title: "Sharpness λ₁ against the stability edge 2/η", xLabel: "training step",
+      id: "sharpness", title: "Sharpness λ₁ against the stability edge 2/η",
+      xLabel: "training step",
       yLabel: "λ₁ (\(curvatureUnit))")
     for run in r.runs where !run.sharpness.isEmpty {
       sharp.series.append(
@@ -75,7 +80,7 @@ enum ReportWriter {
       sharp.references.append(
         ReferenceLine(
           orientation: .horizontal, value: 2 / eta,
-          label: "2/η = \(number(2 / eta, digits: 3))" + (rates.count > 1 ? " (η = \(number(eta, digits: 3)))" : ""),
+          label: "2/η = \(short(2 / eta))" + (rates.count > 1 ? " (η = \(short(eta)))" : ""),
           color: "#B00020"))
     }
     sharp.emptyNote = "sharpness not measured"
@@ -84,12 +89,17 @@ enum ReportWriter {
     // Top-k eigenvalues at each refresh.
     let allPositive = r.refreshes.allSatisfy { $0.eigenvalues.allSatisfy { $0 > 0 } }
     var eig = SVGPlot(
-      id: "eigenvalues", title: "Top-\(r.k) Hessian eigenvalues at each refresh (\(r.referenceRun))",
-      xLabel: "training step", yLabel: "eigenvalue λⱼ (\(curvatureUnit))", yLog: allPositive && !r.refreshes.isEmpty)
+      id: "eigenvalues",
+      title: "Top-\(r.k) Hessian eigenvalues at each refresh (\(r.referenceRun))",
+      xLabel: "training step", yLabel: "eigenvalue λⱼ (\(curvatureUnit))",
+      yLog: allPositive && !r.refreshes.isEmpty)
     let depth = r.refreshes.map(\.eigenvalues.count).max() ?? 0
     for j in 0..<depth {
       let points = r.refreshes.filter { $0.eigenvalues.count > j }
-      let name = j == 0 ? "λ₁" : j == depth - 1 ? "λ" + subscriptDigits(depth) : "λ₂ … λ" + subscriptDigits(depth - 1)
+      let name =
+        j == 0
+        ? "λ₁"
+        : j == depth - 1 ? "λ" + subscriptDigits(depth) : "λ₂ … λ" + subscriptDigits(depth - 1)
       let shade = 0.25 + 0.55 * Double(j) / Double(max(1, depth - 1))
       let color = j == 0 ? SVGPlot.palette[0] : j == depth - 1 ? SVGPlot.palette[1] : gray(shade)
       eig.series.append(
@@ -104,13 +114,15 @@ enum ReportWriter {
     // The outlier spectrum at the end.
     let spectrumPositive = r.finalSpectrum.allSatisfy { $0 > 0 }
     var outliers = SVGPlot(
-      id: "outliers", title: "Leading Hessian eigenvalues at the end: C outliers", xLabel: "eigenvalue index j",
+      id: "outliers", title: "Leading Hessian eigenvalues at the end: C outliers",
+      xLabel: "eigenvalue index j",
       yLabel: "λⱼ (\(curvatureUnit))", yLog: spectrumPositive && !r.finalSpectrum.isEmpty)
     if !r.finalSpectrum.isEmpty {
       let c = min(r.classCount, r.finalSpectrum.count)
       outliers.series.append(
         PlotSeries(
-          name: "j ≤ C (outliers)", x: (1...c).map(Double.init), y: Array(r.finalSpectrum.prefix(c)),
+          name: "j ≤ C (outliers)", x: (1...c).map(Double.init),
+          y: Array(r.finalSpectrum.prefix(c)),
           style: .markers, color: SVGPlot.palette[0]))
       if r.finalSpectrum.count > c {
         outliers.series.append(
@@ -119,7 +131,9 @@ enum ReportWriter {
             y: Array(r.finalSpectrum.dropFirst(c)), style: .markers, color: "#888888"))
       }
       outliers.references.append(
-        ReferenceLine(orientation: .vertical, value: Double(r.classCount) + 0.5, label: "C = \(r.classCount) classes"))
+        ReferenceLine(
+          orientation: .vertical, value: Double(r.classCount) + 0.5,
+          label: "C = \(r.classCount) classes"))
     }
     outliers.emptyNote = "final spectrum not measured"
     plots.append(outliers)
@@ -131,31 +145,38 @@ enum ReportWriter {
       id: "density", title: "Hessian spectral density (stochastic Lanczos quadrature)",
       xLabel: "eigenvalue λ (\(curvatureUnit))", yLabel: "density (per unit λ)", yLog: true)
     dens.series.append(
-      PlotSeries(name: "density", x: r.densityGrid, y: r.density.map { $0 >= floorValue ? $0 : .nan }, inLegend: false))
+      PlotSeries(
+        name: "density", x: r.densityGrid, y: r.density.map { $0 >= floorValue ? $0 : .nan },
+        inLegend: false))
     if let lk = r.refreshes.last?.eigenvalues.last, lk.isFinite {
-      dens.references.append(ReferenceLine(orientation: .vertical, value: lk, label: "λ" + subscriptDigits(r.k)))
+      dens.references.append(
+        ReferenceLine(orientation: .vertical, value: lk, label: "λ" + subscriptDigits(r.k)))
     }
     dens.emptyNote = r.densityNote.isEmpty ? "spectral density not measured" : r.densityNote
     plots.append(dens)
 
     // Gradient alignment.
     var align = SVGPlot(
-      id: "alignment", title: "Gradient alignment with the dominant subspace", xLabel: "training step",
+      id: "alignment", title: "Gradient alignment with the dominant subspace",
+      xLabel: "training step",
       yLabel: "f_top = ‖P_dom g‖² / ‖g‖²", yLog: true)
     for run in r.runs where !run.alignment.isEmpty {
       align.series.append(
-        PlotSeries(name: run.optimizer, x: run.alignmentSteps.map(Double.init), y: run.alignment, lineWidth: 1.5))
+        PlotSeries(
+          name: run.optimizer, x: run.alignmentSteps.map(Double.init), y: run.alignment,
+          lineWidth: 1.5))
     }
     align.references.append(
       ReferenceLine(
-        orientation: .horizontal, value: r.chanceLevel, label: "chance k/P = \(number(r.chanceLevel, digits: 2))"))
+        orientation: .horizontal, value: r.chanceLevel,
+        label: "chance k/P = \(short(r.chanceLevel))"))
     align.emptyNote = "alignment not measured"
     plots.append(align)
 
     // Subspace overlap between refreshes.
     var overlap = SVGPlot(
       id: "overlap", title: "Subspace overlap with the previous refresh", xLabel: "training step",
-      yLabel: "overlap ‖UᵀV‖²_F / k (fraction)")
+      yLabel: "overlap (fraction; 1 = same subspace)")
     let withOverlap = r.refreshes.filter { $0.overlap != nil }
     overlap.series.append(
       PlotSeries(
@@ -163,36 +184,44 @@ enum ReportWriter {
         style: .lineAndMarkers, inLegend: false))
     overlap.references.append(
       ReferenceLine(
-        orientation: .horizontal, value: r.chanceLevel, label: "chance k/P = \(number(r.chanceLevel, digits: 2))"))
-    overlap.references.append(ReferenceLine(orientation: .horizontal, value: 1, label: "same subspace"))
+        orientation: .horizontal, value: r.chanceLevel,
+        label: "chance k/P = \(short(r.chanceLevel))"))
+    overlap.references.append(
+      ReferenceLine(orientation: .horizontal, value: 1, label: "same subspace"))
     overlap.emptyNote = "fewer than two refreshes"
     plots.append(overlap)
 
     // Stabilisation.
     var stab = SVGPlot(
-      id: "stabilization", title: "Δ₂^(D) against the sample count k (D = \(r.stabilizationD), σ = \(number(r.stabilizationSigma, digits: 2)))",
-      xLabel: "sample count k (samples)", yLabel: "Δ₂^(D) (nats²)", xLog: true, yLog: true)
+      id: "stabilization",
+      title:
+        "Δ₂⁽ᴰ⁾ against the sample count k (D = \(r.stabilizationD), σ = \(short(r.stabilizationSigma)))",
+      xLabel: "sample count k (samples)", yLabel: "Δ₂⁽ᴰ⁾ (nats²)", xLog: true, yLog: true)
     for (i, curve) in r.stabilization.enumerated() {
       let last = i == r.stabilization.count - 1
       stab.series.append(
         PlotSeries(
           name: "step \(curve.step)", x: curve.k.map(Double.init), y: curve.delta,
           style: last ? .lineAndMarkers : .line,
-          color: last ? SVGPlot.palette[0] : gray(0.78 - 0.4 * Double(i) / Double(max(1, r.stabilization.count - 1))),
+          color: last
+            ? SVGPlot.palette[0]
+            : gray(0.78 - 0.4 * Double(i) / Double(max(1, r.stabilization.count - 1))),
           inLegend: last || i == 0, lineWidth: last ? 2 : 1.2))
     }
-    if let last = r.stabilization.last, let k0 = last.k.min(), let k1 = last.k.max(), k0 > 0, k1 > k0,
+    if let last = r.stabilization.last, let k0 = last.k.min(), let k1 = last.k.max(), k0 > 0,
+      k1 > k0,
       last.slope.isFinite, last.intercept.isFinite
     {
       let xs = [Double(k0), Double(k1)]
       stab.series.append(
         PlotSeries(
-          name: "fit: slope \(number(last.slope, digits: 3))", x: xs,
+          name: "fit: slope \(AxisScale.trim(last.slope, 2))", x: xs,
           y: xs.map { pow(10, last.intercept + last.slope * log10($0)) }, style: .dashedLine,
           color: SVGPlot.palette[1]))
     }
     if let eps = r.stabilizationEpsilon {
-      stab.references.append(ReferenceLine(orientation: .horizontal, value: eps, label: "ε = \(number(eps, digits: 2))"))
+      stab.references.append(
+        ReferenceLine(orientation: .horizontal, value: eps, label: "ε = \(short(eps))"))
     }
     stab.emptyNote = "stabilisation not measured"
     plots.append(stab)
@@ -201,14 +230,22 @@ enum ReportWriter {
 
   /// Captions: what each plot shows and what to look for.
   static let captions: [String: String] = [
-    "loss": "Mini-batch training loss, log scale. Expect Bulk-SGD to track SGD while Dom-SGD, which only moves inside the top-k subspace, stalls.",
-    "sharpness": "Largest Hessian eigenvalue at each refresh. Gradient descent is stable on a quadratic only while λ₁ < 2/η; during training λ₁ tends to rise towards that edge.",
-    "eigenvalues": "The k largest eigenvalues of the Hessian on the Hessian batch, recomputed (warm-started Lanczos) at every refresh.",
-    "outliers": "About C = number of classes eigenvalues stand out above the bulk (Fort & Ganguli; Gur-Ari et al.). A visible gap after j = C (or C − 1) is the signature.",
-    "density": "Density of the whole Hessian spectrum, smoothed. A bulk near zero and a few isolated outliers far to the right.",
-    "alignment": "Fraction of the gradient's squared norm inside the top-k eigenspace. A random k-dimensional subspace would hold k/P of it.",
-    "overlap": "How much of the previous refresh's subspace the new one keeps (1 = identical). High overlap is what makes warm starts cheap.",
-    "stabilization": "Curvature-aligned stabilisation Δ₂^(D)(k): the mean squared change of the local loss surface when sample k+1 is added. Theory predicts slope ≈ −2 on log–log axes (lighter curves: earlier in training).",
+    "loss":
+      "Mini-batch training loss, log scale. Expect Bulk-SGD to track SGD while Dom-SGD, which only moves inside the top-k subspace, stalls.",
+    "sharpness":
+      "Largest Hessian eigenvalue at each refresh. Gradient descent is stable on a quadratic only while λ₁ < 2/η; during training λ₁ tends to rise towards that edge.",
+    "eigenvalues":
+      "The k largest eigenvalues of the Hessian on the Hessian batch, recomputed (warm-started Lanczos) at every refresh.",
+    "outliers":
+      "About C = number of classes eigenvalues stand out above the bulk (Fort & Ganguli; Gur-Ari et al.). A visible gap after j = C (or C − 1) is the signature.",
+    "density":
+      "Density of the whole Hessian spectrum, smoothed. A bulk near zero and a few isolated outliers far to the right.",
+    "alignment":
+      "Fraction of the gradient's squared norm inside the top-k eigenspace. A random k-dimensional subspace would hold k/P of it.",
+    "overlap":
+      "Overlap ‖UᵀV‖²_F / k between consecutive bases U, V: how much of the previous subspace the new one keeps (1 = identical). High overlap is what makes warm starts cheap.",
+    "stabilization":
+      "Curvature-aligned stabilisation Δ₂⁽ᴰ⁾(k): the mean squared change of the local loss surface when sample k+1 is added. Theory predicts slope ≈ −2 on log–log axes (lighter curves: earlier in training).",
   ]
 
   // MARK: HTML
@@ -248,10 +285,12 @@ enum ReportWriter {
       h += "<span><b>\(esc(key))</b> \(esc(value))</span>"
     }
     h += "</div>\n"
-    h += "<table class=\"summary\">\n<tr><th>optimizer</th><th>final train loss</th><th>test accuracy</th>"
+    h +=
+      "<table class=\"summary\">\n<tr><th>optimizer</th><th>final train loss</th><th>test accuracy</th>"
     h += "<th>HVPs</th><th>seconds</th><th>ended</th></tr>\n"
     for run in r.runs {
-      h += "<tr><td>\(esc(run.optimizer))</td><td>\(esc(number(run.finalTrainLoss, digits: 4)))</td>"
+      h +=
+        "<tr><td>\(esc(run.optimizer))</td><td>\(esc(number(run.finalTrainLoss, digits: 4)))</td>"
       h += "<td>\(esc(percent(run.testAccuracy)))</td><td>\(run.hessianVectorProducts)</td>"
       h += "<td>\(esc(number(run.seconds, digits: 3)))</td><td>\(esc(run.ending))</td></tr>\n"
     }
@@ -263,7 +302,8 @@ enum ReportWriter {
     }
     h += "<div class=\"grid\">\n"
     for plot in plots(r) {
-      h += "<figure>\n\(plot.render())\n<figcaption>\(esc(captions[plot.id] ?? ""))</figcaption>\n</figure>\n"
+      h +=
+        "<figure>\n\(plot.render())\n<figcaption>\(esc(captions[plot.id] ?? ""))</figcaption>\n</figure>\n"
     }
     h += "</div>\n"
     h += "<footer>Raw data: "
@@ -282,7 +322,8 @@ enum ReportWriter {
       runs.append([
         "optimizer": .string(run.optimizer), "learning_rate": num(run.learningRate),
         "final_train_loss": num(run.finalTrainLoss), "test_accuracy": num(run.testAccuracy),
-        "hvps": .int(run.hessianVectorProducts), "seconds": num(run.seconds), "ended": .string(run.ending),
+        "hvps": .int(run.hessianVectorProducts), "seconds": num(run.seconds),
+        "ended": .string(run.ending),
         "steps": .ints(run.steps), "losses": nums(run.losses),
         "sharpness_steps": .ints(run.sharpnessSteps), "sharpness": nums(run.sharpness),
         "alignment_steps": .ints(run.alignmentSteps), "alignment": nums(run.alignment),
@@ -290,13 +331,15 @@ enum ReportWriter {
     }
     let refreshes: [JSONValue] = r.refreshes.map { x in
       [
-        "step": .int(x.step), "eigenvalues": nums(x.eigenvalues), "overlap": x.overlap.map(num) ?? .null,
+        "step": .int(x.step), "eigenvalues": nums(x.eigenvalues),
+        "overlap": x.overlap.map(num) ?? .null,
         "hvps": .int(x.hessianVectorProducts), "max_residual": num(x.residualMax),
       ]
     }
     let curves: [JSONValue] = r.stabilization.map { c in
       [
-        "step": .int(c.step), "k": .ints(c.k), "delta": nums(c.delta), "stderr": nums(c.standardError),
+        "step": .int(c.step), "k": .ints(c.k), "delta": nums(c.delta),
+        "stderr": nums(c.standardError),
         "slope": num(c.slope), "intercept": num(c.intercept),
       ]
     }
@@ -348,7 +391,8 @@ enum ReportWriter {
     for c in r.stabilization {
       for i in 0..<min(c.k.count, c.delta.count) {
         let se = i < c.standardError.count ? cell(c.standardError[i]) : ""
-        stabilization += "\(c.step),\(c.k[i]),\(cell(c.delta[i])),\(se),\(cell(c.slope)),\(cell(c.intercept))\n"
+        stabilization +=
+          "\(c.step),\(c.k[i]),\(cell(c.delta[i])),\(se),\(cell(c.slope)),\(cell(c.intercept))\n"
       }
     }
     return [
@@ -383,6 +427,17 @@ enum ReportWriter {
     }
     let decimals = max(0, digits - 1 - Int(floor(log10(magnitude))))
     return String(format: "%.\(decimals)f", x)
+  }
+
+  /// Compact: up to 3 significant digits, trailing zeros removed (0.001, 1e-06, 20).
+  static func short(_ x: Double) -> String {
+    guard x.isFinite else { return "—" }
+    if x != 0 && (abs(x) >= 1e5 || abs(x) < 1e-3) {
+      let exponent = Int(floor(log10(abs(x))))
+      let mantissa = AxisScale.trim(x / pow(10, Double(exponent)), 2)
+      return (mantissa == "1" ? "" : mantissa + "×") + "10" + AxisScale.superscript(exponent)
+    }
+    return AxisScale.trim(x, max(0, 2 - Int(floor(log10(max(abs(x), 1e-300))))))
   }
 
   static func percent(_ x: Double) -> String {

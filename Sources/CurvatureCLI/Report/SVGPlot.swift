@@ -41,7 +41,9 @@ struct ReferenceLine {
 /// output never contains a non-finite number.
 struct SVGPlot {
   /// Colour-blind-safe palette (Okabe–Ito).
-  static let palette = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000"]
+  static let palette = [
+    "#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000",
+  ]
 
   var id: String
   var title: String
@@ -76,7 +78,8 @@ struct SVGPlot {
     for s in series {
       var xs: [Double] = []
       var ys: [Double] = []
-      for (x, y) in zip(s.x, s.y) where x.isFinite && y.isFinite && (!xLog || x > 0) && (!yLog || y > 0) {
+      for (x, y) in zip(s.x, s.y)
+      where x.isFinite && y.isFinite && (!xLog || x > 0) && (!yLog || y > 0) {
         xs.append(x)
         ys.append(y)
       }
@@ -84,10 +87,32 @@ struct SVGPlot {
     }
     let xRefs = references.filter { $0.orientation == .vertical }.map(\.value)
     let yRefs = references.filter { $0.orientation == .horizontal }.map(\.value)
-    let xScale = AxisScale.fitting(drawable.flatMap(\.x), logarithmic: xLog, include: xRefs, targetTicks: 6)
-    let yScale = AxisScale.fitting(drawable.flatMap(\.y), logarithmic: yLog, include: yRefs, targetTicks: 5)
+    let xScale = AxisScale.fitting(
+      drawable.flatMap(\.x), logarithmic: xLog, include: xRefs, targetTicks: 6)
+    let yScale = AxisScale.fitting(
+      drawable.flatMap(\.y), logarithmic: yLog, include: yRefs, targetTicks: 5)
     func px(_ x: Double) -> Double { m.left + xScale.fraction(x) * plotWidth }
     func py(_ y: Double) -> Double { m.top + (1 - yScale.fraction(y)) * plotHeight }
+    // Pixel positions of the points and of samples along the drawn lines, to keep labels and the
+    // legend off the data.
+    var ink: [(Double, Double)] = []
+    for (index, d) in drawable.enumerated() {
+      let points = zip(d.x, d.y).map { (px($0), py($1)) }
+      ink.append(contentsOf: points)
+      guard series[index].style != .markers else { continue }
+      for (a, b) in zip(points, points.dropFirst()) {
+        let n = min(40, Int(max(abs(b.0 - a.0), abs(b.1 - a.1)) / 4))
+        for t in stride(from: 1, to: n, by: 1) {
+          let u = Double(t) / Double(n)
+          ink.append((a.0 + u * (b.0 - a.0), a.1 + u * (b.1 - a.1)))
+        }
+      }
+    }
+    func inkCount(x: Double, y: Double, width: Double, height: Double) -> Int {
+      ink.reduce(0) { n, p in
+        n + (p.0 >= x - 3 && p.0 <= x + width + 3 && p.1 >= y - 3 && p.1 <= y + height + 3 ? 1 : 0)
+      }
+    }
 
     var svg = ""
     svg +=
@@ -95,8 +120,10 @@ struct SVGPlot {
       + "height=\"\(f(height))\" viewBox=\"0 0 \(f(width)) \(f(height))\" role=\"img\" "
       + "aria-label=\"\(esc(title))\" font-family=\"Helvetica, Arial, sans-serif\">\n"
     svg += "<title>\(esc(title))</title>\n"
-    svg += "<rect x=\"0\" y=\"0\" width=\"\(f(width))\" height=\"\(f(height))\" fill=\"#ffffff\"/>\n"
-    svg += "<text x=\"\(f(m.left))\" y=\"22\" font-size=\"15\" font-weight=\"bold\" fill=\"#222\">\(esc(title))</text>\n"
+    svg +=
+      "<rect x=\"0\" y=\"0\" width=\"\(f(width))\" height=\"\(f(height))\" fill=\"#ffffff\"/>\n"
+    svg +=
+      "<text x=\"\(f(m.left))\" y=\"22\" font-size=\"15\" font-weight=\"bold\" fill=\"#222\">\(esc(title))</text>\n"
     let clipID = "\(id)-clip"
     svg +=
       "<defs><clipPath id=\"\(esc(clipID))\"><rect x=\"\(f(m.left))\" y=\"\(f(m.top))\" "
@@ -105,10 +132,12 @@ struct SVGPlot {
     // Grid and ticks.
     svg += "<g class=\"grid\" stroke=\"#e3e3e3\" stroke-width=\"1\">\n"
     for t in xScale.ticks {
-      svg += "<line x1=\"\(f(px(t)))\" y1=\"\(f(m.top))\" x2=\"\(f(px(t)))\" y2=\"\(f(m.top + plotHeight))\"/>\n"
+      svg +=
+        "<line x1=\"\(f(px(t)))\" y1=\"\(f(m.top))\" x2=\"\(f(px(t)))\" y2=\"\(f(m.top + plotHeight))\"/>\n"
     }
     for t in yScale.ticks {
-      svg += "<line x1=\"\(f(m.left))\" y1=\"\(f(py(t)))\" x2=\"\(f(m.left + plotWidth))\" y2=\"\(f(py(t)))\"/>\n"
+      svg +=
+        "<line x1=\"\(f(m.left))\" y1=\"\(f(py(t)))\" x2=\"\(f(m.left + plotWidth))\" y2=\"\(f(py(t)))\"/>\n"
     }
     svg += "</g>\n"
     svg +=
@@ -119,11 +148,14 @@ struct SVGPlot {
       svg +=
         "<line x1=\"\(f(px(t)))\" y1=\"\(f(m.top + plotHeight))\" x2=\"\(f(px(t)))\" "
         + "y2=\"\(f(m.top + plotHeight + 5))\" stroke=\"#888\"/>"
-      svg += "<text x=\"\(f(px(t)))\" y=\"\(f(m.top + plotHeight + 18))\" text-anchor=\"middle\">\(esc(label))</text>\n"
+      svg +=
+        "<text x=\"\(f(px(t)))\" y=\"\(f(m.top + plotHeight + 18))\" text-anchor=\"middle\">\(esc(label))</text>\n"
     }
     for (t, label) in zip(yScale.ticks, yScale.labels) {
-      svg += "<line x1=\"\(f(m.left - 5))\" y1=\"\(f(py(t)))\" x2=\"\(f(m.left))\" y2=\"\(f(py(t)))\" stroke=\"#888\"/>"
-      svg += "<text x=\"\(f(m.left - 8))\" y=\"\(f(py(t) + 4))\" text-anchor=\"end\">\(esc(label))</text>\n"
+      svg +=
+        "<line x1=\"\(f(m.left - 5))\" y1=\"\(f(py(t)))\" x2=\"\(f(m.left))\" y2=\"\(f(py(t)))\" stroke=\"#888\"/>"
+      svg +=
+        "<text x=\"\(f(m.left - 8))\" y=\"\(f(py(t) + 4))\" text-anchor=\"end\">\(esc(label))</text>\n"
     }
     svg += "</g>\n"
     svg +=
@@ -142,20 +174,32 @@ struct SVGPlot {
 
     // Reference lines.
     var referenceSVG = ""
+    var referenceBoxes: [(x: Double, y: Double, width: Double, height: Double)] = []
     for r in references where (r.orientation == .horizontal ? yScale : xScale).accepts(r.value) {
       if r.orientation == .horizontal {
         let y = py(r.value)
         referenceSVG +=
           "<line x1=\"\(f(m.left))\" y1=\"\(f(y))\" x2=\"\(f(m.left + plotWidth))\" y2=\"\(f(y))\" "
           + "stroke=\"\(r.color)\" stroke-width=\"1.5\" stroke-dasharray=\"6 4\"/>"
+        // Put the label at the end of the line with fewer data points near it.
+        let labelWidth = 7.0 * Double(r.label.count) + 10
+        let labelY = y - 5 < m.top + 12 ? y + 15 : y - 5
+        let rightCount = inkCount(
+          x: m.left + plotWidth - 6 - labelWidth, y: labelY - 12, width: labelWidth, height: 16)
+        let leftCount = inkCount(x: m.left + 6, y: labelY - 12, width: labelWidth, height: 16)
+        let onLeft = leftCount < rightCount
         referenceSVG +=
-          "<text x=\"\(f(m.left + plotWidth - 6))\" y=\"\(f(y - 5))\" font-size=\"12\" text-anchor=\"end\" "
+          "<text x=\"\(f(onLeft ? m.left + 6 : m.left + plotWidth - 6))\" y=\"\(f(labelY))\" font-size=\"12\" "
+          + "text-anchor=\"\(onLeft ? "start" : "end")\" "
           + "fill=\"\(r.color)\" stroke=\"#ffffff\" stroke-width=\"3\" paint-order=\"stroke\">\(esc(r.label))</text>\n"
+        referenceBoxes.append(
+          (onLeft ? m.left + 6 : m.left + plotWidth - 6 - labelWidth, labelY - 12, labelWidth, 16))
       } else {
         let x = px(r.value)
         referenceSVG +=
           "<line x1=\"\(f(x))\" y1=\"\(f(m.top))\" x2=\"\(f(x))\" y2=\"\(f(m.top + plotHeight))\" "
           + "stroke=\"\(r.color)\" stroke-width=\"1.5\" stroke-dasharray=\"6 4\"/>"
+        referenceBoxes.append((x + 5, m.top + plotHeight - 20, 7.0 * Double(r.label.count), 16))
         referenceSVG +=
           "<text x=\"\(f(x + 5))\" y=\"\(f(m.top + plotHeight - 8))\" font-size=\"12\" "
           + "fill=\"\(r.color)\" stroke=\"#ffffff\" stroke-width=\"3\" paint-order=\"stroke\">\(esc(r.label))</text>\n"
@@ -209,7 +253,8 @@ struct SVGPlot {
     let entries = series.enumerated().filter { $0.element.inLegend }
     if !entries.isEmpty && hasData {
       let rowHeight = 17.0
-      let boxWidth = min(plotWidth - 12, 34 + 7.0 * Double(entries.map { $0.element.name.count }.max() ?? 0))
+      let boxWidth = min(
+        plotWidth - 12, 34 + 7.0 * Double(entries.map { $0.element.name.count }.max() ?? 0))
       let boxHeight = 8 + rowHeight * Double(entries.count)
       let corners = [
         (m.left + plotWidth - boxWidth - 6, m.top + 6),  // top right
@@ -218,14 +263,12 @@ struct SVGPlot {
         (m.left + 6, m.top + plotHeight - boxHeight - 6),  // bottom left
       ]
       func crowding(_ corner: (Double, Double)) -> Int {
-        var count = 0
-        for d in drawable {
-          for (x, y) in zip(d.x, d.y) {
-            let (X, Y) = (px(x), py(y))
-            if X >= corner.0 - 4 && X <= corner.0 + boxWidth + 4 && Y >= corner.1 - 4 && Y <= corner.1 + boxHeight + 4 {
-              count += 1
-            }
-          }
+        var count = inkCount(x: corner.0, y: corner.1, width: boxWidth, height: boxHeight)
+        for b in referenceBoxes
+        where b.x < corner.0 + boxWidth && b.x + b.width > corner.0 && b.y < corner.1 + boxHeight
+          && b.y + b.height > corner.1
+        {
+          count += 1000
         }
         return count
       }
@@ -254,7 +297,8 @@ struct SVGPlot {
             "<line x1=\"\(f(x0))\" y1=\"\(f(y))\" x2=\"\(f(x0 + 18))\" y2=\"\(f(y))\" stroke=\"\(color)\" "
             + "stroke-width=\"2.5\"\(dash)/>"
         }
-        svg += "<text x=\"\(f(x0 + 24))\" y=\"\(f(y + 4))\" fill=\"#222\">\(esc(entry.element.name))</text>"
+        svg +=
+          "<text x=\"\(f(x0 + 24))\" y=\"\(f(y + 4))\" fill=\"#222\">\(esc(entry.element.name))</text>"
       }
       svg += "</g>\n"
     }

@@ -28,8 +28,14 @@ import Testing
     #expect(s.lower == 1e-7 || abs(s.lower - 1e-7) < 1e-20)
     #expect(abs(s.upper - 0.1) < 1e-12)
     #expect(s.labels.first == "10⁻⁷")
-    #expect(s.labels.last == "0.1")
+    #expect(s.labels.last == "10⁻¹")  // consistent style once any label needs a power
     #expect(s.ticks.count >= 3 && s.ticks.count <= 8)
+    #expect(
+      AxisScale.fitting([0.02, 30], logarithmic: true).labels == ["0.01", "0.1", "1", "10", "100"])
+    #expect(
+      AxisScale.fitting([8, 512], logarithmic: true).labels == [
+        "5", "10", "20", "50", "100", "200", "500", "1000",
+      ])
   }
 
   @Test func narrowLogRangesStillHaveSeveralTicks() {
@@ -60,6 +66,7 @@ import Testing
   @Test func labelsUseSuperscriptsForLargeExponents() {
     #expect(AxisScale.label(1e-4, logarithmic: true, step: 1) == "10⁻⁴")
     #expect(AxisScale.label(5e6, logarithmic: true, step: 1) == "5×10⁶")
+    #expect(AxisScale.label(1000, logarithmic: true, step: 1) == "1000")
     #expect(AxisScale.label(0.01, logarithmic: true, step: 1) == "0.01")
     #expect(AxisScale.label(2e-4, logarithmic: false, step: 1e-4) == "2×10⁻⁴")
   }

@@ -18,7 +18,9 @@ enum ReportFixture {
     for (i, name) in names.enumerated() {
       var run = TrainingReport.Run(optimizer: name, learningRate: 0.1)
       run.steps = Array(stride(from: 0, through: 300, by: 5))
-      run.losses = run.steps.map { 2.3 * exp(-Double($0) / Double(60 + 200 * (i == 1 ? 10 : 1))) + 0.01 }
+      run.losses = run.steps.map {
+        2.3 * exp(-Double($0) / Double(60 + 200 * (i == 1 ? 10 : 1))) + 0.01
+      }
       if i == 1 { run.losses[run.losses.count - 1] = .infinity }
       run.finalTrainLoss = run.losses.last!
       run.testAccuracy = 0.9 - 0.1 * Double(i)
@@ -34,7 +36,8 @@ enum ReportFixture {
     for (n, step) in [0, 100, 200, 300].enumerated() {
       r.refreshes.append(
         TrainingReport.Refresh(
-          step: step, eigenvalues: (1...10).map { 20 / Double($0) + Double(n) }, overlap: n == 0 ? nil : 0.9,
+          step: step, eigenvalues: (1...10).map { 20 / Double($0) + Double(n) },
+          overlap: n == 0 ? nil : 0.9,
           hessianVectorProducts: n == 0 ? 120 : 40, residualMax: 1e-5))
     }
     r.finalSpectrum = (1...20).map { $0 <= 10 ? 20 / Double($0) : 0.5 / Double($0) }
@@ -46,7 +49,8 @@ enum ReportFixture {
       r.stabilization.append(
         TrainingReport.StabilizationCurve(
           step: step, k: k, delta: k.map { 1e-2 * Double(i + 1) / Double($0 * $0) },
-          standardError: k.map { 1e-3 / Double($0 * $0) }, slope: -2, intercept: log10(1e-2 * Double(i + 1))))
+          standardError: k.map { 1e-3 / Double($0 * $0) }, slope: -2,
+          intercept: log10(1e-2 * Double(i + 1))))
     }
     r.stabilizationEpsilon = 1e-6
     r.notes = ["synthetic data for the report tests"]
