@@ -12,3 +12,10 @@ curvature_isa curvature_detect_isa(void) {
   return CURVATURE_ISA_BASELINE;
 #endif
 }
+
+#include <unistd.h>
+
+long curvature_cpu_count(void) {
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n > 0 ? n : 1;
+}

@@ -24,16 +24,19 @@ public enum Digits {
       let fields = line.split(separator: ",")
       guard fields.count == 65 else {
         throw CurvatureError.malformedFile(
-          path: "digits.csv", reason: "line \(lineNumber + 1) has \(fields.count) fields, expected 65")
+          path: "digits.csv",
+          reason: "line \(lineNumber + 1) has \(fields.count) fields, expected 65")
       }
       for f in fields.prefix(64) {
         guard let v = Int(f), (0...16).contains(v) else {
-          throw CurvatureError.malformedFile(path: "digits.csv", reason: "bad pixel on line \(lineNumber + 1)")
+          throw CurvatureError.malformedFile(
+            path: "digits.csv", reason: "bad pixel on line \(lineNumber + 1)")
         }
         inputs.append(Float(v) / 16)
       }
       guard let y = Int(fields[64]), (0...9).contains(y) else {
-        throw CurvatureError.malformedFile(path: "digits.csv", reason: "bad label on line \(lineNumber + 1)")
+        throw CurvatureError.malformedFile(
+          path: "digits.csv", reason: "bad label on line \(lineNumber + 1)")
       }
       labels.append(y)
     }

@@ -12,4 +12,25 @@ typedef enum {
 /// The best instruction set this CPU supports among the kernels compiled in.
 curvature_isa curvature_detect_isa(void);
 
+/// The number of online processors (at least 1).
+long curvature_cpu_count(void);
+
+/// Single-threaded row-major SGEMM C ← α op(A) op(B) + β C with the kernel for `isa`
+/// (packing, cache blocking, register-blocked micro-kernel). C is not read when β = 0.
+/// Requires m, n ≥ 0 and k ≥ 1. Any ISA this CPU does not support must not be passed.
+void curvature_sgemm(curvature_isa isa, int transA, int transB, long m, long n, long k,
+                     float alpha, const float *a, long lda, const float *b, long ldb, float beta,
+                     float *c, long ldc);
+
+/// Rows per micro-tile of the kernel for `isa` (row splits at multiples of it keep the
+/// arithmetic of every element of C identical).
+int curvature_sgemm_row_block(curvature_isa isa);
+
+/// Estimated core clock (Hz) from a chain of dependent integer additions (0 if unavailable).
+double curvature_probe_clock_hz(long iterations);
+
+/// Measured single-core FMA throughput (FLOP/s) with 12 independent FMA chains for `isa`
+/// (0 if the ISA has no vector FMA kernel).
+double curvature_probe_fma_flops(curvature_isa isa, long iterations);
+
 #endif

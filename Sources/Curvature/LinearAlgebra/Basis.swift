@@ -31,9 +31,12 @@ public struct Basis: Sendable, Equatable {
   /// Orthonormalises `columns` (each of length `dimension`) with CGS2.
   ///
   /// A column whose norm after orthogonalisation falls below `dropTolerance` times its
-  /// original norm is linearly dependent on the previous ones and is dropped; `droppedColumns`
-  /// of the throwing initialiser's result lists them via ``count``.
-  /// - Throws: `CurvatureError` if a column has the wrong length or holds NaN/Inf.
+  /// original norm is linearly dependent on the previous ones and is dropped (so ``count`` may
+  /// be smaller than `columns.count`; zero columns are always dropped). The result never holds
+  /// NaN and satisfies ``orthogonalityError`` ≤ 1e-5 for any finite input, including
+  /// rank-deficient and nearly dependent columns and entries of any magnitude.
+  /// - Throws: `CurvatureError` if `dimension < 1`, `dropTolerance` is outside [0, 1), or a
+  ///   column has the wrong length or holds NaN/Inf.
   /// - Complexity: O(P k²).
   public init(orthonormalizing columns: [[Float]], dimension: Int, dropTolerance: Double = 1e-5)
     throws(CurvatureError)
@@ -41,35 +44,78 @@ public struct Basis: Sendable, Equatable {
     if dimension <= 0 {
       throw .outOfRange(name: "dimension", value: Double(dimension), range: "[1, ∞)")
     }
-    self.init(dimension: dimension)
+    if !(dropTolerance >= 0 && dropTolerance < 1) {
+      throw .outOfRange(name: "dropTolerance", value: dropTolerance, range: "[0, 1)")
+    }
     for (j, c) in columns.enumerated() {
       try Validate.count("columns[\(j)]", c.count, dimension)
       try Validate.finite("columns[\(j)]", c)
+    }
+    self.init(dimension: dimension)
+    for c in columns {
+      if count == dimension { break }
       _ = append(orthogonalizing: c, dropTolerance: dropTolerance)
     }
   }
 
-  /// Orthogonalises `v` against the basis (CGS2), normalises it and appends it.
-  /// - Returns: `false` (and leaves the basis unchanged) if `v` is numerically dependent.
+  /// Orthogonalises `v` against the basis (CGS2, with a third pass when the second one still
+  /// removes more than half of what is left), normalises it and appends it.
+  ///
+  /// `v` is scaled to unit norm first (norms are accumulated in `Double`), so entries of any
+  /// finite magnitude are handled.
+  /// - Returns: `false` (and leaves the basis unchanged) if `v` is numerically dependent
+  ///   (its component orthogonal to the basis is below `dropTolerance` times its norm), zero,
+  ///   holds NaN/Inf, or has a length other than ``dimension``.
   /// - Complexity: O(P k).
   @discardableResult
   public mutating func append(orthogonalizing v: [Float], dropTolerance: Double = 1e-5) -> Bool {
-    precondition(v.count == dimension)
-    var w = v
-    let original = Kernels.norm(w)
+    guard v.count == dimension, count < dimension else { return false }
+    let original = Self.norm(v)
     guard original > 0, original.isFinite else { return false }
-    for _ in 0..<2 {
+    var w = v
+    let inverse = 1 / original
+    for i in 0..<dimension { w[i] = Float(Double(w[i]) * inverse) }
+    var previous = Self.norm(w)
+    var passes = 0
+    while true {
       let c = coefficients(of: w)
       let pc = combine(c)
       for i in 0..<dimension { w[i] -= pc[i] }
+      passes += 1
+      let current = Self.norm(w)
+      if !(current > 0) { return false }
+      let reduced = current < 0.5 * previous
+      previous = current
+      if passes >= 2 && !reduced { break }
+      if passes >= 3 { break }
     }
-    let n = Kernels.norm(w)
-    guard n > dropTolerance * original, n > 0 else { return false }
-    let inv = Float(1 / n)
-    for i in 0..<dimension { w[i] *= inv }
+    // previous = ‖w‖ relative to the unit-norm input.
+    guard previous > dropTolerance, previous.isFinite else { return false }
+    let scale = 1 / previous
+    for i in 0..<dimension { w[i] = Float(Double(w[i]) * scale) }
     storage.append(contentsOf: w)
     count += 1
     return true
+  }
+
+  /// The Euclidean norm accumulated in `Double` (no overflow for any finite `Float` input).
+  private static func norm(_ x: [Float]) -> Double {
+    x.withUnsafeBufferPointer { p in
+      var a = SIMD4<Double>()
+      var i = 0
+      let n = p.count
+      while i + 4 <= n {
+        let v = SIMD4<Double>(Double(p[i]), Double(p[i + 1]), Double(p[i + 2]), Double(p[i + 3]))
+        a += v * v
+        i += 4
+      }
+      var s = a.sum()
+      while i < n {
+        s += Double(p[i]) * Double(p[i])
+        i += 1
+      }
+      return s.squareRoot()
+    }
   }
 
   /// Column j as a new array. - Complexity: O(P).
@@ -108,12 +154,14 @@ public struct Basis: Sendable, Equatable {
 
   /// Writes c = Uᵀx into `c` (length k).
   /// - Complexity: O(P k), one pass over U.
-  public func coefficients(of x: UnsafeBufferPointer<Float>, into c: UnsafeMutableBufferPointer<Double>)
-  {
+  public func coefficients(
+    of x: UnsafeBufferPointer<Float>, into c: UnsafeMutableBufferPointer<Double>
+  ) {
     precondition(x.count == dimension && c.count == count)
     storage.withUnsafeBufferPointer { u in
       for j in 0..<count {
-        c[j] = Kernels.dot(UnsafeBufferPointer(rebasing: u[(j * dimension)..<((j + 1) * dimension)]), x)
+        c[j] = Kernels.dot(
+          UnsafeBufferPointer(rebasing: u[(j * dimension)..<((j + 1) * dimension)]), x)
       }
     }
   }

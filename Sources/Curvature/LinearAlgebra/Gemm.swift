@@ -1,3 +1,5 @@
+import CCurvatureKernels
+
 /// Single-precision general matrix multiply on row-major matrices.
 public enum Gemm {
   /// C ← α · op(A) · op(B) + β · C, all matrices row-major.
@@ -21,9 +23,29 @@ public enum Gemm {
       scaleC(m: m, n: n, beta: beta, c: c, ldc: ldc)
       return
     }
-    SwiftGemm.multiply(
-      transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
-      a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+    #if arch(x86_64)
+      CGemm.multiply(
+        transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
+        a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+    #else
+      SwiftGemm.multiply(
+        transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
+        a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+    #endif
+  }
+
+  /// The micro-kernel path `multiply` uses on this machine: `"avx512"`, `"avx2+fma"`,
+  /// `"baseline"` (x86-64 C kernels chosen at run time) or `"swift-simd"` (other architectures).
+  public static var path: String {
+    #if arch(x86_64)
+      switch CGemm.isa {
+      case CURVATURE_ISA_AVX512: return "avx512"
+      case CURVATURE_ISA_AVX2_FMA: return "avx2+fma"
+      default: return "baseline"
+      }
+    #else
+      return "swift-simd"
+    #endif
   }
 
   /// C ← β C (C is overwritten with zeros, not read, when β = 0).
@@ -102,6 +124,53 @@ enum SwiftGemm {
         j += 16
       }
       i += 4
+    }
+  }
+}
+
+/// The packed, cache-blocked C kernels (one per instruction set, chosen at run time), with the
+/// rows (or columns) of C split over the cores at multiples of the micro-tile so every element
+/// is computed by the same arithmetic whatever the split.
+enum CGemm {
+  /// The instruction set detected once for this process.
+  static let isa: curvature_isa = curvature_detect_isa()
+
+  /// Below this many multiply–adds a second thread costs more than it saves.
+  static let parallelThreshold = 1 << 21
+
+  static func multiply(
+    transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+    alpha: Float, a: UnsafePointer<Float>, lda: Int,
+    b: UnsafePointer<Float>, ldb: Int,
+    beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
+    isa: curvature_isa = CGemm.isa, threads: Int = Parallel.processorCount,
+    parallelThreshold: Int = CGemm.parallelThreshold
+  ) {
+    let tA: Int32 = transposeA ? 1 : 0
+    let tB: Int32 = transposeB ? 1 : 0
+    let mr = Int(curvature_sgemm_row_block(isa))
+    let nr = 32
+    var parts = Swift.min(threads, Swift.max(1, m * n * k / parallelThreshold))
+    let splitRows = m >= n || n < 2 * nr
+    parts = Swift.min(parts, splitRows ? (m + mr - 1) / mr : (n + nr - 1) / nr)
+    if parts <= 1 {
+      curvature_sgemm(isa, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+      return
+    }
+    Parallel.run(parts: parts) { part in
+      if splitRows {
+        let r = Parallel.range(part, of: parts, count: m, align: mr)
+        if r.isEmpty { return }
+        let ap = transposeA ? a + r.lowerBound : a + r.lowerBound * lda
+        curvature_sgemm(
+          isa, tA, tB, r.count, n, k, alpha, ap, lda, b, ldb, beta, c + r.lowerBound * ldc, ldc)
+      } else {
+        let r = Parallel.range(part, of: parts, count: n, align: nr)
+        if r.isEmpty { return }
+        let bp = transposeB ? b + r.lowerBound * ldb : b + r.lowerBound
+        curvature_sgemm(
+          isa, tA, tB, m, r.count, k, alpha, a, lda, bp, ldb, beta, c + r.lowerBound, ldc)
+      }
     }
   }
 }

@@ -1,0 +1,134 @@
+// Packed, cache-blocked SGEMM for one instruction set. Included by gemm.c once per ISA with
+//   GEMM_SUFFIX   name suffix (avx512, avx2, base)
+//   GEMM_TARGET   function attribute selecting the instruction set (may be empty)
+//   GEMM_VW       SIMD lanes per vector; a micro-tile is GEMM_MR rows × 2·GEMM_VW columns
+//   GEMM_MR       rows per micro-tile
+// The computation per element of C does not depend on timing: blocking is a function of the
+// shape only.
+
+#define GEMM_CAT2(a, b) a##_##b
+#define GEMM_CAT(a, b) GEMM_CAT2(a, b)
+#define GEMM_NAME(x) GEMM_CAT(x, GEMM_SUFFIX)
+#define GEMM_NR (2 * GEMM_VW)
+
+typedef float GEMM_NAME(vec) __attribute__((ext_vector_type(GEMM_VW)));
+
+/// tile[MR×NR] ← Σ_p ap[p, :]ᵀ bp[p, :] over kc steps (ap: kc×MR, bp: kc×NR, both packed).
+static GEMM_TARGET void GEMM_NAME(micro)(long kc, const float *restrict ap,
+                                          const float *restrict bp, float *restrict tile) {
+  typedef GEMM_NAME(vec) vec;
+  vec acc0[GEMM_MR];
+  vec acc1[GEMM_MR];
+  for (int r = 0; r < GEMM_MR; r++) {
+    acc0[r] = 0;
+    acc1[r] = 0;
+  }
+  for (long p = 0; p < kc; p++) {
+    vec b0 = *(const vec *)(bp + p * GEMM_NR);
+    vec b1 = *(const vec *)(bp + p * GEMM_NR + GEMM_VW);
+    const float *a = ap + p * GEMM_MR;
+    for (int r = 0; r < GEMM_MR; r++) {
+      float s = a[r];
+      acc0[r] += s * b0;
+      acc1[r] += s * b1;
+    }
+  }
+  for (int r = 0; r < GEMM_MR; r++) {
+    *(vec *)(tile + r * GEMM_NR) = acc0[r];
+    *(vec *)(tile + r * GEMM_NR + GEMM_VW) = acc1[r];
+  }
+}
+
+/// Packs op(B)[pc ..< pc+kc, jc ..< jc+nc] into NR-wide slivers (kc×NR each, zero padded).
+static GEMM_TARGET void GEMM_NAME(pack_b)(int transB, long kc, long nc, const float *b, long ldb,
+                                           long pc, long jc, float *restrict out) {
+  for (long j0 = 0; j0 < nc; j0 += GEMM_NR) {
+    long w = nc - j0 < GEMM_NR ? nc - j0 : GEMM_NR;
+    float *s = out + j0 * kc;
+    if (!transB) {
+      for (long p = 0; p < kc; p++) {
+        const float *src = b + (pc + p) * ldb + jc + j0;
+        float *dst = s + p * GEMM_NR;
+        long c = 0;
+        for (; c < w; c++) dst[c] = src[c];
+        for (; c < GEMM_NR; c++) dst[c] = 0;
+      }
+    } else {
+      for (long c = 0; c < GEMM_NR; c++) {
+        if (c < w) {
+          const float *src = b + (jc + j0 + c) * ldb + pc;
+          for (long p = 0; p < kc; p++) s[p * GEMM_NR + c] = src[p];
+        } else {
+          for (long p = 0; p < kc; p++) s[p * GEMM_NR + c] = 0;
+        }
+      }
+    }
+  }
+}
+
+/// Packs α·op(A)[i0 ..< i0+h, pc ..< pc+kc] as kc×MR (zero padded rows).
+static GEMM_TARGET void GEMM_NAME(pack_a)(int transA, long kc, long h, float alpha,
+                                           const float *a, long lda, long i0, long pc,
+                                           float *restrict out) {
+  if (!transA) {
+    for (long r = 0; r < GEMM_MR; r++) {
+      if (r < h) {
+        const float *src = a + (i0 + r) * lda + pc;
+        for (long p = 0; p < kc; p++) out[p * GEMM_MR + r] = alpha * src[p];
+      } else {
+        for (long p = 0; p < kc; p++) out[p * GEMM_MR + r] = 0;
+      }
+    }
+  } else {
+    for (long p = 0; p < kc; p++) {
+      const float *src = a + (pc + p) * lda + i0;
+      long r = 0;
+      for (; r < h; r++) out[p * GEMM_MR + r] = alpha * src[r];
+      for (; r < GEMM_MR; r++) out[p * GEMM_MR + r] = 0;
+    }
+  }
+}
+
+static GEMM_TARGET void GEMM_NAME(sgemm)(int transA, int transB, long m, long n, long k,
+                                          float alpha, const float *a, long lda, const float *b,
+                                          long ldb, float beta, float *c, long ldc) {
+  const long KC = CURVATURE_GEMM_KC;
+  const long NC = (CURVATURE_GEMM_NC / GEMM_NR) * GEMM_NR;
+  long ncMax = n < NC ? ((n + GEMM_NR - 1) / GEMM_NR) * GEMM_NR : NC;
+  long kcMax = k < KC ? k : KC;
+  float *bpack = curvature_scratch(0, (size_t)(kcMax * ncMax));
+  float *apack = curvature_scratch(1, (size_t)(kcMax * GEMM_MR));
+  float tile[GEMM_MR * GEMM_NR] __attribute__((aligned(64)));
+  for (long jc = 0; jc < n; jc += NC) {
+    long nc = n - jc < NC ? n - jc : NC;
+    for (long pc = 0; pc < k; pc += KC) {
+      long kc = k - pc < KC ? k - pc : KC;
+      int first = pc == 0;
+      GEMM_NAME(pack_b)(transB, kc, nc, b, ldb, pc, jc, bpack);
+      for (long i0 = 0; i0 < m; i0 += GEMM_MR) {
+        long h = m - i0 < GEMM_MR ? m - i0 : GEMM_MR;
+        GEMM_NAME(pack_a)(transA, kc, h, alpha, a, lda, i0, pc, apack);
+        for (long j0 = 0; j0 < nc; j0 += GEMM_NR) {
+          long w = nc - j0 < GEMM_NR ? nc - j0 : GEMM_NR;
+          GEMM_NAME(micro)(kc, apack, bpack + j0 * kc, tile);
+          for (long r = 0; r < h; r++) {
+            float *crow = c + (i0 + r) * ldc + jc + j0;
+            const float *t = tile + r * GEMM_NR;
+            if (!first) {
+              for (long q = 0; q < w; q++) crow[q] += t[q];
+            } else if (beta == 0) {
+              for (long q = 0; q < w; q++) crow[q] = t[q];
+            } else {
+              for (long q = 0; q < w; q++) crow[q] = t[q] + beta * crow[q];
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+#undef GEMM_NR
+#undef GEMM_NAME
+#undef GEMM_CAT
+#undef GEMM_CAT2

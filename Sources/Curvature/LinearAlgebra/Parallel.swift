@@ -1,0 +1,45 @@
+import CCurvatureKernels
+import Dispatch
+
+/// Fixed-partition parallel loops for the compute kernels.
+///
+/// Work is always cut into parts that depend only on the problem size, never on timing or on
+/// which thread runs which part, so results are bit-for-bit reproducible.
+@usableFromInline
+enum Parallel {
+  /// Online processors, read once.
+  @usableFromInline
+  static let processorCount: Int = Int(curvature_cpu_count())
+
+  /// Runs `body(part)` for `part` in `0..<parts`, concurrently when `parts > 1`.
+  /// - Complexity: the cost of the parts, divided over the cores.
+  @inlinable
+  static func run(parts: Int, _ body: (Int) -> Void) {
+    if parts <= 1 {
+      if parts == 1 { body(0) }
+      return
+    }
+    // The parts touch disjoint memory (or only read shared memory), so handing the
+    // non-Sendable closure to the worker threads is safe.
+    withoutActuallyEscaping(body) { body in
+      let shared = UncheckedSendable(value: body)
+      DispatchQueue.concurrentPerform(iterations: parts) { shared.value($0) }
+    }
+  }
+
+  /// Splits `0..<count` into `parts` contiguous ranges whose boundaries are multiples of `align`.
+  @inlinable
+  static func range(_ part: Int, of parts: Int, count: Int, align: Int) -> Range<Int> {
+    let blocks = (count + align - 1) / align
+    let lo = (blocks * part / parts) * align
+    let hi = Swift.min(count, (blocks * (part + 1) / parts) * align)
+    return Swift.min(lo, count)..<hi
+  }
+}
+
+/// A value handed to worker threads that only use it in a data-race-free way.
+@usableFromInline
+struct UncheckedSendable<Value>: @unchecked Sendable {
+  @usableFromInline let value: Value
+  @inlinable init(value: Value) { self.value = value }
+}

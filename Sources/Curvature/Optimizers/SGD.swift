@@ -1,0 +1,131 @@
+/// Stochastic gradient descent with optional heavy-ball or Nesterov momentum and (coupled)
+/// L2 weight decay, in PyTorch's convention:
+///
+/// g′ = g + λ w,  v ← μ v + g′,  d = g′ + μ v (Nesterov) or v (heavy ball) or g′ (μ = 0),
+/// w ← w − η d.
+///
+/// The velocity starts at zero, so the first step is w ← w − η g′ for every variant.
+public struct SGD: Optimizer, Sendable, Equatable {
+  /// The learning rate η > 0.
+  public var learningRate: Float
+  /// The momentum coefficient μ ∈ [0, 1).
+  public var momentum: Float
+  /// Whether to use Nesterov momentum (requires μ > 0).
+  public var nesterov: Bool
+  /// The L2 weight-decay coefficient λ ≥ 0 (added to the gradient).
+  public var weightDecay: Float
+  /// The velocity v (empty until the first step with μ > 0).
+  public private(set) var velocity: [Float] = []
+  public private(set) var stepCount = 0
+
+  /// Creates an SGD optimizer. Settings are validated at the first step (and by
+  /// ``validate(parameterCount:)``).
+  /// - Complexity: O(1).
+  public init(
+    learningRate: Float, momentum: Float = 0, nesterov: Bool = false, weightDecay: Float = 0
+  ) {
+    self.learningRate = learningRate
+    self.momentum = momentum
+    self.nesterov = nesterov
+    self.weightDecay = weightDecay
+  }
+
+  public func validate(parameterCount: Int) throws(CurvatureError) {
+    try Validate.learningRate(learningRate)
+    if !(momentum >= 0 && momentum < 1) {
+      throw .outOfRange(name: "momentum", value: Double(momentum), range: "[0, 1)")
+    }
+    if nesterov && momentum == 0 {
+      throw .invalidArgument(name: "nesterov", reason: "Nesterov momentum needs momentum > 0")
+    }
+    if !(weightDecay >= 0) || !weightDecay.isFinite {
+      throw .outOfRange(name: "weightDecay", value: Double(weightDecay), range: "[0, ∞)")
+    }
+    if !velocity.isEmpty && velocity.count != parameterCount {
+      throw .dimensionMismatch(name: "velocity", expected: parameterCount, actual: velocity.count)
+    }
+  }
+
+  /// - Complexity: O(P), one pass over parameters, gradient and velocity.
+  public mutating func step(parameters: inout [Float], gradient: [Float]) throws {
+    try Validate.step(parameters: parameters, gradient: gradient)
+    try validate(parameterCount: parameters.count)
+    let lr = learningRate
+    gradient.withUnsafeBufferPointer { g in
+      parameters.withUnsafeMutableBufferPointer { w in
+        if momentum == 0 {
+          if weightDecay == 0 {
+            for i in 0..<w.count { w[i] -= lr * g[i] }
+          } else {
+            let wd = weightDecay
+            for i in 0..<w.count { w[i] -= lr * (g[i] + wd * w[i]) }
+          }
+        } else {
+          advance(gradient: g, parameters: UnsafeBufferPointer(w)) { i, d in w[i] -= lr * d }
+        }
+      }
+    }
+    stepCount += 1
+  }
+
+  /// - Complexity: O(P).
+  public mutating func computeUpdate(
+    gradient g: UnsafeBufferPointer<Float>, parameters w: UnsafeBufferPointer<Float>,
+    into update: UnsafeMutableBufferPointer<Float>
+  ) {
+    let lr = learningRate
+    if momentum == 0 {
+      let wd = weightDecay
+      if wd == 0 {
+        for i in 0..<g.count { update[i] = -(lr * g[i]) }
+      } else {
+        for i in 0..<g.count { update[i] = -(lr * (g[i] + wd * w[i])) }
+      }
+    } else {
+      advance(gradient: g, parameters: w) { i, d in update[i] = -(lr * d) }
+    }
+    stepCount += 1
+  }
+
+  /// Updates the velocity and hands each coordinate's direction d to `emit`.
+  @inline(__always)
+  private mutating func advance(
+    gradient g: UnsafeBufferPointer<Float>, parameters w: UnsafeBufferPointer<Float>,
+    _ emit: (Int, Float) -> Void
+  ) {
+    if velocity.count != g.count { velocity = [Float](repeating: 0, count: g.count) }
+    let mu = momentum
+    let wd = weightDecay
+    let nest = nesterov
+    velocity.withUnsafeMutableBufferPointer { v in
+      for i in 0..<g.count {
+        let gi = wd == 0 ? g[i] : g[i] + wd * w[i]
+        let vi = mu * v[i] + gi
+        v[i] = vi
+        emit(i, nest ? gi + mu * vi : vi)
+      }
+    }
+  }
+
+  public func snapshot() -> OptimizerState {
+    OptimizerState(
+      kind: "SGD",
+      scalars: [
+        "learningRate": Double(learningRate), "momentum": Double(momentum),
+        "nesterov": nesterov ? 1 : 0, "weightDecay": Double(weightDecay),
+        "stepCount": Double(stepCount),
+      ],
+      arrays: ["velocity": velocity])
+  }
+
+  public mutating func restore(_ state: OptimizerState) throws {
+    try state.expect(kind: "SGD")
+    var s = SGD(
+      learningRate: try state.float("learningRate"), momentum: try state.float("momentum"),
+      nesterov: try state.scalar("nesterov") != 0, weightDecay: try state.float("weightDecay"))
+    s.stepCount = try state.integer("stepCount")
+    s.velocity = try state.array("velocity", count: nil)
+    try s.validate(parameterCount: s.velocity.count)
+    self = s
+  }
+}

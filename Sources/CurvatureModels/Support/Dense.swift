@@ -1,0 +1,104 @@
+import Curvature
+
+/// Row-major dense helpers shared by the models: GEMM shorthand, bias and column sums.
+enum Dense {
+  /// C ← op(A) op(B) + β C (row-major), forwarding to ``Gemm``.
+  @inline(__always)
+  static func gemm(
+    _ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int,
+    _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
+    _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int
+  ) {
+    if m == 0 || n == 0 { return }
+    if k == 0 {
+      if beta == 0 { for i in 0..<m { (c + i * ldc).update(repeating: 0, count: n) } }
+      return
+    }
+    Gemm.multiply(
+      transposeA: transA, transposeB: transB, m: m, n: n, k: k, alpha: 1, a: a, lda: lda, b: b,
+      ldb: ldb, beta: beta, c: c, ldc: ldc)
+  }
+
+  /// dst[c] ← Σ_r src[r, c] (rows summed in order, so the result is deterministic).
+  /// - Complexity: O(rows · cols).
+  static func columnSums(
+    _ src: UnsafePointer<Float>, rows: Int, cols: Int, into dst: UnsafeMutablePointer<Float>
+  ) {
+    dst.update(repeating: 0, count: cols)
+    var c = 0
+    while c < cols {
+      let w = min(16, cols - c)
+      var acc = SIMD16<Float>()
+      for r in 0..<rows { acc += VectorMath.load(src + r * cols + c, w) }
+      VectorMath.store(acc, dst + c, w)
+      c += 16
+    }
+  }
+
+  /// y[r, c] += bias[c] for every row. - Complexity: O(rows · cols).
+  static func addBias(
+    _ y: UnsafeMutablePointer<Float>, rows: Int, cols: Int, bias: UnsafePointer<Float>
+  ) {
+    for r in 0..<rows {
+      let row = y + r * cols
+      var c = 0
+      while c + 16 <= cols {
+        let v = VectorMath.load(row + c, 16) + VectorMath.load(bias + c, 16)
+        VectorMath.store(v, row + c, 16)
+        c += 16
+      }
+      while c < cols {
+        row[c] += bias[c]
+        c += 1
+      }
+    }
+  }
+
+  /// y ← a ⊙ x elementwise over n values. - Complexity: O(n).
+  static func multiply(
+    _ a: UnsafePointer<Float>, _ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>,
+    count n: Int
+  ) {
+    var i = 0
+    while i + 16 <= n {
+      VectorMath.store(VectorMath.load(a + i, 16) * VectorMath.load(x + i, 16), y + i, 16)
+      i += 16
+    }
+    while i < n {
+      y[i] = a[i] * x[i]
+      i += 1
+    }
+  }
+
+  /// y ← y ⊙ a + b ⊙ x elementwise over n values. - Complexity: O(n).
+  static func multiplyAdd(
+    _ y: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+    _ x: UnsafePointer<Float>, count n: Int
+  ) {
+    var i = 0
+    while i + 16 <= n {
+      let v =
+        VectorMath.load(y + i, 16) * VectorMath.load(a + i, 16) + VectorMath.load(b + i, 16)
+        * VectorMath.load(x + i, 16)
+      VectorMath.store(v, y + i, 16)
+      i += 16
+    }
+    while i < n {
+      y[i] = y[i] * a[i] + b[i] * x[i]
+      i += 1
+    }
+  }
+
+  /// y += x over n values. - Complexity: O(n).
+  static func add(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count n: Int) {
+    var i = 0
+    while i + 16 <= n {
+      VectorMath.store(VectorMath.load(y + i, 16) + VectorMath.load(x + i, 16), y + i, 16)
+      i += 16
+    }
+    while i < n {
+      y[i] += x[i]
+      i += 1
+    }
+  }
+}
