@@ -6,6 +6,8 @@ struct TrainingReport {
   struct Run {
     var optimizer: String
     var learningRate: Double
+    /// Optimizer steps taken.
+    var stepsTaken = 0
     /// Steps at which `losses` were recorded (training loss on the minibatch or the full set).
     var steps: [Int] = []
     var losses: [Double] = []
