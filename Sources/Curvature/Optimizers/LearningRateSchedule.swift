@@ -149,7 +149,9 @@ public struct ScheduledOptimizer<Base: Optimizer>: Optimizer {
   }
 
   public func snapshot() -> OptimizerState {
-    let encoded = (try? JSONEncoder().encode(schedule)).map { String(decoding: $0, as: UTF8.self) }
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    let encoded = (try? encoder.encode(schedule)).map { String(decoding: $0, as: UTF8.self) }
     return OptimizerState(
       kind: "Scheduled",
       scalars: ["learningRate": Double(learningRate), "stepCount": Double(stepCount)],

@@ -1,0 +1,107 @@
+/// The restarted (block) Krylov–Schur driver shared by ``Lanczos`` and ``BlockLanczos``.
+struct KrylovSchurIteration {
+  var k: Int
+  var target: EigenTarget
+  var tolerance: Double
+  var maxProducts: Int
+  /// Maximum basis size m (k + p).
+  var capacity: Int
+  /// Columns added per expansion step (1 = Lanczos).
+  var blockSize: Int
+  /// Ritz pairs kept at a thick restart.
+  var keep: Int
+  var seed: UInt64
+
+  /// Runs the iteration on `op`, warm-started from `warmStart` if given.
+  func run(on op: any HessianOperator, warmStart: Basis?) throws -> EigenResult {
+    let p = op.dimension
+    var rng = SeededGenerator(seed: seed)
+    let ws = KrylovSchurWorkspace(operator: op, capacity: capacity)
+    let b = blockSize
+    var iterations = 0
+    // Starting block: the warm-start basis, or random vectors.
+    if let warm = warmStart, warm.count > 0 {
+      if b == 1 {
+        // One Krylov sequence from a vector inside the previous subspace: its polynomial filter
+        // removes the (small) components outside it for every pair at once.
+        var start = [Float](repeating: 0, count: p)
+        for j in 0..<warm.count {
+          warm.withColumn(j) { col in
+            start.withUnsafeMutableBufferPointer { Kernels.axpy(1, col, $0) }
+          }
+        }
+        _ = try ws.append(candidates: start, count: 1)
+      } else {
+        let cols = min(warm.count, capacity - b, maxProducts)
+        _ = try ws.append(candidates: Array(warm.storage[0..<(cols * p)]), count: cols)
+      }
+    }
+    if ws.count == 0 {
+      _ = try ws.append(
+        candidates: ws.directions(nil, wanted: k, tolerance: tolerance, count: b, rng: &rng),
+        count: b)
+    }
+    var verificationFailed = false
+    var sinceCheck = 0
+    while true {
+      let full = ws.count + b > capacity || ws.count >= p
+      let noRoom = ws.products + b > maxProducts
+      let exhausted = ws.count >= p
+      sinceCheck += 1
+      let interval = ws.count <= 64 ? 1 : 2
+      var ritz: KrylovSchurWorkspace.Ritz? = nil
+      if ws.count >= k && (sinceCheck >= interval || full || noRoom || ws.zCount > 1) {
+        sinceCheck = 0
+        let r = try ws.ritz(target: target)
+        ritz = r
+        var estimated = true
+        for i in 0..<k where r.estimates[i] > tolerance * abs(r.values[i]) { estimated = false }
+        if exhausted || noRoom || (estimated && !verificationFailed) {
+          let pairs = ws.explicitPairs(r, count: k)
+          let ok = (0..<k).map { pairs.residuals[$0] <= tolerance * abs(r.values[$0]) }
+          if ok.allSatisfy({ $0 }) || exhausted || noRoom {
+            return EigenResult(
+              eigenvalues: Array(r.values[0..<k]),
+              vectors: Basis(uncheckedStorage: pairs.vectors, dimension: p, count: k),
+              residuals: pairs.residuals, converged: ok, productCount: ws.products,
+              iterations: iterations, tolerance: tolerance)
+          }
+          verificationFailed = true
+        }
+        if full {
+          ws.restart(r, keep: min(keep, ws.count - 1))
+          iterations += 1
+          verificationFailed = false
+          ritz = try ws.ritz(target: target)
+        }
+      } else if noRoom || full {
+        // Fewer than k columns and no way to grow: report what the space holds.
+        let r = try ws.ritz(target: target)
+        let kk = min(k, ws.count)
+        let pairs = ws.explicitPairs(r, count: kk)
+        return EigenResult(
+          eigenvalues: Array(r.values[0..<kk]),
+          vectors: Basis(uncheckedStorage: pairs.vectors, dimension: p, count: kk),
+          residuals: pairs.residuals,
+          converged: (0..<kk).map { pairs.residuals[$0] <= tolerance * abs(r.values[$0]) },
+          productCount: ws.products, iterations: iterations, tolerance: tolerance)
+      }
+      if ws.zCount > 1 && ritz == nil && ws.count >= 1 { ritz = try ws.ritz(target: target) }
+      let room = min(b, capacity - ws.count, maxProducts - ws.products)
+      var added = try ws.append(
+        candidates: ws.directions(ritz, wanted: k, tolerance: tolerance, count: room, rng: &rng),
+        count: room)
+      var attempts = 0
+      while added == 0 && attempts < 3 && ws.count < p {
+        // Invariant subspace found: continue from random directions orthogonal to it.
+        var random: [Float] = []
+        for _ in 0..<room { random.append(contentsOf: rng.gaussianVector(count: p)) }
+        added = try ws.append(candidates: random, count: room)
+        attempts += 1
+      }
+      if added == 0 && ws.count < p {
+        throw CurvatureError.diverged(reason: "Krylov basis cannot grow")
+      }
+    }
+  }
+}

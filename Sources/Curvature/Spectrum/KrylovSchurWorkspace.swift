@@ -1,0 +1,380 @@
+/// The state of a (block) Krylov–Schur iteration that keeps the products H V in memory.
+///
+/// Invariant (up to rounding): H V = V T + Z C, where V (P × m) and Z (P × s) have orthonormal
+/// columns, Z ⊥ V, T = Vᵀ H V is symmetric (m × m) and C is s × m. For single-vector Lanczos
+/// s ≤ 1 and this is the Krylov–Schur relation H V = V T + z bᵀ; a warm start from an arbitrary
+/// basis, or a block step, makes s larger. The residual of a Ritz pair (θ, V y) is Z C y, so its
+/// norm ‖C y‖ costs O(s m) without touching P-length vectors; the exact residual
+/// W y − θ V y (W = H V, kept in memory) costs O(P m) and no operator product.
+final class KrylovSchurWorkspace {
+  let p: Int
+  /// The maximum number of basis columns m.
+  let capacity: Int
+  let op: any HessianOperator
+  /// Basis V, column-major P × capacity (first `count` columns valid).
+  var v: [Float]
+  /// Products W = H V, same layout.
+  var w: [Float]
+  /// T = Vᵀ H V, row-major capacity × capacity (leading count × count block valid).
+  var t: [Double]
+  var count = 0
+  /// Open residual directions Z, column-major P × zCount.
+  var z: [Float] = []
+  var zCount = 0
+  /// Residual coefficients C, row-major zCount × capacity.
+  var c: [Double] = []
+  /// Products spent by this workspace.
+  var products = 0
+  /// Relative size below which a new residual counts as zero (invariant subspace).
+  let breakdownTolerance = 1e-6
+
+  init(operator op: any HessianOperator, capacity: Int) {
+    self.op = op
+    self.p = op.dimension
+    self.capacity = capacity
+    self.v = [Float](repeating: 0, count: p * capacity)
+    self.w = [Float](repeating: 0, count: p * capacity)
+    self.t = [Double](repeating: 0, count: capacity * capacity)
+  }
+
+  // MARK: Expansion
+
+  /// Orthonormalises the `b` candidate columns (P × b) against V and each other, appends the
+  /// independent ones, multiplies them by H (one block product) and updates T, Z and C.
+  /// - Returns: the number of columns appended (0 if all were dependent or the basis is full).
+  func append(candidates: [Float], count b: Int) throws -> Int {
+    let base = count
+    var added = 0
+    var coef = [Double](repeating: 0, count: capacity)
+    try v.withUnsafeMutableBufferPointer { vp in
+      let vb = vp.baseAddress!
+      for j in 0..<b where base + added < capacity && base + added < p {
+        let dst = vb + (base + added) * p
+        candidates.withUnsafeBufferPointer { cp in
+          dst.update(from: cp.baseAddress! + j * p, count: p)
+        }
+        let original = Kernels.norm(UnsafeBufferPointer(start: dst, count: p))
+        guard original.isFinite, original > 0 else { continue }
+        let n = coef.withUnsafeMutableBufferPointer {
+          ColumnBlock.orthogonalize(
+            dst, against: vb, rows: p, columns: base + added, coefficients: $0.baseAddress!)
+        }
+        if n <= 1e-5 * original { continue }
+        Kernels.scale(Float(1 / n), UnsafeMutableBufferPointer(start: dst, count: p))
+        added += 1
+      }
+      if added == 0 { return }
+      let input = UnsafeBufferPointer(start: vb + base * p, count: added * p)
+      try w.withUnsafeMutableBufferPointer { wp in
+        let out = UnsafeMutableBufferPointer(start: wp.baseAddress! + base * p, count: added * p)
+        if added == 1 {
+          try op.apply(input, into: out)
+        } else {
+          try op.apply(block: input, count: added, into: out)
+        }
+        if let bad = out.firstIndex(where: { !$0.isFinite }) {
+          throw CurvatureError.nonFinite(name: "operator output", index: bad % p)
+        }
+      }
+    }
+    products += added
+    if added == 0 { return 0 }
+    let total = base + added
+    // New residual directions F_new = (I − V Vᵀ) W_new and the new columns of T.
+    var fn = Array(w[(base * p)..<(total * p)])
+    var fnScale = [Double](repeating: 0, count: added)
+    var newCoef = [Double](repeating: 0, count: added * total)
+    v.withUnsafeBufferPointer { vp in
+      fn.withUnsafeMutableBufferPointer { fp in
+        newCoef.withUnsafeMutableBufferPointer { cp in
+          for jj in 0..<added {
+            let col = fp.baseAddress! + jj * p
+            let wn = Kernels.norm(UnsafeBufferPointer(start: col, count: p))
+            let rn = ColumnBlock.orthogonalize(
+              col, against: vp.baseAddress!, rows: p, columns: total,
+              coefficients: cp.baseAddress! + jj * total)
+            fnScale[jj] = rn <= breakdownTolerance * wn ? 0 : 1
+          }
+        }
+      }
+    }
+    for jj in 0..<added {
+      let j = base + jj
+      for i in 0..<base {
+        let x = newCoef[jj * total + i]
+        t[i * capacity + j] = x
+        t[j * capacity + i] = x
+      }
+      for ii in 0...jj {
+        let i = base + ii
+        let x = 0.5 * (newCoef[jj * total + i] + newCoef[ii * total + j])
+        t[i * capacity + j] = x
+        t[j * capacity + i] = x
+      }
+    }
+    count = total
+    // Z' = (I − N Nᵀ) Z for the new columns N, then re-orthonormalise [Z', F_new].
+    let s = zCount
+    var all = [Float](repeating: 0, count: p * (s + added))
+    if s > 0 {
+      all.replaceSubrange(0..<(s * p), with: z)
+      var tmp = [Double](repeating: 0, count: added)
+      v.withUnsafeBufferPointer { vp in
+        all.withUnsafeMutableBufferPointer { ap in
+          tmp.withUnsafeMutableBufferPointer { tp in
+            for r in 0..<s {
+              let col = ap.baseAddress! + r * p
+              let nb = vp.baseAddress! + base * p
+              ColumnBlock.transposeTimes(nb, rows: p, columns: added, col, into: tp.baseAddress!)
+              ColumnBlock.subtractTimes(nb, rows: p, columns: added, tp.baseAddress!, from: col)
+            }
+          }
+        }
+      }
+    }
+    for jj in 0..<added where fnScale[jj] > 0 {
+      all.replaceSubrange(((s + jj) * p)..<((s + jj + 1) * p), with: fn[(jj * p)..<((jj + 1) * p)])
+    }
+    // Coefficients of the combined set: rows of C for Z', identity for F_new.
+    let rowsAll = s + added
+    var callM = [Double](repeating: 0, count: rowsAll * total)
+    for r in 0..<s { for j in 0..<base { callM[r * total + j] = c[r * capacity + j] } }
+    for jj in 0..<added where fnScale[jj] > 0 { callM[(s + jj) * total + base + jj] = 1 }
+    // Gram–Schmidt (twice) with R, dropping negligible columns.
+    var q: [Float] = []
+    var rMat: [[Double]] = []  // rMat[row] has rowsAll entries
+    var qCount = 0
+    for col in 0..<rowsAll {
+      var x = Array(all[(col * p)..<((col + 1) * p)])
+      let original = Kernels.norm(x)
+      if original == 0 { continue }
+      var cf = [Double](repeating: 0, count: max(qCount, 1))
+      let n = q.withUnsafeBufferPointer { qp in
+        x.withUnsafeMutableBufferPointer { xp in
+          cf.withUnsafeMutableBufferPointer { cp in
+            ColumnBlock.orthogonalize(
+              xp.baseAddress!, against: qp.baseAddress ?? UnsafePointer(xp.baseAddress!), rows: p,
+              columns: qCount, coefficients: cp.baseAddress!)
+          }
+        }
+      }
+      for r in 0..<qCount { rMat[r][col] = cf[r] }
+      if n > 1e-5 * original {
+        Kernels.scale(Float(1 / n), &x)
+        q.append(contentsOf: x)
+        var row = [Double](repeating: 0, count: rowsAll)
+        row[col] = n
+        rMat.append(row)
+        qCount += 1
+      }
+    }
+    var newC = [Double](repeating: 0, count: qCount * capacity)
+    for r in 0..<qCount {
+      for j in 0..<total {
+        var sum = 0.0
+        for l in 0..<rowsAll { sum += rMat[r][l] * callM[l * total + j] }
+        newC[r * capacity + j] = sum
+      }
+    }
+    z = q
+    zCount = qCount
+    c = newC
+    return added
+  }
+
+  // MARK: Rayleigh–Ritz
+
+  /// Ritz pairs of the current basis in target order.
+  struct Ritz {
+    /// Ritz values θ, in target order.
+    var values: [Double]
+    /// Coefficient vectors y (count × count, column-major), column i for values[i].
+    var vectors: [Double]
+    /// Residual norms ‖C y‖ from the Krylov–Schur relation.
+    var estimates: [Double]
+    var order: Int
+  }
+
+  func ritz(target: EigenTarget) throws -> Ritz {
+    let m = count
+    var tm = [Double](repeating: 0, count: m * m)
+    for i in 0..<m { for j in 0..<m { tm[i * m + j] = t[i * capacity + j] } }
+    let eig = try SymmetricEigensolver.decompose(tm, order: m)
+    var values = eig.values
+    var vectors = eig.vectors
+    if target == .smallest {
+      values.reverse()
+      var rev = [Double](repeating: 0, count: m * m)
+      for i in 0..<m {
+        let src = m - 1 - i
+        for l in 0..<m { rev[i * m + l] = vectors[src * m + l] }
+      }
+      vectors = rev
+    }
+    var estimates = [Double](repeating: 0, count: m)
+    for i in 0..<m {
+      var s2 = 0.0
+      for r in 0..<zCount {
+        var sum = 0.0
+        for j in 0..<m { sum += c[r * capacity + j] * vectors[i * m + j] }
+        s2 += sum * sum
+      }
+      estimates[i] = s2.squareRoot()
+    }
+    return Ritz(values: values, vectors: vectors, estimates: estimates, order: m)
+  }
+
+  /// The Ritz vectors u = V y and exact residual norms ‖W y − θ V y‖/‖V y‖ for the first `k`
+  /// pairs (no operator product).
+  /// - Returns: unit Ritz vectors (P × k, column-major) and residual norms.
+  func explicitPairs(_ ritz: Ritz, count k: Int) -> (vectors: [Float], residuals: [Double]) {
+    let m = count
+    var u = [Float](repeating: 0, count: p * k)
+    var hu = [Float](repeating: 0, count: p * k)
+    let y = Array(ritz.vectors[0..<(m * k)])
+    v.withUnsafeBufferPointer { vp in
+      y.withUnsafeBufferPointer { yp in
+        u.withUnsafeMutableBufferPointer { up in
+          ColumnBlock.times(
+            vp.baseAddress!, rows: p, columns: m, yp.baseAddress!, columns: k, into: up.baseAddress!
+          )
+        }
+      }
+    }
+    w.withUnsafeBufferPointer { wp in
+      y.withUnsafeBufferPointer { yp in
+        hu.withUnsafeMutableBufferPointer { hp in
+          ColumnBlock.times(
+            wp.baseAddress!, rows: p, columns: m, yp.baseAddress!, columns: k, into: hp.baseAddress!
+          )
+        }
+      }
+    }
+    var residuals = [Double](repeating: 0, count: k)
+    u.withUnsafeMutableBufferPointer { up in
+      hu.withUnsafeMutableBufferPointer { hp in
+        for i in 0..<k {
+          let uc = UnsafeMutableBufferPointer(rebasing: up[(i * p)..<((i + 1) * p)])
+          let hc = UnsafeMutableBufferPointer(rebasing: hp[(i * p)..<((i + 1) * p)])
+          let n = Kernels.norm(UnsafeBufferPointer(uc))
+          let inv = n > 0 ? 1 / n : 0
+          Kernels.scale(Float(inv), uc)
+          Kernels.scale(Float(inv), hc)
+          Kernels.axpy(Float(-ritz.values[i]), UnsafeBufferPointer(uc), hc)
+          residuals[i] = Kernels.norm(UnsafeBufferPointer(hc))
+        }
+      }
+    }
+    return (u, residuals)
+  }
+
+  // MARK: Restart
+
+  /// Thick restart: keeps the first `keep` Ritz pairs (V ← V Y, W ← W Y, T ← diag θ, C ← C Y).
+  /// - Complexity: O(P m keep).
+  func restart(_ ritz: Ritz, keep: Int) {
+    let m = count
+    let y = Array(ritz.vectors[0..<(m * keep)])
+    var nv = [Float](repeating: 0, count: p * keep)
+    var nw = [Float](repeating: 0, count: p * keep)
+    y.withUnsafeBufferPointer { yp in
+      v.withUnsafeBufferPointer { vp in
+        nv.withUnsafeMutableBufferPointer {
+          ColumnBlock.times(
+            vp.baseAddress!, rows: p, columns: m, yp.baseAddress!, columns: keep,
+            into: $0.baseAddress!)
+        }
+      }
+      w.withUnsafeBufferPointer { wp in
+        nw.withUnsafeMutableBufferPointer {
+          ColumnBlock.times(
+            wp.baseAddress!, rows: p, columns: m, yp.baseAddress!, columns: keep,
+            into: $0.baseAddress!)
+        }
+      }
+    }
+    v.replaceSubrange(0..<(p * keep), with: nv)
+    w.replaceSubrange(0..<(p * keep), with: nw)
+    for i in 0..<capacity { for j in 0..<capacity { t[i * capacity + j] = 0 } }
+    for i in 0..<keep { t[i * capacity + i] = ritz.values[i] }
+    var newC = [Double](repeating: 0, count: zCount * capacity)
+    for r in 0..<zCount {
+      for i in 0..<keep {
+        var sum = 0.0
+        for j in 0..<m { sum += c[r * capacity + j] * y[i * m + j] }
+        newC[r * capacity + i] = sum
+      }
+    }
+    c = newC
+    count = keep
+  }
+
+  // MARK: Directions
+
+  /// Up to `b` expansion directions from the open residual space Z: the residual directions of
+  /// the unconverged wanted pairs (worst first), orthonormalised; random vectors fill the rest.
+  func directions(
+    _ ritz: Ritz?, wanted k: Int, tolerance: Double, count b: Int,
+    rng: inout SeededGenerator
+  ) -> [Float] {
+    var out: [Float] = []
+    var taken = 0
+    if zCount > 0 {
+      var coeffs: [[Double]] = []
+      if zCount <= b || ritz == nil {
+        for r in 0..<min(zCount, b) {
+          var e = [Double](repeating: 0, count: zCount)
+          e[r] = 1
+          coeffs.append(e)
+        }
+      } else if let ritz {
+        let m = ritz.order
+        let kk = min(k, m)
+        let ranked = (0..<kk).sorted {
+          ritz.estimates[$0] / max(abs(ritz.values[$0]), 1e-300)
+            > ritz.estimates[$1] / max(abs(ritz.values[$1]), 1e-300)
+        }
+        var basis: [[Double]] = []
+        for i in ranked where basis.count < b {
+          var a = [Double](repeating: 0, count: zCount)
+          for r in 0..<zCount {
+            var sum = 0.0
+            for j in 0..<m { sum += c[r * capacity + j] * ritz.vectors[i * m + j] }
+            a[r] = sum
+          }
+          let n0 = (a.reduce(0) { $0 + $1 * $1 }).squareRoot()
+          if n0 == 0 { continue }
+          for _ in 0..<2 {
+            for q in basis {
+              var d = 0.0
+              for r in 0..<zCount { d += q[r] * a[r] }
+              for r in 0..<zCount { a[r] -= d * q[r] }
+            }
+          }
+          let n = (a.reduce(0) { $0 + $1 * $1 }).squareRoot()
+          if n <= 1e-8 * n0 { continue }
+          basis.append(a.map { $0 / n })
+        }
+        coeffs = basis
+      }
+      for a in coeffs {
+        var col = [Float](repeating: 0, count: p)
+        for r in 0..<zCount where a[r] != 0 {
+          z.withUnsafeBufferPointer { zp in
+            col.withUnsafeMutableBufferPointer {
+              Kernels.axpy(
+                Float(a[r]), UnsafeBufferPointer(rebasing: zp[(r * p)..<((r + 1) * p)]), $0)
+            }
+          }
+        }
+        out.append(contentsOf: col)
+        taken += 1
+      }
+    }
+    while taken < b {
+      out.append(contentsOf: rng.gaussianVector(count: p))
+      taken += 1
+    }
+    return out
+  }
+}

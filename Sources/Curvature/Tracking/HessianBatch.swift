@@ -1,0 +1,26 @@
+/// The samples whose loss Hessian the tracker follows (MATH.md §1).
+public enum HessianBatch: Sendable, Hashable {
+  /// Every training sample.
+  case full
+  /// A fixed subset of `count` samples drawn once from `seed` (sorted indices).
+  case subset(count: Int, seed: UInt64)
+  /// The current minibatch passed to each tracker step.
+  case minibatch
+
+  /// The fixed sample set for ``full`` and ``subset(count:seed:)``; `nil` for ``minibatch``.
+  /// - Throws: `CurvatureError.outOfRange` if `count` is not in 1…`sampleCount`.
+  /// - Complexity: O(N) for a subset (a seeded permutation).
+  public func fixedSamples(sampleCount n: Int) throws(CurvatureError) -> SampleSet? {
+    switch self {
+    case .full: return .all(n)
+    case .minibatch: return nil
+    case .subset(let count, let seed):
+      if count < 1 || count > n {
+        throw .outOfRange(name: "subset count", value: Double(count), range: "[1, \(n)]")
+      }
+      if count == n { return .all(n) }
+      var rng = SeededGenerator(seed: seed)
+      return .indices(rng.permutation(count: n).prefix(count).sorted())
+    }
+  }
+}

@@ -1,0 +1,42 @@
+/// What one refresh of the dominant basis found and cost.
+public struct RefreshReport: Sendable {
+  /// The tracker step at which the refresh ran.
+  public var step: Int
+  /// Why it ran.
+  public var reason: RefreshReason
+  /// The top-k eigenvalues, descending.
+  public var eigenvalues: [Double]
+  /// Residual norms ‖H u − λ u‖ of the pairs.
+  public var residuals: [Double]
+  /// Whether each pair met the solver tolerance.
+  public var converged: [Bool]
+  /// Hessian-vector products spent by this refresh.
+  public var productCount: Int
+  /// Whether the solver was warm-started from the previous basis.
+  public var warmStarted: Bool
+  /// ‖UᵀV‖_F²/k between the previous basis U and the new one V (`nil` at the first refresh).
+  public var overlapWithPrevious: Double?
+  /// λ₁/λ₂ (`nil` when k = 1 or λ₂ = 0).
+  public var spectralRatio: Double? {
+    guard eigenvalues.count >= 2, eigenvalues[1] != 0 else { return nil }
+    return eigenvalues[0] / eigenvalues[1]
+  }
+  /// Whether every pair converged.
+  public var allConverged: Bool { converged.allSatisfy { $0 } }
+}
+
+/// The cheap per-step measurements of a ``DominantSubspaceTracker``.
+public struct TrackerStepReport: Sendable {
+  /// The tracker step (0-based).
+  public var step: Int
+  /// Gradient alignment χ_k = ‖U Uᵀ g‖/‖g‖ with the current basis (0 for a zero gradient).
+  public var alignment: Double
+  /// f_top = χ_k², the fraction of ‖g‖² in the dominant subspace (chance level k/P).
+  public var topFraction: Double { alignment * alignment }
+  /// The refresh made at this step, if any.
+  public var refresh: RefreshReport?
+  /// The exponential moving average of χ_k (the switch rule's statistic), if a rule is set.
+  public var alignmentAverage: Double?
+  /// Whether the switch rule fired at this step.
+  public var switched: Bool
+}
