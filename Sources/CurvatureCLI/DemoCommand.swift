@@ -12,16 +12,29 @@ enum DemoCommand {
       table and writes an HTML report with plots and the raw data as CSV/JSON.
       """,
     flags: [
-      Flag("output", .string, default: "curvature-report", placeholder: "DIR", help: "report directory"),
+      Flag(
+        "output", .string, default: "curvature-report", placeholder: "DIR", help: "report directory"
+      ),
       Flag("k", .positiveInteger, default: "10", help: "dimension of the dominant subspace"),
       Flag("hidden", .positiveInteger, default: "32", help: "hidden-layer width of the MLP"),
-      Flag("steps", .positiveInteger, default: "1500", help: "maximum training steps per optimizer"),
+      Flag(
+        "steps", .positiveInteger, default: "1500", help: "maximum training steps per optimizer"),
       Flag("learning-rate", .positiveNumber, default: "1", placeholder: "η", help: "learning rate"),
       Flag("batch-size", .positiveInteger, default: "64", help: "minibatch size"),
       Flag("hessian-batch", .positiveInteger, default: "512", help: "samples in the Hessian batch"),
-      Flag("refresh-every", .positiveInteger, default: "50", help: "steps between subspace refreshes"),
-      Flag("stabilization-every", .positiveInteger, default: "250", help: "steps between Δ₂⁽ᴰ⁾ measurements"),
-      Flag("epsilon", .positiveNumber, default: "1e-9", placeholder: "ε",
+      Flag(
+        "refresh-every", .positiveInteger, default: "50", help: "steps between subspace refreshes"),
+      Flag(
+        "stabilization-every", .positiveInteger, default: "200",
+        help: "steps between Δ₂⁽ᴰ⁾ measurements"),
+      Flag(
+        "k-grid", .intList(1...Int.max), default: "16,32,64,128,256,512,1024",
+        help: "sample counts k of the Δ₂⁽ᴰ⁾ curves (increasing, below the training-set size)"),
+      Flag(
+        "D", .positiveInteger, default: "10",
+        help: "dimension of the curvature-aligned subspace of Δ₂⁽ᴰ⁾"),
+      Flag(
+        "epsilon", .positiveNumber, default: "2e-9", placeholder: "ε",
         help: "stop once Δ₂⁽ᴰ⁾ at the largest k is ≤ ε on consecutive checks"),
       Flag("seed", .nonNegativeInteger, default: "1", placeholder: "S", help: "random seed"),
     ],
@@ -39,6 +52,8 @@ enum DemoCommand {
     s.refreshEvery = arguments.int("refresh-every")
     s.stabilizationEvery = arguments.int("stabilization-every")
     s.epsilon = arguments.double("epsilon")
+    s.stabilizationGrid = arguments.ints("k-grid")
+    s.stabilizationD = arguments.int("D")
     s.seed = UInt64(arguments.int("seed"))
     let output = arguments.string("output")
     let clock = ContinuousClock()
@@ -47,9 +62,19 @@ enum DemoCommand {
     if s.batchSize > demo.train.count {
       throw UsageError("demo: --batch-size must be at most \(demo.train.count)")
     }
+    if zip(s.stabilizationGrid, s.stabilizationGrid.dropFirst()).contains(where: { $0 >= $1 })
+      || s.stabilizationGrid.last! >= demo.train.count
+    {
+      throw UsageError("demo: --k-grid must increase and stay below \(demo.train.count) samples")
+    }
+    if s.stabilizationD >= demo.model.parameterCount || s.k >= demo.model.parameterCount {
+      throw UsageError(
+        "demo: --k and --D must be below the parameter count \(demo.model.parameterCount)")
+    }
     context.note(
       "curvature demo: MLP \(demo.model.layerSizes.map(String.init).joined(separator: "-")) on digits "
-        + "(P = \(demo.model.parameterCount)), k = \(s.k), η = \(s.learningRate); report in \(output)/")
+        + "(P = \(demo.model.parameterCount)), k = \(s.k), η = \(s.learningRate); report in \(output)/"
+    )
     let report = try demo.run()
     let path = try ReportWriter.write(report, to: output)
     let total = DemoTraining.seconds(clock.now - start)
@@ -59,8 +84,10 @@ enum DemoCommand {
           report.runs.map { r in
             [
               "optimizer": .string(r.optimizer), "final_loss": ReportWriter.num(r.finalTrainLoss),
-              "test_accuracy": ReportWriter.num(r.testAccuracy), "hvps": .int(r.hessianVectorProducts),
-              "seconds": ReportWriter.num(r.seconds), "steps": .int(r.stepsTaken), "ended": .string(r.ending),
+              "test_accuracy": ReportWriter.num(r.testAccuracy),
+              "hvps": .int(r.hessianVectorProducts),
+              "seconds": ReportWriter.num(r.seconds), "steps": .int(r.stepsTaken),
+              "ended": .string(r.ending),
             ]
           }),
         "report": .string(path), "seconds": ReportWriter.num(total),
@@ -75,13 +102,14 @@ enum DemoCommand {
   }
 
   /// The aligned per-optimizer summary.
-  static func summaryTable(_ report: TrainingReport) -> String {
+  static func summaryTable(_ report: CurvatureReport) -> String {
     let header = ["optimizer", "steps", "train loss", "test acc.", "HVPs", "seconds"]
     var rows: [[String]] = []
     for r in report.runs {
       rows.append([
         r.optimizer, "\(r.stepsTaken)", ReportWriter.number(r.finalTrainLoss, digits: 4),
-        ReportWriter.percent(r.testAccuracy), "\(r.hessianVectorProducts)", String(format: "%.2f", r.seconds),
+        ReportWriter.percent(r.testAccuracy), "\(r.hessianVectorProducts)",
+        String(format: "%.2f", r.seconds),
       ])
     }
     var widths = header.map(\.count)
@@ -94,7 +122,9 @@ enum DemoCommand {
         return i == 0 ? c + pad : pad + c
       }.joined(separator: "  ")
     }
-    var lines = [line(header), widths.map { String(repeating: "─", count: $0) }.joined(separator: "  ")]
+    var lines = [
+      line(header), widths.map { String(repeating: "─", count: $0) }.joined(separator: "  "),
+    ]
     lines += rows.map(line)
     return lines.joined(separator: "\n")
   }

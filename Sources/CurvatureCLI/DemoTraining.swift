@@ -13,15 +13,16 @@ struct DemoTraining {
     var k = 10
     var seed: UInt64 = 1
     var maxSteps = 1500
-    var learningRate = 0.2
+    var learningRate = 1.0
     var batchSize = 64
     var hessianBatch = 512
     var refreshEvery = 50
-    var stabilizationEvery = 250
-    var stabilizationGrid = [16, 32, 64, 128, 256, 512]
+    var stabilizationEvery = 200
+    var stabilizationGrid = [16, 32, 64, 128, 256, 512, 1024]
+    var orders = 4
     var stabilizationD = 10
     var sigma = 1e-3
-    var epsilon = 1e-9
+    var epsilon = 2e-9
     var consecutive = 2
     var interpolated: (dominant: Float, bulk: Float) = (0.5, 1)
     /// Steps between recorded points of the loss and alignment curves.
@@ -41,6 +42,7 @@ struct DemoTraining {
   let model: MLP
   let initial: [Float]
   let hessianSamples: SampleSet
+  let hessianBatch: HessianBatch
 
   init(settings: Settings, context: CommandContext) throws {
     self.settings = settings
@@ -48,14 +50,12 @@ struct DemoTraining {
     let data = try ClassificationData.digits()
     (train, test) = data.split(testFraction: 0.2, seed: settings.seed)
     model = try MLP(
-      layerSizes: [data.featureCount, settings.hiddenWidth, data.classCount], activation: .tanh, data: train)
+      layerSizes: [data.featureCount, settings.hiddenWidth, data.classCount], activation: .tanh,
+      data: train)
     initial = model.initialParameters(seed: settings.seed)
-    var g = SeededGenerator(seed: settings.seed &+ 0x4865_7373)
-    let order = g.permutation(count: train.count)
-    hessianSamples = .indices(Array(order.prefix(min(settings.hessianBatch, train.count))).sorted())
-    if settings.k >= model.parameterCount {
-      throw UsageError("demo: --k must be below the parameter count \(model.parameterCount)")
-    }
+    hessianBatch = .subset(
+      count: min(settings.hessianBatch, train.count), seed: settings.seed &+ 0x4865_7373)
+    hessianSamples = try hessianBatch.fixedSamples(sampleCount: train.count) ?? .all(train.count)
   }
 
   var contenders: [Contender] {
@@ -64,7 +64,8 @@ struct DemoTraining {
       Contender(name: "SGD", mode: .full),
       Contender(name: "Dom-SGD", mode: .dominant),
       Contender(name: "Bulk-SGD", mode: .bulk),
-      Contender(name: "interpolated(\(trim(a)), \(trim(b)))", mode: .interpolated(dominant: a, bulk: b)),
+      Contender(
+        name: "interpolated(\(trim(a)), \(trim(b)))", mode: .interpolated(dominant: a, bulk: b)),
     ]
   }
 
@@ -72,8 +73,8 @@ struct DemoTraining {
 
   /// Runs every contender (the first one decides the step count through the stabilisation
   /// signal) and returns the report.
-  func run() throws -> TrainingReport {
-    var report = TrainingReport()
+  func run() throws -> CurvatureReport {
+    var report = CurvatureReport()
     report.title = "Curvature demo: SGD, Dom-SGD and Bulk-SGD on handwritten digits"
     report.k = settings.k
     report.parameterCount = model.parameterCount
@@ -82,7 +83,11 @@ struct DemoTraining {
     report.stabilizationSigma = settings.sigma
     report.stabilizationEpsilon = settings.epsilon
     report.settings = [
-      ("model", "MLP " + model.layerSizes.map(String.init).joined(separator: "–") + " tanh, P = \(model.parameterCount)"),
+      (
+        "model",
+        "MLP " + model.layerSizes.map(String.init).joined(separator: "–")
+          + " tanh, P = \(model.parameterCount)"
+      ),
       ("data", "digits, \(train.count) train / \(test.count) test"),
       ("k", "\(settings.k)"), ("η", AxisScale.trim(settings.learningRate, 4)),
       ("batch", "\(settings.batchSize)"), ("Hessian batch", "\(hessianSamples.count)"),
@@ -101,64 +106,54 @@ struct DemoTraining {
     return report
   }
 
-  /// Trains one contender for at most `steps` steps.
+  /// Trains one contender for at most `steps` steps with a ``DominantSubspaceTracker`` keeping
+  /// the basis fresh and a ``TrainingMonitor`` watching sharpness, divergence and (on the
+  /// reference run) stabilisation.
   func train(
-    _ contender: Contender, steps: Int, measureStabilization: Bool, report: inout TrainingReport
-  ) throws -> TrainingReport.Run {
+    _ contender: Contender, steps: Int, measureStabilization: Bool, report: inout CurvatureReport
+  ) throws -> CurvatureReport.Run {
     let clock = ContinuousClock()
     let start = clock.now
     var w = initial
-    var optimizer = SGD(learningRate: Float(settings.learningRate)).projected(contender.mode)
-    var run = TrainingReport.Run(optimizer: contender.name, learningRate: settings.learningRate)
-    var basis: Basis?
-    var hvps = 0
+    let eta = settings.learningRate
+    var optimizer = SGD(learningRate: Float(eta)).projected(contender.mode)
+    var run = CurvatureReport.Run(optimizer: contender.name, learningRate: eta)
+    let tracker = try DominantSubspaceTracker(
+      objective: model,
+      configuration: .init(
+        k: settings.k, hessianBatch: hessianBatch, refresh: .every(settings.refreshEvery),
+        lanczos: LanczosConfiguration(tolerance: 1e-3, maxProducts: 300), warmStart: true,
+        seed: settings.seed))
+    let monitor = try TrainingMonitor(
+      configuration: MonitorConfiguration(
+        stabilizationEpsilon: settings.epsilon, stabilizedChecks: settings.consecutive))
+    monitor.register(StopOnDivergence())
+    if measureStabilization { monitor.register(StopWhenStabilized()) }
+    var stabilizationProducts = 0
     var batches = SeededGenerator(seed: settings.seed &+ 0xBA7C)
     var order: [Int] = []
     var cursor = 0
-    var stableChecks = 0
-    let lanczos = Lanczos(configuration: LanczosConfiguration(tolerance: 1e-3, maxProducts: 300, seed: settings.seed))
     let progress = context.progress(total: steps, label: contender.name)
     var lastLoss = Double.nan
     var lastDelta = Double.nan
     var lastAlignment = Double.nan
-    var recordRefreshes = measureStabilization
     var alignmentWindow: [Double] = []
     var stepsTaken = 0
 
-    for step in 0..<steps {
-      if step % settings.refreshEvery == 0 {
-        let hessian = try ObjectiveHessian(objective: model, at: w, samples: hessianSamples)
-        let result = try lanczos.eigenpairs(of: hessian, count: settings.k, warmStart: basis)
-        hvps += result.productCount
-        let overlap = basis.map { DemoTraining.overlap($0, result.vectors) }
-        basis = result.vectors
-        _ = optimizer.updateProjection { $0.basis = result.vectors }
-        run.sharpnessSteps.append(step)
-        run.sharpness.append(result.eigenvalues[0])
-        if recordRefreshes {
-          report.refreshes.append(
-            TrainingReport.Refresh(
-              step: step, eigenvalues: result.eigenvalues, overlap: overlap,
-              hessianVectorProducts: result.productCount, residualMax: result.residuals.max() ?? .nan))
-        }
-      }
+    training: for step in 0..<steps {
+      // Stabilisation of the local landscape at the current parameters (reference run).
       if measureStabilization && step > 0 && step % settings.stabilizationEvery == 0 {
-        let curve = try stabilization(at: w, step: step)
-        hvps += curve.products
-        report.stabilization.append(curve.curve)
-        lastDelta = curve.curve.delta.last ?? .nan
-        if lastDelta <= settings.epsilon {
-          stableChecks += 1
-        } else {
-          stableChecks = 0
-        }
-        if stableChecks >= settings.consecutive {
+        let (curve, raw) = try stabilization(at: w, step: step)
+        stabilizationProducts += raw.productCount
+        report.stabilization.append(curve)
+        lastDelta = curve.delta.last ?? .nan
+        let response = monitor.recordStabilization(raw, step: step, learningRate: eta)
+        if response.shouldStop {
           run.ending = "stabilised at step \(step)"
           progress.message(
-            "\(contender.name): Δ₂⁽ᴰ⁾(k = \(settings.stabilizationGrid.last!)) ≤ ε = \(ReportWriter.short(settings.epsilon)) "
-              + "for \(settings.consecutive) checks: stopping at step \(step)")
-          recordRefreshes = false
-          break
+            "\(contender.name): Δ₂⁽ᴰ⁾(k = \(curve.k.last ?? 0)) ≤ ε = \(ReportWriter.short(settings.epsilon)) "
+              + "on \(settings.consecutive) consecutive checks: stopping at step \(step)")
+          break training
         }
       }
       // Next minibatch (the same sequence for every optimizer).
@@ -175,26 +170,40 @@ struct DemoTraining {
         run.losses.append(try model.loss(at: w, samples: .all(train.count)))
         lastLoss = run.losses.last!
       }
-      if !loss.isFinite || gradient.contains(where: { !$0.isFinite }) {
+      if monitor.observe(step: step, loss: loss, gradient: gradient, learningRate: eta).shouldStop {
         run.ending = "diverged at step \(step)"
-        break
+        break training
       }
-      if let basis {
-        let c = basis.coefficients(of: gradient)
-        let inside = c.reduce(0) { $0 + $1 * $1 }
-        let total = Kernels.dot(gradient, gradient)
-        let f = total > 0 ? inside / total : .nan
-        alignmentWindow.append(f)
-        if alignmentWindow.count == settings.recordEvery {
-          // f_top averaged over the window of steps ending here.
-          lastAlignment = alignmentWindow.reduce(0, +) / Double(alignmentWindow.count)
-          run.alignmentSteps.append(step)
-          run.alignment.append(lastAlignment)
-          alignmentWindow.removeAll(keepingCapacity: true)
+      // Refresh (every N steps, warm-started), measure χ_k, step the optimizer.
+      let stepReport = try tracker.step(
+        &optimizer, parameters: &w, gradient: gradient, minibatch: batch)
+      stepsTaken = step + 1
+      if let refresh = stepReport.refresh {
+        run.sharpnessSteps.append(step)
+        run.sharpness.append(refresh.eigenvalues[0])
+        _ = try monitor.recordSharpness(
+          refresh.eigenvalues[0], step: step, learningRate: eta, rule: .gradientDescent)
+        _ = monitor.recordSubspaceRefresh(
+          SubspaceRefresh(
+            step: step, eigenvalues: refresh.eigenvalues, gradientAlignment: stepReport.topFraction,
+            overlap: refresh.overlapWithPrevious, productCount: refresh.productCount),
+          learningRate: eta)
+        if measureStabilization {
+          report.refreshes.append(
+            CurvatureReport.Refresh(
+              step: step, eigenvalues: refresh.eigenvalues, overlap: refresh.overlapWithPrevious,
+              hessianVectorProducts: refresh.productCount,
+              residualMax: refresh.residuals.max() ?? .nan))
         }
       }
-      try optimizer.step(parameters: &w, gradient: gradient)
-      stepsTaken = step + 1
+      alignmentWindow.append(stepReport.topFraction)
+      if alignmentWindow.count == settings.recordEvery {
+        // f_top averaged over the window of steps ending here.
+        lastAlignment = alignmentWindow.reduce(0, +) / Double(alignmentWindow.count)
+        run.alignmentSteps.append(step)
+        run.alignment.append(lastAlignment)
+        alignmentWindow.removeAll(keepingCapacity: true)
+      }
       progress.update(
         step: step + 1,
         [
@@ -205,51 +214,48 @@ struct DemoTraining {
         ])
     }
     progress.finish()
-    let full = try model.loss(at: w, samples: .all(train.count))
-    run.finalTrainLoss = full
-    run.testAccuracy = try model.accuracy(at: w, data: test)
-    run.hessianVectorProducts = hvps
-    run.seconds = DemoTraining.seconds(clock.now - start)
     run.stepsTaken = stepsTaken
-    if measureStabilization, let basis {
+    run.finalTrainLoss = try model.loss(at: w, samples: .all(train.count))
+    run.testAccuracy = try model.accuracy(at: w, data: test)
+    var hvps = tracker.productCount + stabilizationProducts
+    if measureStabilization, let basis = tracker.basis {
       // The leading spectrum at the end, beyond k, to show the outlier gap.
       let hessian = try ObjectiveHessian(objective: model, at: w, samples: hessianSamples)
-      let result = try lanczos.eigenpairs(of: hessian, count: min(2 * settings.k, model.parameterCount - 1), warmStart: basis)
+      let count = min(2 * settings.k, model.parameterCount - 1)
+      let result = try Lanczos(
+        configuration: LanczosConfiguration(tolerance: 1e-3, maxProducts: 600, seed: settings.seed)
+      )
+      .eigenpairs(of: hessian, count: count, warmStart: basis)
       report.finalSpectrum = result.eigenvalues
       hvps += result.productCount
-      run.hessianVectorProducts = hvps
     }
+    run.hessianVectorProducts = hvps
+    run.seconds = DemoTraining.seconds(clock.now - start)
     return run
   }
 
-  /// The Δ₂⁽ᴰ⁾ curve (Gaussian-moment closed form) at `w`.
-  func stabilization(at w: [Float], step: Int) throws -> (curve: TrainingReport.StabilizationCurve, products: Int) {
+  /// The Δ₂⁽ᴰ⁾ curve (Gaussian-moment closed form) at `w`, for the report and as measured.
+  func stabilization(at w: [Float], step: Int) throws -> (
+    CurvatureReport.StabilizationCurve, StabilizationCurve
+  ) {
     let estimator = try StabilizationEstimator(
       configuration: StabilizationConfiguration(
-        sigma: settings.sigma, subspaceDimension: settings.stabilizationD, orderCount: 2, seed: settings.seed))
+        sigma: settings.sigma, subspaceDimension: settings.stabilizationD,
+        orderCount: settings.orders,
+        seed: settings.seed))
     let grid = settings.stabilizationGrid.filter { $0 + 1 <= train.count }
     let c = try estimator.curve(of: model, at: w, sampleCounts: grid, method: .gaussianMoment)
     let (slope, intercept) = DemoTraining.fit(k: c.sampleCounts, values: c.mean)
     return (
-      TrainingReport.StabilizationCurve(
+      CurvatureReport.StabilizationCurve(
         step: step, k: c.sampleCounts, delta: c.mean, standardError: c.standardError, slope: slope,
         intercept: intercept),
-      c.productCount
+      c
     )
   }
 
   static func seconds(_ d: Duration) -> Double {
     Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
-  }
-
-  /// ‖UᵀV‖²_F / k for two orthonormal bases of the same size.
-  static func overlap(_ u: Basis, _ v: Basis) -> Double {
-    var total = 0.0
-    for j in 0..<v.count {
-      let c = u.coefficients(of: v.column(j))
-      total += c.reduce(0) { $0 + $1 * $1 }
-    }
-    return total / Double(max(1, min(u.count, v.count)))
   }
 
   /// Least-squares fit log₁₀ Δ = intercept + slope · log₁₀ k over positive finite points.

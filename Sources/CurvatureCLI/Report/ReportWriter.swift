@@ -1,7 +1,7 @@
 import Curvature
 import Foundation
 
-/// Writes a `TrainingReport` as a self-contained HTML page (inline SVG and CSS, no scripts) plus
+/// Writes a `CurvatureReport` as a self-contained HTML page (inline SVG and CSS, no scripts) plus
 /// the raw data as CSV files and one JSON file.
 ///
 /// Files in the output directory: `index.html`, `report.json`, `summary.csv`, `losses.csv`,
@@ -23,7 +23,7 @@ enum ReportWriter {
 
   /// Writes the report into `directory` (created if needed) and returns the path of `index.html`.
   /// - Throws: `CurvatureError.fileSystem` when the directory or a file cannot be written.
-  static func write(_ report: TrainingReport, to directory: String) throws -> String {
+  static func write(_ report: CurvatureReport, to directory: String) throws -> String {
     let fm = FileManager.default
     do {
       try fm.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -49,7 +49,7 @@ enum ReportWriter {
   // MARK: Plots
 
   /// The plots of the report, in `plotIDs` order.
-  static func plots(_ r: TrainingReport) -> [SVGPlot] {
+  static func plots(_ r: CurvatureReport) -> [SVGPlot] {
     let curvatureUnit = "nats / parameter²"
     var plots: [SVGPlot] = []
 
@@ -250,7 +250,7 @@ enum ReportWriter {
 
   // MARK: HTML
 
-  static func html(_ r: TrainingReport) -> String {
+  static func html(_ r: CurvatureReport) -> String {
     var h = """
       <!DOCTYPE html>
       <html lang="en">
@@ -315,7 +315,7 @@ enum ReportWriter {
 
   // MARK: JSON and CSV
 
-  static func json(_ r: TrainingReport) -> JSONValue {
+  static func json(_ r: CurvatureReport) -> JSONValue {
     func nums(_ v: [Double]) -> JSONValue { .array(v.map(num)) }
     var runs: [JSONValue] = []
     for run in r.runs {
@@ -358,7 +358,7 @@ enum ReportWriter {
     ]
   }
 
-  static func csvFiles(_ r: TrainingReport) -> [(String, String)] {
+  static func csvFiles(_ r: CurvatureReport) -> [(String, String)] {
     var summary = "optimizer,learning_rate,final_train_loss,test_accuracy,hvps,seconds,ended\n"
     var losses = "optimizer,step,loss\n"
     var sharpness = "optimizer,step,lambda1,two_over_eta\n"

@@ -5,8 +5,8 @@ import Foundation
 /// A report filled with deterministic synthetic values (shapes like a real run, including a
 /// diverged loss and a non-finite eigenvalue that must not reach the output).
 enum ReportFixture {
-  static func make(empty: Bool = false) -> TrainingReport {
-    var r = TrainingReport()
+  static func make(empty: Bool = false) -> CurvatureReport {
+    var r = CurvatureReport()
     r.title = "Curvature report <test & check>"
     r.settings = [("model", "MLP 64-32-10"), ("η", "0.1")]
     r.k = 10
@@ -16,7 +16,7 @@ enum ReportFixture {
     if empty { return r }
     let names = ["SGD", "Dom-SGD", "Bulk-SGD", "interpolated(1, 0.5)"]
     for (i, name) in names.enumerated() {
-      var run = TrainingReport.Run(optimizer: name, learningRate: 0.1)
+      var run = CurvatureReport.Run(optimizer: name, learningRate: 0.1)
       run.steps = Array(stride(from: 0, through: 300, by: 5))
       run.losses = run.steps.map {
         2.3 * exp(-Double($0) / Double(60 + 200 * (i == 1 ? 10 : 1))) + 0.01
@@ -35,7 +35,7 @@ enum ReportFixture {
     }
     for (n, step) in [0, 100, 200, 300].enumerated() {
       r.refreshes.append(
-        TrainingReport.Refresh(
+        CurvatureReport.Refresh(
           step: step, eigenvalues: (1...10).map { 20 / Double($0) + Double(n) },
           overlap: n == 0 ? nil : 0.9,
           hessianVectorProducts: n == 0 ? 120 : 40, residualMax: 1e-5))
@@ -47,7 +47,7 @@ enum ReportFixture {
     for (i, step) in [100, 200, 300].enumerated() {
       let k = [8, 16, 32, 64, 128, 256, 512]
       r.stabilization.append(
-        TrainingReport.StabilizationCurve(
+        CurvatureReport.StabilizationCurve(
           step: step, k: k, delta: k.map { 1e-2 * Double(i + 1) / Double($0 * $0) },
           standardError: k.map { 1e-3 / Double($0 * $0) }, slope: -2,
           intercept: log10(1e-2 * Double(i + 1))))

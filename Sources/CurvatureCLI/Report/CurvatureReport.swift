@@ -1,7 +1,7 @@
 /// Everything a report shows: the runs of several optimizers from one initial point, the
 /// curvature measured along the way, and the stabilisation curves. Plain values; the writer turns
 /// them into HTML, CSV and JSON.
-struct TrainingReport {
+struct CurvatureReport {
   /// One optimizer's run.
   struct Run {
     var optimizer: String
