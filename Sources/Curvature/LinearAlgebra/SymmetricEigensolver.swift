@@ -173,7 +173,7 @@ public enum SymmetricEigensolver {
     let addresses = (
       Int(bitPattern: s), Int(bitPattern: x), Int(bitPattern: y), Int(bitPattern: y2)
     )
-    DenseParallel.pair { part in
+    Parallel.run(parts: 2) { part in
       let out = UnsafeMutablePointer<Double>(bitPattern: part == 0 ? addresses.2 : addresses.3)!
       if part == 0 { rows(0, split, out) } else { rows(split, m, out) }
     }
@@ -198,7 +198,7 @@ public enum SymmetricEigensolver {
       return
     }
     let split = m - Int((Double(m) * Double(m) / 2).squareRoot())
-    DenseParallel.pair { part in
+    Parallel.run(parts: 2) { part in
       if part == 0 { rows(0, split) } else { rows(split, m) }
     }
   }
@@ -235,7 +235,7 @@ public enum SymmetricEigensolver {
               columns(k + 1, n)
             } else {
               let mid = k + 1 + m / 2
-              DenseParallel.pair { part in
+              Parallel.run(parts: 2) { part in
                 if part == 0 { columns(k + 1, mid) } else { columns(mid, n) }
               }
             }

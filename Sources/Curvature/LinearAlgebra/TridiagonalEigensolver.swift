@@ -186,7 +186,7 @@ public enum SymmetricTridiagonalEigensolver {
     }
     if work >= 1 << 16 && blocks >= 2 {
       let half = blocks / 2
-      DenseParallel.pair { part in
+      Parallel.run(parts: 2) { part in
         if part == 0 { run(0, half) } else { run(half, blocks) }
       }
     } else {
