@@ -112,11 +112,13 @@ public final class TrainingDriver<O: Optimizer> {
     self.configuration = configuration
   }
 
-  /// Trains `parameters` in place.
+  /// Trains `parameters` in place (they are replaced when the run returns, so on throw they are
+  /// unchanged; the optimizer and monitor keep the state they reached).
   /// - Throws: `CurvatureError` for a wrong parameter count or NaN/Inf parameters, or errors
   ///   from the objective, eigensolver or optimizer.
   /// - Complexity: per step one minibatch gradient, plus the measurements when due.
-  public func run(parameters w: inout [Float]) throws -> TrainingReport {
+  public func run(parameters: inout [Float]) throws -> TrainingReport {
+    var w = parameters
     let c = configuration
     let n = objective.sampleCount
     let p = objective.parameterCount
@@ -234,6 +236,7 @@ public final class TrainingDriver<O: Optimizer> {
       report.completedSteps += 1
     }
     report.events = Array(monitor.history[firstEvent...])
+    parameters = w
     return report
   }
 }
