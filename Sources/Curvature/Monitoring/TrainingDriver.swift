@@ -71,7 +71,9 @@ public final class TrainingDriver<O: Optimizer> {
   public let monitor: TrainingMonitor
   /// The settings.
   public let configuration: DriverConfiguration
-  /// For ``StabilityRule/adam(beta1:)``: returns √v̂ + ε from the optimizer.
+  /// For ``StabilityRule/adam(beta1:)``: returns √v̂ + ε from the optimizer. When `nil` and the
+  /// optimizer is ``Adam``, its ``Adam/preconditionerDiagonal`` is used; sharpness is not
+  /// measured before the first step (no second moments yet).
   public var preconditioner: ((O) -> [Float])?
   private let objective: any DifferentiableObjective
 
@@ -177,8 +179,15 @@ public final class TrainingDriver<O: Optimizer> {
         report.stopReason = "non-finite loss or gradient at step \(t)"
         break stepLoop
       }
-      if c.sharpnessInterval > 0 && t % c.sharpnessInterval == 0 {
-        let pre = c.stabilityRule.isPreconditioned ? preconditioner?(optimizer) : nil
+      var pre: [Float]? = nil
+      if c.stabilityRule.isPreconditioned {
+        pre = preconditioner?(optimizer) ?? (optimizer as? Adam)?.preconditionerDiagonal
+        if pre?.isEmpty == true { pre = nil }
+      }
+      // The preconditioned sharpness needs Adam's second moments (none before the first step).
+      if c.sharpnessInterval > 0 && t % c.sharpnessInterval == 0
+        && (!c.stabilityRule.isPreconditioned || pre != nil)
+      {
         response = try monitor.measureSharpness(
           of: objective, at: w, samples: hessianBatch, step: t, learningRate: base * factor(t),
           rule: c.stabilityRule, preconditioner: pre,
