@@ -1,4 +1,5 @@
 import Curvature
+import Dispatch
 import Foundation
 
 /// Prints the kernel figures (ratios measured side by side in one run).
@@ -109,6 +110,219 @@ func gemmFigures() {
   }
 }
 
+/// STREAM-style triad a ← b + s·c on all cores (12 bytes per element moved).
+func triad(
+  _ a: UnsafeMutableBufferPointer<Float>, _ b: UnsafeBufferPointer<Float>,
+  _ c: UnsafeBufferPointer<Float>, _ s: Float
+) {
+  let n = a.count
+  // Fixed 64 Ki-element chunks handed out dynamically, as the library's kernels do.
+  let chunk = 1 << 16
+  let parts = (n + chunk - 1) / chunk
+  let (ap, bp, cp) = (Pointer(a.baseAddress!), Pointer(b.baseAddress!), Pointer(c.baseAddress!))
+  DispatchQueue.concurrentPerform(iterations: parts) { part in
+    let lo = part * chunk
+    let hi = min(n, lo + chunk)
+    let sv = SIMD8<Float>(repeating: s)
+    let ar = UnsafeMutableRawPointer(ap.p.mutating)
+    let br = UnsafeRawPointer(bp.p)
+    let cr = UnsafeRawPointer(cp.p)
+    var i = lo
+    while i + 8 <= hi {
+      let v =
+        br.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) + sv
+        * cr.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+      ar.storeBytes(of: v, toByteOffset: i * 4, as: SIMD8<Float>.self)
+      i += 8
+    }
+    while i < hi {
+      ap.p.mutating[i] = bp.p[i] + s * cp.p[i]
+      i += 1
+    }
+  }
+}
+
+/// A pointer handed to worker threads that write disjoint ranges.
+struct Pointer: @unchecked Sendable {
+  let p: UnsafePointer<Float>
+  init(_ p: UnsafePointer<Float>) { self.p = p }
+  init(_ p: UnsafeMutablePointer<Float>) { self.p = UnsafePointer(p) }
+}
+
+extension UnsafePointer {
+  var mutating: UnsafeMutablePointer<Pointee> { UnsafeMutablePointer(mutating: self) }
+}
+
+/// Level-1 kernels and tall-skinny projections as a fraction of the triad bandwidth measured
+/// in the same run over arrays of the same length P.
 func bandwidthFigures(vectors: Bool, projections: Bool) throws {
-  print("(vector figures pending)")
+  var rng = SeededGenerator(seed: 3)
+  func randomArray(_ n: Int) -> [Float] { rng.gaussianVector(count: n) }
+
+  struct Row {
+    var name: String
+    var p: Int
+    var k: Int
+    var seconds: Double
+    var bytes: Double
+  }
+
+  /// Measures `ops` interleaved with the triad (best of 5 each) for vectors of length p.
+  func measure(p: Int, _ ops: [(String, Int, Double, () -> Void)]) -> (Double, [Row]) {
+    var a = [Float](repeating: 0, count: p)
+    let b = randomArray(p)
+    let c = randomArray(p)
+    var triadBest = Double.infinity
+    var best = [Double](repeating: .infinity, count: ops.count)
+    for _ in 0..<5 {
+      a.withUnsafeMutableBufferPointer { ap in
+        b.withUnsafeBufferPointer { bp in
+          c.withUnsafeBufferPointer { cp in
+            triadBest = min(
+              triadBest, bestSeconds(trials: 1, minimum: 0.1) { triad(ap, bp, cp, 3) })
+          }
+        }
+      }
+      for (i, op) in ops.enumerated() {
+        best[i] = min(best[i], bestSeconds(trials: 1, minimum: 0.1, op.3))
+      }
+    }
+    let triadRate = 12 * Double(p) / triadBest
+    return (
+      triadRate,
+      ops.enumerated().map { Row(name: $1.0, p: p, k: $1.1, seconds: best[$0], bytes: $1.2) }
+    )
+  }
+
+  func report(_ title: String, _ triadRate: Double, _ rows: [Row]) {
+    print("\n\(title)")
+    print("triad a ← b + s·c over 3 arrays of P floats: \(fmt(triadRate / 1e9, 1)) GB/s")
+    print("\n| operation | P | k | ms | bytes counted | GB/s | ÷ triad |")
+    print("|---|---:|---:|---:|---|---:|---:|")
+    for r in rows {
+      let rate = r.bytes / r.seconds
+      print(
+        "| \(r.name) | \(r.p) | \(r.k == 0 ? "–" : String(r.k)) | \(fmt(r.seconds * 1e3, 2)) | "
+          + "\(fmt(r.bytes / 1e6, 0)) MB | \(fmt(rate / 1e9, 1)) | \(fmt(rate / triadRate, 2)) |")
+    }
+  }
+
+  if vectors {
+    let p = 10_000_000
+    let x = randomArray(p)
+    var y = randomArray(p)
+    var sink = 0.0
+    let fp = Double(p) * 4
+    let (rate, rows) = measure(
+      p: p,
+      [
+        ("dot xᵀy", 0, 2 * fp, { sink += Kernels.dot(x, y) }),
+        ("norm ‖x‖", 0, fp, { sink += Kernels.norm(x) }),
+        ("axpy y ← a·x + y", 0, 3 * fp, { Kernels.axpy(1e-3, x, &y) }),
+        ("scale y ← a·y", 0, 2 * fp, { Kernels.scale(0.999, &y) }),
+      ])
+    report("## Vector kernels (all cores, best of 5, interleaved with the triad)", rate, rows)
+    if sink == 42 { print(sink) }
+  }
+
+  if projections {
+    for (p, ks)
+      in (ProcessInfo.processInfo.environment["QUICK"] != nil
+      ? [(10_000_000, [20])] : [(10_000_000, [20]), (5_000_000, [10, 20, 50, 100])])
+    {
+      let x = randomArray(p)
+      var out = [Float](repeating: 0, count: p)
+      var ops: [(String, Int, Double, () -> Void)] = []
+      var bases: [[Float]] = []
+      for k in ks {
+        // Gaussian columns scaled by 1/√P (column-major P×k, the storage `Basis` uses, through
+        // the same kernels): the cost does not depend on orthonormality.
+        bases.append(
+          rng.gaussianVector(count: p * k, standardDeviation: 1 / Double(p).squareRoot()))
+        let u = bases[bases.count - 1]
+        let fp = Double(p) * 4
+        let kk = Double(k)
+        var c = [Double](repeating: 0, count: k)
+        ops.append(
+          (
+            "Uᵀx", k, (kk + 1) * fp,
+            {
+              x.withUnsafeBufferPointer { xp in
+                u.withUnsafeBufferPointer { up in
+                  c.withUnsafeMutableBufferPointer {
+                    ProjectionKernels.coefficients(of: xp, basis: up, dimension: p, into: $0)
+                  }
+                }
+              }
+            }
+          ))
+        ops.append(
+          (
+            "U c", k, (kk + 1) * fp,
+            {
+              out.withUnsafeMutableBufferPointer { op in
+                u.withUnsafeBufferPointer { up in
+                  c.withUnsafeBufferPointer {
+                    ProjectionKernels.combine(
+                      $0, basis: up, dimension: p, into: op, accumulate: false)
+                  }
+                }
+              }
+            }
+          ))
+        for (name, dom, bulk) in [
+          ("P_dom x = U(Uᵀx)", Float(1), Float(0)), ("x − U(Uᵀx)", 0, 1),
+          ("α_dom·P_dom x + α_bulk·P_bulk x", 0.5, 2),
+        ] {
+          ops.append(
+            (
+              name, k, (2 * kk + 2) * fp,
+              {
+                x.withUnsafeBufferPointer { xp in
+                  out.withUnsafeMutableBufferPointer { op in
+                    u.withUnsafeBufferPointer { up in
+                      c.withUnsafeMutableBufferPointer { cp in
+                        ProjectionKernels.project(
+                          xp, basis: up, dimension: p, dominantWeight: dom, bulkWeight: bulk,
+                          into: op, coefficients: cp)
+                      }
+                    }
+                  }
+                }
+              }
+            ))
+        }
+        if p == 10_000_000 {
+          // The unblocked form for comparison: k dot products, then k axpys over x.
+          ops.append(
+            (
+              "x − U(Uᵀx), unblocked (k dot + k axpy)", k, (2 * kk + 2) * fp,
+              {
+                x.withUnsafeBufferPointer { xp in
+                  u.withUnsafeBufferPointer { up in
+                    for j in 0..<k {
+                      c[j] = Kernels.dot(
+                        UnsafeBufferPointer(rebasing: up[(j * p)..<((j + 1) * p)]), xp)
+                    }
+                    out.withUnsafeMutableBufferPointer { op in
+                      _ = op.update(fromContentsOf: xp)
+                      for j in 0..<k {
+                        Kernels.axpy(
+                          Float(-c[j]), UnsafeBufferPointer(rebasing: up[(j * p)..<((j + 1) * p)]),
+                          op)
+                      }
+                    }
+                  }
+                }
+              }
+            ))
+        }
+      }
+      let (rate, rows) = measure(p: p, ops)
+      report(
+        "## Projections, P = \(p) (all cores, best of 5, interleaved with the triad; "
+          + "bytes = U read twice + x + out written, x counted once)", rate, rows)
+      _ = bases
+    }
+  }
 }
