@@ -121,6 +121,33 @@ public struct StabilizationEstimator: Sendable {
     return try run.subspaceIncrement(k: k, gridIndex: 0, warmStart: nil)
   }
 
+  /// Direct Monte Carlo of Δ₂^(D) for adding `order[k]` to `order[0..<k]` in a given basis:
+  /// the mean of ((ℓ_{k+1}(w) − L_k(w))/(k+1))² over ``StabilizationConfiguration/probeCount``
+  /// probes w = w* + U z, z ~ N(0, σ² I), with its Monte Carlo standard error.
+  /// - Throws: `CurvatureError` for bad parameters, a basis of another dimension, k < 1 or an
+  ///   order shorter than k + 1 with an invalid index.
+  /// - Complexity: S·(k + 1) per-sample losses and O(S P D) vector work.
+  public func directMonteCarlo(
+    of objective: some DifferentiableObjective, at w: [Float], basis: Basis, order: [Int],
+    sampleCount k: Int
+  ) throws -> (mean: Double, standardError: Double) {
+    try Validate.count("parameters", w.count, objective.parameterCount)
+    try Validate.finite("parameters", w)
+    try Validate.count("basis.dimension", basis.dimension, objective.parameterCount)
+    if k < 1 || k + 1 > order.count {
+      throw CurvatureError.outOfRange(
+        name: "sampleCount", value: Double(k), range: "[1, \(order.count - 1)]")
+    }
+    if let bad = order.prefix(k + 1).first(where: { $0 < 0 || $0 >= objective.sampleCount }) {
+      throw CurvatureError.invalidArgument(
+        name: "order", reason: "index \(bad) outside 0..<\(objective.sampleCount)")
+    }
+    var run = OrderRun(
+      estimator: self, objective: objective, w: w, order: order, orderIndex: 0, grid: [k])
+    let m = try run.directMonteCarlo(basis: basis, k: k)
+    return (m.mean, m.standardError)
+  }
+
   func checkSubspaceDimension(_ p: Int) throws(CurvatureError) {
     let d = configuration.subspaceDimension
     if d < 1 || d >= p {
