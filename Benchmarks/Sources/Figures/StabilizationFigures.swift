@@ -101,7 +101,25 @@ func stabilizationFigures(arguments: [String]) throws {
       + "\(try gmCurve.sufficientSampleSize(epsilon: eps).map(String.init) ?? "beyond the grid"); "
       + "time \(stabDuration(gmCurveSeconds)) (closed form, \(gmCurve.productCount) HVPs) vs "
       + "\(stabDuration(fullCurveSeconds)) (full-space)")
-  print("\ntransformer: pending (no Transformer model in CurvatureModels yet)")
+  // 4. The transformer: modular addition (p = 23, 529 sequences), 2 layers, width 32.
+  let tokens = try TokenSequences.modularAddition(modulus: 23, seed: 1)
+  let transformer = try Transformer(
+    configuration: .init(
+      vocabularySize: 24, contextLength: 3, modelWidth: 32, headCount: 4, layerCount: 2),
+    data: tokens)
+  var wt = transformer.initialParameters(seed: 1)
+  var tconfig = DriverConfiguration(steps: 300)
+  tconfig.batchSize = 64
+  tconfig.seed = 1
+  let treport = try TrainingDriver(
+    objective: transformer, optimizer: Adam(learningRate: 3e-3), monitor: try TrainingMonitor(),
+    configuration: tconfig
+  ).run(parameters: &wt)
+  print(
+    "\n## Transformer (modular addition p = 23, 2 layers, width 32, P = \(transformer.parameterCount), "
+      + "\(treport.completedSteps) Adam steps, training loss "
+      + "\(stabSci(try transformer.loss(at: wt, samples: .all(transformer.sampleCount)))))")
+  try stabilizationCostTables(model: transformer, at: wt, k: 256, name: "Transformer")
 }
 
 /// Evaluation-stage and end-to-end cost of the closed form against direct Monte Carlo at
