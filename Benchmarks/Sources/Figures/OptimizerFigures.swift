@@ -28,7 +28,7 @@ private struct TrainingRun {
 
 /// One seeded training run; `every == nil` means plain SGD without a tracker.
 private func trainDigits(
-  model: MLP, every: Int?, warmStart: Bool = true, steps: Int
+  model: MLP, every: Int?, warmStart: Bool = true, method: RefreshMethod = .lanczos, steps: Int
 ) throws -> TrainingRun {
   let n = model.sampleCount
   var w = model.initialParameters(seed: 1)
@@ -38,7 +38,7 @@ private func trainDigits(
       objective: model,
       configuration: .init(
         k: 10, hessianBatch: .subset(count: 512, seed: 2), refresh: .every($0),
-        warmStart: warmStart, seed: 3))
+        warmStart: warmStart, method: method, seed: 3))
   }
   var plain = SGD(learningRate: 0.1)
   var rng = SeededGenerator(seed: 4)
@@ -72,16 +72,21 @@ private func trainingFigures() throws {
       + "k = 10, η = 0.1, \(steps) steps; wall time best of 3, interleaved")
   var sgd: TrainingRun? = nil
   var every100: TrainingRun? = nil
+  var block100: TrainingRun? = nil
   for _ in 0..<3 {
     let a = try trainDigits(model: model, every: nil, steps: steps)
     let b = try trainDigits(model: model, every: 100, steps: steps)
+    let c = try trainDigits(
+      model: model, every: 100, method: .blockRitz(iterations: 2), steps: steps)
     if sgd == nil || a.seconds < sgd!.seconds { sgd = a }
     if every100 == nil || b.seconds < every100!.seconds { every100 = b }
+    if block100 == nil || c.seconds < block100!.seconds { block100 = c }
   }
   let cold100 = try trainDigits(model: model, every: 100, warmStart: false, steps: steps)
   let every1 = try trainDigits(model: model, every: 1, steps: steps)
   let s = sgd!
   let e100 = every100!
+  let b100 = block100!
   func row(_ name: String, _ r: TrainingRun) -> String {
     let perRefresh = r.refreshes > 0 ? fmt(Double(r.products) / Double(r.refreshes), 1) : "–"
     return
@@ -94,6 +99,7 @@ private func trainingFigures() throws {
   print(row("SGD", s))
   print(row("Bulk-SGD, refresh every 100 (warm)", e100))
   print(row("Bulk-SGD, refresh every 100 (cold)", cold100))
+  print(row("Bulk-SGD, refresh every 100 (warm, block Ritz ≤ 2 steps)", b100))
   print(row("Bulk-SGD, refresh every step (warm)", every1))
   print("")
   print(
@@ -106,7 +112,9 @@ private func trainingFigures() throws {
   print(
     "- HVPs per refresh after the first: warm \(fmt(Double(warmLater.reduce(0, +)) / Double(max(1, warmLater.count)), 1)), "
       + "cold \(fmt(Double(coldLater.reduce(0, +)) / Double(max(1, coldLater.count)), 1)) "
-      + "(first refresh \(e100.productsPerRefresh.first ?? 0), both cold)")
+      + "(first refresh \(e100.productsPerRefresh.first ?? 0), both cold); block Ritz "
+      + "\(fmt(Double(b100.productsPerRefresh.dropFirst().reduce(0, +)) / Double(max(1, b100.productsPerRefresh.count - 1)), 1)) "
+      + "in two batched products per step")
 }
 
 private func projectionStepFigures() throws {
