@@ -67,3 +67,11 @@ import Testing
     for i in 0..<4 { #expect(abs(per[i] - pos[i * 3 + 2]) < 1e-12) }
   }
 }
+
+@Suite struct TokenSequencesEdgeTests {
+  @Test func singleSequenceSplitDoesNotCrash() throws {
+    let d = try TokenSequences(tokens: [0, 1, 2], length: 2, vocabularySize: 3)
+    let (train, test) = d.split(testFraction: 0.9, seed: 1)
+    #expect(train == d && test == d)
+  }
+}
