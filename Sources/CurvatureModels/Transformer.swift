@@ -38,7 +38,7 @@ public final class Transformer: DifferentiableObjective {
     /// F (default 4D).
     public var mlpWidth: Int
 
-    /// Creates a configuration; `mlpWidth` defaults to 4 · `modelWidth`.
+    /// Creates a configuration; `mlpWidth` defaults to 4 · `modelWidth`. - Complexity: O(1).
     public init(
       vocabularySize: Int, contextLength: Int, modelWidth: Int, headCount: Int, layerCount: Int,
       mlpWidth: Int? = nil
