@@ -66,6 +66,7 @@ public struct StabilizationEstimator: Sendable {
     var mcError: [[Double]] = []
     var products = 0
     var lossCount = 0
+    var unconverged = 0
     for o in 0..<r {
       let order = sampleOrder(o, sampleCount: n)
       var run = OrderRun(
@@ -76,6 +77,7 @@ public struct StabilizationEstimator: Sendable {
       mcError.append(errors)
       products += run.products
       lossCount += run.sampleLosses
+      unconverged += run.unconverged
     }
     let g = sampleCounts.count
     var mean = [Double](repeating: 0, count: g)
@@ -90,7 +92,8 @@ public struct StabilizationEstimator: Sendable {
       method: method, sigma: configuration.sigma,
       subspaceDimension: method.usesSubspace ? configuration.subspaceDimension : 0,
       sampleCounts: sampleCounts, mean: mean, standardError: se, perOrder: perOrder,
-      monteCarloStandardError: mcError, productCount: products, sampleLossCount: lossCount)
+      monteCarloStandardError: mcError, productCount: products, sampleLossCount: lossCount,
+      unconvergedSubspaces: unconverged)
   }
 
   /// The curvature-aligned increment model (U_D, a, c, B) for adding sample `order[k]` to the
@@ -199,6 +202,8 @@ struct OrderRun<Objective: DifferentiableObjective> {
   let grid: [Int]
   var products = 0
   var sampleLosses = 0
+  /// Subspaces U_D whose Lanczos pairs did not all converge.
+  var unconverged = 0
   /// Per-sample losses at w* of order[0..<m], m = k_max + 1 (computed once).
   private var centerLosses: [Double]? = nil
   /// Σ_{i<covered} g_{order[i]} (Double), for the prefix gradient g^(k).
@@ -284,6 +289,7 @@ struct OrderRun<Objective: DifferentiableObjective> {
         let inc = try subspaceIncrement(
           k: k, gridIndex: i, warmStart: previous, needsExpansion: method != .direct)
         previous = inc.basis
+        if !inc.converged { unconverged += 1 }
         switch method {
         case .gaussianMoment:
           values.append(inc.expansion.gaussianMoment(sigma: config.sigma))
@@ -387,7 +393,8 @@ struct OrderRun<Objective: DifferentiableObjective> {
         unchecked: 0, gradient: [Double](repeating: 0, count: d),
         hessian: [Double](repeating: 0, count: d * d))
       return SubspaceIncrement(
-        sampleCount: k, basis: basis, eigenvalues: eig.eigenvalues, expansion: zero,
+        sampleCount: k, basis: basis, eigenvalues: eig.eigenvalues, converged: eig.allConverged,
+        expansion: zero,
         productCount: eig.productCount)
     }
     // a from per-sample losses at w* (one pass over order[0...k_max], shared by the grid).
@@ -430,7 +437,8 @@ struct OrderRun<Objective: DifferentiableObjective> {
     }
     let expansion = IncrementExpansion(unchecked: a, gradient: c, hessian: b)
     return SubspaceIncrement(
-      sampleCount: k, basis: basis, eigenvalues: eig.eigenvalues, expansion: expansion,
+      sampleCount: k, basis: basis, eigenvalues: eig.eigenvalues, converged: eig.allConverged,
+      expansion: expansion,
       productCount: eig.productCount + 2 * d)
   }
 }
