@@ -235,7 +235,7 @@ enum ReportWriter {
     "loss":
       "Loss on the whole training set every 10 steps, log scale. Expect Bulk-SGD to track SGD while Dom-SGD, which only moves inside the top-k subspace, stalls.",
     "sharpness":
-      "Largest Hessian eigenvalue at each refresh. Gradient descent is stable on a quadratic only while λ₁ < 2/η; during training λ₁ tends to rise towards that edge.",
+      "Largest Hessian eigenvalue at each refresh. Gradient descent is stable on a quadratic only while λ₁ < 2/η; λ₁ often rises early in training, towards that edge, and then falls as training settles into flatter regions.",
     "eigenvalues":
       "The k largest eigenvalues of the Hessian on the Hessian batch, recomputed (warm-started Lanczos) at every refresh.",
     "outliers":
@@ -288,11 +288,11 @@ enum ReportWriter {
     }
     h += "</div>\n"
     h +=
-      "<table class=\"summary\">\n<tr><th>optimizer</th><th>final train loss</th><th>test accuracy</th>"
+      "<table class=\"summary\">\n<tr><th>optimizer</th><th>steps</th><th>final train loss</th><th>test accuracy</th>"
     h += "<th>HVPs</th><th>seconds</th><th>ended</th></tr>\n"
     for run in r.runs {
       h +=
-        "<tr><td>\(esc(run.optimizer))</td><td>\(esc(number(run.finalTrainLoss, digits: 4)))</td>"
+        "<tr><td>\(esc(run.optimizer))</td><td>\(run.stepsTaken)</td><td>\(esc(number(run.finalTrainLoss, digits: 4)))</td>"
       h += "<td>\(esc(percent(run.testAccuracy)))</td><td>\(run.hessianVectorProducts)</td>"
       h += "<td>\(esc(number(run.seconds, digits: 3)))</td><td>\(esc(run.ending))</td></tr>\n"
     }
@@ -341,6 +341,7 @@ enum ReportWriter {
     for run in r.runs {
       runs.append([
         "optimizer": .string(run.optimizer), "learning_rate": num(run.learningRate),
+        "steps_taken": .int(run.stepsTaken),
         "final_train_loss": num(run.finalTrainLoss), "test_accuracy": num(run.testAccuracy),
         "hvps": .int(run.hessianVectorProducts), "seconds": num(run.seconds),
         "ended": .string(run.ending),
@@ -381,14 +382,15 @@ enum ReportWriter {
   }
 
   static func csvFiles(_ r: CurvatureReport) -> [(String, String)] {
-    var summary = "optimizer,learning_rate,final_train_loss,test_accuracy,hvps,seconds,ended\n"
+    var summary =
+      "optimizer,learning_rate,steps,final_train_loss,test_accuracy,hvps,seconds,ended\n"
     var losses = "optimizer,step,loss\n"
     var sharpness = "optimizer,step,lambda1,two_over_eta\n"
     var alignment = "optimizer,step,f_top,chance_level\n"
     for run in r.runs {
       let name = csvField(run.optimizer)
       summary +=
-        "\(name),\(cell(run.learningRate)),\(cell(run.finalTrainLoss)),\(cell(run.testAccuracy)),"
+        "\(name),\(cell(run.learningRate)),\(run.stepsTaken),\(cell(run.finalTrainLoss)),\(cell(run.testAccuracy)),"
         + "\(run.hessianVectorProducts),\(cell(run.seconds)),\(csvField(run.ending))\n"
       for (s, l) in zip(run.steps, run.losses) { losses += "\(name),\(s),\(cell(l))\n" }
       for (s, l) in zip(run.sharpnessSteps, run.sharpness) {
