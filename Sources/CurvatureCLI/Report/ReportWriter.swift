@@ -150,7 +150,7 @@ enum ReportWriter {
       PlotSeries(
         name: "density", x: r.densityGrid, y: r.density.map { $0 >= floorValue ? $0 : .nan },
         inLegend: false))
-    if let lk = r.refreshes.last?.eigenvalues.last, lk.isFinite {
+    if let lk = r.refreshes.last?.eigenvalues.last, lk.isFinite, dens.hasData {
       dens.references.append(
         ReferenceLine(orientation: .vertical, value: lk, label: "λ" + subscriptDigits(r.k)))
     }
