@@ -10,10 +10,12 @@ enum StabilizationCommand {
     flags: [
       Flag(
         "model", .string, default: "mlp:64,32,10", placeholder: "SPEC",
-        help: "mlp:n0,n1,…,nL[:tanh|relu|gelu] or softmax"),
+        help: "mlp:n0,n1,…,nL[:tanh|relu|gelu], softmax, or transformer:WIDTH,HEADS,LAYERS"),
       Flag(
         "dataset", .string, default: "digits", placeholder: "NAME",
-        help: "digits, mixture (10 classes, 100 per class), or npy:INPUTS.npy,LABELS.npy"),
+        help:
+          "digits, mixture (10 classes, 100 per class), npy:INPUTS.npy,LABELS.npy; for a transformer modadd:P (default modadd:23)"
+      ),
       Flag(
         "k-grid", .intList(1...Int.max), default: "8,16,32,64,128,256,512",
         help: "sample counts k, strictly increasing, k + 1 ≤ N"),
@@ -34,7 +36,9 @@ enum StabilizationCommand {
         help: "measure at these parameters (default: train first, seeded)"),
       Flag(
         "train-steps", .nonNegativeInteger, default: "500",
-        help: "SGD steps (batch 64, η = 0.1, momentum 0.9) when no --parameters"),
+        help:
+          "training steps when no --parameters (batch 64; SGD η = 0.1, momentum 0.9; Adam η = 3e-3 for a transformer)"
+      ),
       Flag("seed", .nonNegativeInteger, default: "1", placeholder: "S", help: "random seed"),
     ],
     examples: [
@@ -44,13 +48,28 @@ enum StabilizationCommand {
 
   static func run(_ arguments: ParsedArguments, _ context: CommandContext) throws -> Int32 {
     let seed = UInt64(arguments.int("seed"))
-    let model = try makeModel(
-      arguments.string("model"), dataset: arguments.string("dataset"), seed: seed)
+    let spec = arguments.string("model")
+    let model: any DifferentiableObjective
+    let initial: [Float]
+    let isTransformer = spec.hasPrefix("transformer")
+    if isTransformer {
+      let t = try makeTransformer(
+        spec, dataset: arguments.isSet("dataset") ? arguments.string("dataset") : "modadd:23",
+        seed: seed)
+      model = t
+      initial = t.initialParameters(seed: seed)
+    } else {
+      let m = try makeModel(spec, dataset: arguments.string("dataset"), seed: seed)
+      model = m
+      initial = m.initialParameters(seed: seed)
+    }
     let w: [Float]
     if let path = arguments.optionalString("parameters") {
       w = try ParameterFile.load(from: path, count: model.parameterCount)
     } else {
-      w = try train(model, steps: arguments.int("train-steps"), seed: seed, context: context)
+      w = try train(
+        model, from: initial, adam: isTransformer, steps: arguments.int("train-steps"), seed: seed,
+        context: context)
     }
     guard let method = StabilizationMethod(rawValue: arguments.string("estimator")) else {
       throw UsageError("--estimator: unknown estimator")
@@ -134,21 +153,46 @@ enum StabilizationCommand {
     throw UsageError("--dataset: unknown data set '\(name)' (digits, mixture, npy:X.npy,Y.npy)")
   }
 
-  /// Seeded default training: SGD (η = 0.1, momentum 0.9), batch 64, through ``TrainingDriver``.
-  static func train(_ model: MLP, steps: Int, seed: UInt64, context: CommandContext) throws
-    -> [Float]
-  {
-    var w = model.initialParameters(seed: seed)
+  /// A transformer `transformer:WIDTH,HEADS,LAYERS` on `modadd:P` (modular addition).
+  static func makeTransformer(_ spec: String, dataset: String, seed: UInt64) throws -> Transformer {
+    let parts = spec.split(separator: ":").map(String.init)
+    guard parts.count == 2, let sizes = sizes(parts), sizes.count == 3 else {
+      throw UsageError("--model: expected transformer:WIDTH,HEADS,LAYERS, got '\(spec)'")
+    }
+    guard dataset.hasPrefix("modadd:"), let p = Int(dataset.dropFirst(7)), p >= 2 else {
+      throw UsageError("--dataset: a transformer needs modadd:P (P ≥ 2), got '\(dataset)'")
+    }
+    let data = try TokenSequences.modularAddition(modulus: p, seed: seed)
+    return try Transformer(
+      configuration: .init(
+        vocabularySize: p + 1, contextLength: 3, modelWidth: sizes[0], headCount: sizes[1],
+        layerCount: sizes[2]),
+      data: data)
+  }
+
+  /// Seeded default training through ``TrainingDriver``, batch 64: SGD (η = 0.1, momentum 0.9),
+  /// or Adam (η = 3e-3) when `adam`.
+  static func train(
+    _ model: any DifferentiableObjective, from initial: [Float], adam: Bool, steps: Int,
+    seed: UInt64, context: CommandContext
+  ) throws -> [Float] {
+    var w = initial
     if steps == 0 { return w }
     var config = DriverConfiguration(steps: steps)
     config.batchSize = 64
     config.seed = seed
     let monitor = try TrainingMonitor()
     monitor.register(StopOnDivergence(includeLossGrowth: false))
-    let report = try TrainingDriver(
-      objective: model, optimizer: SGD(learningRate: 0.1, momentum: 0.9), monitor: monitor,
-      configuration: config
-    ).run(parameters: &w)
+    let report =
+      adam
+      ? try TrainingDriver(
+        objective: model, optimizer: Adam(learningRate: 3e-3), monitor: monitor,
+        configuration: config
+      ).run(parameters: &w)
+      : try TrainingDriver(
+        objective: model, optimizer: SGD(learningRate: 0.1, momentum: 0.9), monitor: monitor,
+        configuration: config
+      ).run(parameters: &w)
     if report.diverged { throw CurvatureError.diverged(reason: report.stopReason ?? "training") }
     context.note(
       "trained \(report.completedSteps) steps: minibatch loss \(sci(report.losses.first ?? .nan)) → \(sci(report.losses.last ?? .nan))"

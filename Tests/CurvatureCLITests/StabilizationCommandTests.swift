@@ -68,6 +68,19 @@ import Testing
     #expect(text.status == 0 && text.stdout.contains("log–log slope"))
   }
 
+  @Test func transformerOnModularAddition() throws {
+    let r = run([
+      "--model", "transformer:8,2,1", "--dataset", "modadd:7", "--k-grid", "4,8,16", "--D", "2",
+      "--orders", "2", "--train-steps", "3", "--estimator", "gm", "--json",
+    ])
+    #expect(r.status == 0, "\(r.stderr)")
+    let o = try object(r.stdout)
+    let delta = try #require(o["delta"] as? [Double])
+    #expect(delta.count == 3 && delta.allSatisfy { $0 > 0 && $0.isFinite })
+    #expect(run(["--model", "transformer:8,2", "--dataset", "modadd:7"]).status == 2)
+    #expect(run(["--model", "transformer:8,2,1", "--dataset", "digits"]).status == 2)
+  }
+
   @Test func badInputsAreUsageErrors() {
     for args in [
       ["--k-grid", "16,8", "--train-steps", "0"],

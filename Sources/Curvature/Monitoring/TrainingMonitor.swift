@@ -55,8 +55,8 @@ public protocol TrainingPolicy: AnyObject {
 /// asks the registered callbacks what to do.
 ///
 /// A custom loop calls ``observe(step:loss:gradient:learningRate:)`` each step (cheap: the
-/// divergence check) and, as often as it likes, ``measureSharpness(of:at:samples:step:learningRate:rule:preconditioner:)``,
-/// ``measureStabilization(of:at:sampleCounts:estimator:step:learningRate:)`` and
+/// divergence check) and, as often as it likes, ``measureSharpness(of:at:samples:step:learningRate:rule:preconditioner:lanczos:)``,
+/// ``measureStabilization(of:at:sampleCounts:estimator:method:step:learningRate:)`` and
 /// ``recordSubspaceRefresh(_:learningRate:)``. Every call returns a ``MonitorResponse`` that
 /// combines the callbacks' decisions (see its rules); the loop applies it before its next
 /// update. The monitor is not thread-safe: call it from the training loop's thread.
