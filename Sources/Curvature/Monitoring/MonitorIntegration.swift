@@ -12,6 +12,7 @@ extension SubspaceRefresh {
 
 extension ProjectionWeights {
   /// The equivalent ``SubspaceProjection/Mode``.
+  /// - Complexity: O(1).
   public var mode: SubspaceProjection.Mode {
     switch (dominant, bulk) {
     case (1, 1): return .full

@@ -28,6 +28,7 @@ public struct DriverConfiguration: Sendable {
   public var projection: ProjectionWeights = .full
 
   /// Creates a configuration for `steps` steps.
+  /// - Complexity: O(1).
   public init(steps: Int) { self.steps = steps }
 }
 
@@ -81,6 +82,7 @@ public final class TrainingDriver<O: Optimizer> {
   /// - Throws: `CurvatureError` for a negative step count, batch size, interval or warm-up,
   ///   a bad stability rule, or k outside [1, P − 1] when subspaces are used from the start
   ///   (a later refresh with a bad k throws from ``run(parameters:)``).
+  /// - Complexity: O(1).
   public init(
     objective: any DifferentiableObjective, optimizer: O, monitor: TrainingMonitor,
     configuration: DriverConfiguration

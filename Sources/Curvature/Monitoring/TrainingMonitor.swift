@@ -8,6 +8,7 @@ public struct MonitorConfiguration: Sendable, Hashable {
   public var divergenceFactor: Double = 10
 
   /// Creates a configuration.
+  /// - Complexity: O(1).
   public init(
     stabilizationEpsilon: Double = 1e-6, stabilizedChecks: Int = 3, divergenceFactor: Double = 10
   ) {
@@ -18,6 +19,7 @@ public struct MonitorConfiguration: Sendable, Hashable {
 
   /// Checks every field.
   /// - Throws: `CurvatureError` naming the first bad field.
+  /// - Complexity: O(1).
   public func validate() throws(CurvatureError) {
     if !(stabilizationEpsilon >= 0) || !stabilizationEpsilon.isFinite {
       throw .outOfRange(name: "stabilizationEpsilon", value: stabilizationEpsilon, range: "[0, ∞)")
@@ -73,6 +75,7 @@ public final class TrainingMonitor {
 
   /// Creates a monitor.
   /// - Throws: `CurvatureError` for an invalid configuration.
+  /// - Complexity: O(1).
   public init(configuration: MonitorConfiguration = MonitorConfiguration()) throws(CurvatureError) {
     try configuration.validate()
     self.configuration = configuration

@@ -34,6 +34,9 @@ public final class DominantSubspaceTracker {
     public var lanczos: LanczosConfiguration
     /// Whether each refresh starts from the previous basis.
     public var warmStart: Bool
+    /// How warm refreshes are computed (the first refresh, and every refresh without
+    /// `warmStart`, uses Lanczos).
+    public var method: RefreshMethod
     /// An optional switch from plain SGD to a projected mode.
     public var switchRule: SwitchRule?
     /// Seed of the tracker's random stream (solver start vectors).
@@ -43,8 +46,10 @@ public final class DominantSubspaceTracker {
     public init(
       k: Int, hessianBatch: HessianBatch = .full, refresh: RefreshPolicy = .every(1),
       lanczos: LanczosConfiguration = LanczosConfiguration(tolerance: 1e-3, maxProducts: 2000),
-      warmStart: Bool = true, switchRule: SwitchRule? = nil, seed: UInt64 = 0
+      warmStart: Bool = true, method: RefreshMethod = .lanczos, switchRule: SwitchRule? = nil,
+      seed: UInt64 = 0
     ) {
+      self.method = method
       self.k = k
       self.hessianBatch = hessianBatch
       self.refresh = refresh
@@ -93,6 +98,10 @@ public final class DominantSubspaceTracker {
     try configuration.refresh.validate()
     try configuration.switchRule?.validate()
     try Validate.positive("lanczos.tolerance", configuration.lanczos.tolerance)
+    if case .blockRitz(let iterations) = configuration.method, iterations < 1 {
+      throw CurvatureError.outOfRange(
+        name: "blockRitz iterations", value: Double(iterations), range: "[1, ∞)")
+    }
     self.objective = objective
     self.configuration = configuration
     self.fixedBatch = try configuration.hessianBatch.fixedSamples(
@@ -153,8 +162,14 @@ public final class DominantSubspaceTracker {
     cfg.target = .largest
     cfg.seed = rng.next()
     let warm = configuration.warmStart ? basis : nil
-    let result = try Lanczos(configuration: cfg).eigenpairs(
-      of: op, count: configuration.k, warmStart: warm)
+    let result: EigenResult
+    if let warm, case .blockRitz(let iterations) = configuration.method {
+      result = try Self.blockRitz(
+        op: op, start: warm, k: configuration.k, iterations: iterations, tolerance: cfg.tolerance)
+    } else {
+      result = try Lanczos(configuration: cfg).eigenpairs(
+        of: op, count: configuration.k, warmStart: warm)
+    }
     let overlap = try basis.map { b throws(CurvatureError) in
       try SubspaceMetrics.overlap(b, result.vectors)
     }
