@@ -42,7 +42,7 @@ public final class DominantSubspaceTracker {
     /// Seed of the tracker's random stream (solver start vectors).
     public var seed: UInt64
 
-    /// Creates a configuration.
+    /// Creates a configuration. - Complexity: O(1).
     public init(
       k: Int, hessianBatch: HessianBatch = .full, refresh: RefreshPolicy = .every(1),
       lanczos: LanczosConfiguration = LanczosConfiguration(tolerance: 1e-3, maxProducts: 2000),
