@@ -4,13 +4,14 @@ import Foundation
 
 /// Prints the model figures (ratios measured side by side in one run).
 ///
-///   swift run -c release Figures models [--export DIR] [--quick]
+///   swift run -c release Figures models [--export DIR] [--quick] [--only mlp|transformer]
 ///
 /// `--export DIR` also writes the MLP's weights, data, probe direction and our results as
 /// `.npy`/JSON for `Peers/jax_models.py`. `--quick` uses fewer repetitions.
 func modelFigures(arguments: [String]) throws {
   var export: String?
   var reps = 7
+  var only: String?
   var i = 0
   while i < arguments.count {
     switch arguments[i] {
@@ -18,6 +19,9 @@ func modelFigures(arguments: [String]) throws {
       export = arguments[i + 1]
       i += 1
     case "--quick": reps = 3
+    case "--only" where i + 1 < arguments.count:
+      only = arguments[i + 1]
+      i += 1
     case "--gemm-shapes":
       gemmShapes()
       return
@@ -25,8 +29,8 @@ func modelFigures(arguments: [String]) throws {
     }
     i += 1
   }
-  try mlpFigures(export: export, reps: reps)
-  try transformerFigures(reps: reps)
+  if only != "transformer" { try mlpFigures(export: export, reps: reps) }
+  if only != "mlp" { try transformerFigures(reps: reps) }
 }
 
 /// Median wall time of `body` in milliseconds over `reps` runs after one warm-up.
