@@ -8,7 +8,7 @@ public struct SymmetricEigendecomposition: Sendable, Equatable {
   /// Empty when only eigenvalues were requested.
   public let vectors: [Double]
 
-  /// Creates a decomposition from its parts (no checks).
+  /// Creates a decomposition from its parts (no checks). - Complexity: O(1).
   public init(order: Int, values: [Double], vectors: [Double]) {
     self.order = order
     self.values = values
