@@ -2,7 +2,7 @@ import Foundation
 
 @testable import Curvature
 
-/// Small dense helpers for the linear-algebra tests (independent of the code under test).
+/// Small dense routines for the linear-algebra tests (independent of the code under test).
 enum Dense {
   /// A random symmetric n×n matrix with N(0, 1) entries (row-major).
   static func randomSymmetric(_ n: Int, seed: UInt64) -> [Double] {

@@ -36,6 +36,31 @@ func bestSeconds(trials: Int = 5, minimum: Double = 0.05, _ body: () -> Void) ->
   return best
 }
 
+/// Best wall-clock and best process CPU time per call (seconds) over `trials` trials.
+func bestWallAndCPU(trials: Int, minimum: Double, _ body: () -> Void) -> (wall: Double, cpu: Double)
+{
+  func cpuNow() -> Double {
+    var t = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+    return Double(t.tv_sec) + 1e-9 * Double(t.tv_nsec)
+  }
+  let clock = ContinuousClock()
+  body()
+  var reps = 1
+  while seconds(clock.measure { for _ in 0..<reps { body() } }) < minimum && reps < 1 << 20 {
+    reps *= 2
+  }
+  var wall = Double.infinity
+  var cpu = Double.infinity
+  for _ in 0..<trials {
+    let c0 = cpuNow()
+    let t = clock.measure { for _ in 0..<reps { body() } }
+    cpu = min(cpu, (cpuNow() - c0) / Double(reps))
+    wall = min(wall, seconds(t) / Double(reps))
+  }
+  return (wall, cpu)
+}
+
 func seconds(_ d: Duration) -> Double {
   Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
 }
@@ -47,7 +72,7 @@ func pad(_ s: String, _ w: Int) -> String {
 }
 
 func gemmFigures() {
-  print("\n## Matrix multiply (row-major SGEMM, \(Gemm.path), best of 5)")
+  print("\n## Matrix multiply (row-major SGEMM, \(Gemm.path), best of 30 trials of ≥ 10 ms)")
   let clock = ComputeProbe.clockFrequency() ?? 0
   let cores = ProcessInfo.processInfo.activeProcessorCount
   let nominalPeak = Double(cores) * 2 * 16 * 2 * clock
@@ -83,8 +108,9 @@ func gemmFigures() {
   }
   shapes.append(Shape(name: "Aᵀ·Bᵀ  square 2048", tA: true, tB: true, m: 2048, n: 2048, k: 2048))
   print(
-    "\n| shape (m×k)·(k×n) | m | n | k | ms | GFLOP/s | of nominal peak | of measured FMA peak |")
-  print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    "\n| shape (m×k)·(k×n) | m | n | k | ms | GFLOP/s | of nominal peak | of measured FMA peak "
+      + "| GFLOP per CPU-second × \(cores) | of measured FMA peak |")
+  print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
   var rng = SeededGenerator(seed: 1)
   for s in shapes {
     let a = rng.gaussianVector(count: s.m * s.k)
@@ -93,7 +119,7 @@ func gemmFigures() {
     let t = a.withUnsafeBufferPointer { ap in
       b.withUnsafeBufferPointer { bp in
         c.withUnsafeMutableBufferPointer { cp in
-          bestSeconds {
+          bestWallAndCPU(trials: 30, minimum: 0.01) {
             Gemm.multiply(
               transposeA: s.tA, transposeB: s.tB, m: s.m, n: s.n, k: s.k, alpha: 1,
               a: ap.baseAddress!, lda: s.tA ? s.m : s.k, b: bp.baseAddress!,
@@ -102,11 +128,14 @@ func gemmFigures() {
         }
       }
     }
-    let gflops = 2 * Double(s.m * s.n * s.k) / t / 1e9
+    let gflops = 2 * Double(s.m * s.n * s.k) / t.wall / 1e9
+    let cpuGflops = 2 * Double(s.m * s.n * s.k) / t.cpu / 1e9 * Double(cores)
     print(
-      "| \(s.name) | \(s.m) | \(s.n) | \(s.k) | \(fmt(t * 1e3, 3)) | \(fmt(gflops, 1)) | "
+      "| \(s.name) | \(s.m) | \(s.n) | \(s.k) | \(fmt(t.wall * 1e3, 3)) | \(fmt(gflops, 1)) | "
         + "\(fmt(100 * gflops * 1e9 / nominalPeak, 0))% | "
-        + "\(fmaAll > 0 ? fmt(100 * gflops * 1e9 / fmaAll, 0) + "%" : "–") |")
+        + "\(fmaAll > 0 ? fmt(100 * gflops * 1e9 / fmaAll, 0) + "%" : "–") | "
+        + "\(fmt(cpuGflops, 1)) | \(fmaAll > 0 ? fmt(100 * cpuGflops * 1e9 / fmaAll, 0) + "%" : "–") |"
+    )
   }
 }
 
@@ -226,9 +255,11 @@ func bandwidthFigures(vectors: Bool, projections: Bool) throws {
   }
 
   if projections {
-    for (p, ks)
-      in (ProcessInfo.processInfo.environment["QUICK"] != nil
-      ? [(10_000_000, [20])] : [(10_000_000, [20]), (5_000_000, [10, 20, 50, 100])])
+    // One configuration at a time (each with its own triad), so at most one U is allocated.
+    let quick = ProcessInfo.processInfo.environment["QUICK"] != nil
+    var measured: [(Double, [Row])] = []
+    for (p, ks) in [(10_000_000, [20])]
+      + (quick ? [] : [10, 20, 50, 100].map { (5_000_000, [$0]) })
     {
       let x = randomArray(p)
       var out = [Float](repeating: 0, count: p)
@@ -318,11 +349,21 @@ func bandwidthFigures(vectors: Bool, projections: Bool) throws {
             ))
         }
       }
-      let (rate, rows) = measure(p: p, ops)
-      report(
-        "## Projections, P = \(p) (all cores, best of 5, interleaved with the triad; "
-          + "bytes = U read twice + x + out written, x counted once)", rate, rows)
+      measured.append(measure(p: p, ops))
       _ = bases
+    }
+    print(
+      "\n## Projections (all cores, best of 5, interleaved with a triad over arrays of the same P; "
+        + "bytes = U read twice + x + out written, x counted once)")
+    print("\n| operation | P | k | ms | bytes counted | GB/s | triad GB/s | ÷ triad |")
+    print("|---|---:|---:|---:|---|---:|---:|---:|")
+    for (triadRate, rows) in measured {
+      for r in rows {
+        let rate = r.bytes / r.seconds
+        print(
+          "| \(r.name) | \(r.p) | \(r.k) | \(fmt(r.seconds * 1e3, 2)) | \(fmt(r.bytes / 1e6, 0)) MB | "
+            + "\(fmt(rate / 1e9, 1)) | \(fmt(triadRate / 1e9, 1)) | \(fmt(rate / triadRate, 2)) |")
+      }
     }
   }
 }

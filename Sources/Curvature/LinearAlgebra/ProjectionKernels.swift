@@ -1,7 +1,8 @@
 /// Cache-blocked tall-skinny products with a column-major U ∈ R^{P×k}: Uᵀx and β·x + U d.
 ///
 /// P is processed in tiles of ``tile`` elements: a tile of x (or of the output) stays in L1/L2
-/// while the matching tile of every column of U streams past it, four columns at a time, so U
+/// while the matching tile of every column of U streams past it, eight columns at a time (eight
+/// concurrent memory streams keep a core's memory pipeline full), so U
 /// is read from memory exactly once per product and x (or the output) once, not k times.
 /// Long products run on all cores. Uᵀx is reduced over fixed parts of ``part`` elements whose
 /// Double partial sums are added in part order, so its bits do not depend on timing or on the
@@ -10,8 +11,8 @@
 /// ``Basis`` uses these for its projections; they are public for callers that keep their own
 /// column-major P×k storage (`u.count == dimension · k`).
 public enum ProjectionKernels {
-  /// Elements of x / out per cache tile (64 KiB of Float, held in L2).
-  static let tile = 16384
+  /// Elements of x / out per cache tile (256 KiB of Float, held in L2).
+  static let tile = 65536
   /// Elements per reduction part of Uᵀx (the unit of the fixed summation order).
   static let part = 1 << 18
   /// Float accumulation block (elements) before lanes are flushed to Double.
@@ -140,6 +141,10 @@ public enum ProjectionKernels {
     while t < range.upperBound {
       let end = Swift.min(range.upperBound, t + tile)
       var j = 0
+      while j + 8 <= k {
+        dot8(u + j * p + t, stride: p, x + t, end - t, into: c + j)
+        j += 8
+      }
       while j + 4 <= k {
         let (s0, s1, s2, s3) = dot4(
           u + j * p + t, u + (j + 1) * p + t, u + (j + 2) * p + t, u + (j + 3) * p + t, x + t,
@@ -156,6 +161,68 @@ public enum ProjectionKernels {
       }
       t = end
     }
+  }
+
+  /// c[q] += U[:, q]ᵀx for the eight columns starting at `u` (column stride `stride`), in
+  /// 4-lane Float accumulators per 256-element block, flushed to Double.
+  @inline(__always)
+  static func dot8(
+    _ u: UnsafePointer<Float>, stride: Int, _ x: UnsafePointer<Float>, _ n: Int,
+    into c: UnsafeMutablePointer<Double>
+  ) {
+    let r0 = UnsafeRawPointer(u)
+    let r1 = UnsafeRawPointer(u + stride)
+    let r2 = UnsafeRawPointer(u + 2 * stride)
+    let r3 = UnsafeRawPointer(u + 3 * stride)
+    let r4 = UnsafeRawPointer(u + 4 * stride)
+    let r5 = UnsafeRawPointer(u + 5 * stride)
+    let r6 = UnsafeRawPointer(u + 6 * stride)
+    let r7 = UnsafeRawPointer(u + 7 * stride)
+    let rx = UnsafeRawPointer(x)
+    var i = 0
+    while i < n {
+      let end = Swift.min(n, i + 256)
+      var a0 = SIMD4<Float>()
+      var a1 = SIMD4<Float>()
+      var a2 = SIMD4<Float>()
+      var a3 = SIMD4<Float>()
+      var a4 = SIMD4<Float>()
+      var a5 = SIMD4<Float>()
+      var a6 = SIMD4<Float>()
+      var a7 = SIMD4<Float>()
+      while i + 4 <= end {
+        let o = i * 4
+        let xv = rx.loadUnaligned(fromByteOffset: o, as: SIMD4<Float>.self)
+        a0 += r0.loadUnaligned(fromByteOffset: o, as: SIMD4<Float>.self) * xv
+        a1 += r1.loadUnaligned(fromByteOffset: o, as: SIMD4<Float>.self) * xv
+        a2 += r2.loadUnaligned(fromByteOffset: o, as: SIMD4<Float>.self) * xv
+        a3 += r3.loadUnaligned(fromByteOffset: o, as: SIMD4<Float>.self) * xv
+        a4 += r4.loadUnaligned(fromByteOffset: o, as: SIMD4<Float>.self) * xv
+        a5 += r5.loadUnaligned(fromByteOffset: o, as: SIMD4<Float>.self) * xv
+        a6 += r6.loadUnaligned(fromByteOffset: o, as: SIMD4<Float>.self) * xv
+        a7 += r7.loadUnaligned(fromByteOffset: o, as: SIMD4<Float>.self) * xv
+        i += 4
+      }
+      c[0] += flush4(a0)
+      c[1] += flush4(a1)
+      c[2] += flush4(a2)
+      c[3] += flush4(a3)
+      c[4] += flush4(a4)
+      c[5] += flush4(a5)
+      c[6] += flush4(a6)
+      c[7] += flush4(a7)
+      while i < end {
+        let xv = Double(x[i])
+        for q in 0..<8 { c[q] += Double(u[q * stride + i]) * xv }
+        i += 1
+      }
+    }
+  }
+
+  /// The sum of 4 Float lanes in Double.
+  @inline(__always)
+  static func flush4(_ v: SIMD4<Float>) -> Double {
+    (Double(v[0]) + Double(v[1])) + (Double(v[2]) + Double(v[3]))
   }
 
   /// Four dot products against the same x, 8 Float lanes each per 512-element block, flushed
@@ -260,6 +327,44 @@ public enum ProjectionKernels {
       }
     }
     var j = 0
+    while j + 8 <= k {
+      let base = u + j * p + t
+      let r = (
+        UnsafeRawPointer(base), UnsafeRawPointer(base + p), UnsafeRawPointer(base + 2 * p),
+        UnsafeRawPointer(base + 3 * p), UnsafeRawPointer(base + 4 * p),
+        UnsafeRawPointer(base + 5 * p), UnsafeRawPointer(base + 6 * p),
+        UnsafeRawPointer(base + 7 * p)
+      )
+      let dv = (
+        SIMD4<Float>(repeating: d[j]), SIMD4<Float>(repeating: d[j + 1]),
+        SIMD4<Float>(repeating: d[j + 2]), SIMD4<Float>(repeating: d[j + 3]),
+        SIMD4<Float>(repeating: d[j + 4]), SIMD4<Float>(repeating: d[j + 5]),
+        SIMD4<Float>(repeating: d[j + 6]), SIMD4<Float>(repeating: d[j + 7])
+      )
+      var i = 0
+      while i + 4 <= n {
+        let b = i * 4
+        var acc = dv.0 * r.0.loadUnaligned(fromByteOffset: b, as: SIMD4<Float>.self)
+        acc += dv.1 * r.1.loadUnaligned(fromByteOffset: b, as: SIMD4<Float>.self)
+        acc += dv.2 * r.2.loadUnaligned(fromByteOffset: b, as: SIMD4<Float>.self)
+        acc += dv.3 * r.3.loadUnaligned(fromByteOffset: b, as: SIMD4<Float>.self)
+        acc += dv.4 * r.4.loadUnaligned(fromByteOffset: b, as: SIMD4<Float>.self)
+        acc += dv.5 * r.5.loadUnaligned(fromByteOffset: b, as: SIMD4<Float>.self)
+        acc += dv.6 * r.6.loadUnaligned(fromByteOffset: b, as: SIMD4<Float>.self)
+        acc += dv.7 * r.7.loadUnaligned(fromByteOffset: b, as: SIMD4<Float>.self)
+        ro.storeBytes(
+          of: ro.loadUnaligned(fromByteOffset: b, as: SIMD4<Float>.self) + acc, toByteOffset: b,
+          as: SIMD4<Float>.self)
+        i += 4
+      }
+      while i < n {
+        var acc = d[j] * base[i]
+        for q in 1..<8 { acc += d[j + q] * base[q * p + i] }
+        o[i] += acc
+        i += 1
+      }
+      j += 8
+    }
     while j + 4 <= k {
       let r0 = UnsafeRawPointer(u + j * p + t)
       let r1 = UnsafeRawPointer(u + (j + 1) * p + t)

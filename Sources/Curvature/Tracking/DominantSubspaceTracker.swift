@@ -42,7 +42,7 @@ public final class DominantSubspaceTracker {
     /// Seed of the tracker's random stream (solver start vectors).
     public var seed: UInt64
 
-    /// Creates a configuration.
+    /// Creates a configuration. - Complexity: O(1).
     public init(
       k: Int, hessianBatch: HessianBatch = .full, refresh: RefreshPolicy = .every(1),
       lanczos: LanczosConfiguration = LanczosConfiguration(tolerance: 1e-3, maxProducts: 2000),
@@ -202,6 +202,13 @@ public final class DominantSubspaceTracker {
     try Validate.count("gradient", gradient.count, p)
     try Validate.finite("gradient", gradient)
     try Validate.finite("parameters", parameters)
+    return try observeValidated(parameters: parameters, gradient: gradient, minibatch: minibatch)
+  }
+
+  /// ``observe(parameters:gradient:minibatch:)`` for inputs already checked.
+  private func observeValidated(parameters: [Float], gradient: [Float], minibatch: SampleSet?)
+    throws -> TrackerStepReport
+  {
     var reason: RefreshReason? = nil
     if basis == nil {
       reason = .initial
@@ -248,7 +255,9 @@ public final class DominantSubspaceTracker {
   ) throws -> TrackerStepReport {
     try Validate.step(parameters: parameters, gradient: gradient)
     try optimizer.validate(parameterCount: parameters.count)
-    let report = try observe(parameters: parameters, gradient: gradient, minibatch: minibatch)
+    try Validate.count("parameters", parameters.count, objective.parameterCount)
+    let report = try observeValidated(
+      parameters: parameters, gradient: gradient, minibatch: minibatch)
     if report.refresh != nil || report.switched {
       let newBasis = basis
       let target = configuration.switchRule?.target
