@@ -96,10 +96,12 @@ struct DemoTraining {
     var steps = settings.maxSteps
     for (index, contender) in contenders.enumerated() {
       let measure = index == 0
-      let run = try train(contender, steps: steps, measureStabilization: measure, report: &report)
+      var run = try train(contender, steps: steps, measureStabilization: measure, report: &report)
       if measure {
         steps = max(1, run.stepsTaken)
         report.referenceRun = contender.name
+      } else if run.ending == "completed" {
+        run.ending = "same steps as \(report.referenceRun)"
       }
       report.runs.append(run)
     }
@@ -146,6 +148,11 @@ struct DemoTraining {
         let (curve, raw) = try stabilization(at: w, step: step)
         stabilizationProducts += raw.productCount
         report.stabilization.append(curve)
+        if let basis = tracker.basis {
+          let (spectrum, products) = try leadingSpectrum(at: w, step: step, warmStart: basis)
+          report.spectra.append(spectrum)
+          stabilizationProducts += products
+        }
         lastDelta = curve.delta.last ?? .nan
         let response = monitor.recordStabilization(raw, step: step, learningRate: eta)
         if response.shouldStop {
@@ -218,20 +225,30 @@ struct DemoTraining {
     run.finalTrainLoss = try model.loss(at: w, samples: .all(train.count))
     run.testAccuracy = try model.accuracy(at: w, data: test)
     var hvps = tracker.productCount + stabilizationProducts
-    if measureStabilization, let basis = tracker.basis {
-      // The leading spectrum at the end, beyond k, to show the outlier gap.
-      let hessian = try ObjectiveHessian(objective: model, at: w, samples: hessianSamples)
-      let count = min(2 * settings.k, model.parameterCount - 1)
-      let result = try Lanczos(
-        configuration: LanczosConfiguration(tolerance: 1e-3, maxProducts: 600, seed: settings.seed)
-      )
-      .eigenpairs(of: hessian, count: count, warmStart: basis)
-      report.finalSpectrum = result.eigenvalues
-      hvps += result.productCount
+    if measureStabilization, let basis = tracker.basis, report.spectra.last?.step != stepsTaken {
+      let (spectrum, products) = try leadingSpectrum(at: w, step: stepsTaken, warmStart: basis)
+      report.spectra.append(spectrum)
+      hvps += products
     }
     run.hessianVectorProducts = hvps
     run.seconds = DemoTraining.seconds(clock.now - start)
     return run
+  }
+
+  /// The leading 2k eigenvalues of the Hessian batch at `w` (beyond k, to show the outlier gap),
+  /// and the HVPs spent.
+  func leadingSpectrum(at w: [Float], step: Int, warmStart: Basis) throws -> (
+    CurvatureReport.Spectrum, Int
+  ) {
+    let hessian = try ObjectiveHessian(objective: model, at: w, samples: hessianSamples)
+    let count = min(2 * settings.k, model.parameterCount - 1)
+    let result = try Lanczos(
+      configuration: LanczosConfiguration(tolerance: 1e-3, maxProducts: 600, seed: settings.seed)
+    )
+    .eigenpairs(of: hessian, count: count, warmStart: warmStart)
+    return (
+      CurvatureReport.Spectrum(step: step, eigenvalues: result.eigenvalues), result.productCount
+    )
   }
 
   /// The Δ₂⁽ᴰ⁾ curve (Gaussian-moment closed form) at `w`, for the report and as measured.

@@ -39,7 +39,9 @@ import Testing
       as? [String: Any]
     #expect(((report?["refreshes"] as? [Any])?.count ?? 0) >= 2)
     #expect(((report?["stabilization"] as? [String: Any])?["curves"] as? [Any])?.isEmpty == false)
-    #expect((report?["final_spectrum"] as? [Double])?.count == 6)
+    let spectra = try #require(report?["spectra"] as? [[String: Any]])
+    #expect(spectra.count >= 2)
+    #expect((spectra.last?["eigenvalues"] as? [Double])?.count == 6)
   }
 
   @Test func summaryTableIsAligned() {

@@ -58,8 +58,14 @@ struct CurvatureReport {
   /// Which run the curvature plots follow.
   var referenceRun = ""
   var refreshes: [Refresh] = []
-  /// The leading eigenvalues at the end of training (more than k, to show the outlier gap).
-  var finalSpectrum: [Double] = []
+  /// Leading eigenvalues (more than k, to show the outlier gap) at one step.
+  struct Spectrum {
+    var step: Int
+    var eigenvalues: [Double]
+  }
+
+  /// Leading spectra along training, the last one at the end.
+  var spectra: [Spectrum] = []
   /// Spectral density (stochastic Lanczos quadrature): grid points and density values.
   var densityGrid: [Double] = []
   var density: [Double] = []

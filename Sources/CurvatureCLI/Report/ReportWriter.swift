@@ -111,31 +111,33 @@ enum ReportWriter {
     eig.emptyNote = "no subspace refreshes recorded"
     plots.append(eig)
 
-    // The outlier spectrum at the end.
-    let spectrumPositive = r.finalSpectrum.allSatisfy { $0 > 0 }
+    // The leading spectrum along training: the C outliers.
+    let spectrumPositive = r.spectra.allSatisfy { $0.eigenvalues.allSatisfy { $0 > 0 } }
     var outliers = SVGPlot(
-      id: "outliers", title: "Leading Hessian eigenvalues at the end: C outliers",
+      id: "outliers", title: "Leading Hessian eigenvalues: about C outliers",
       xLabel: "eigenvalue index j",
-      yLabel: "λⱼ (\(curvatureUnit))", yLog: spectrumPositive && !r.finalSpectrum.isEmpty)
-    if !r.finalSpectrum.isEmpty {
-      let c = min(r.classCount, r.finalSpectrum.count)
+      yLabel: "λⱼ (\(curvatureUnit))", yLog: spectrumPositive && !r.spectra.isEmpty)
+    for (i, spectrum) in r.spectra.enumerated() {
+      let first = i == 0
+      let last = i == r.spectra.count - 1
+      let color =
+        last
+        ? SVGPlot.palette[1]
+        : first ? SVGPlot.palette[0] : gray(0.75 - 0.3 * Double(i) / Double(r.spectra.count))
       outliers.series.append(
         PlotSeries(
-          name: "j ≤ C (outliers)", x: (1...c).map(Double.init),
-          y: Array(r.finalSpectrum.prefix(c)),
-          style: .markers, color: SVGPlot.palette[0]))
-      if r.finalSpectrum.count > c {
-        outliers.series.append(
-          PlotSeries(
-            name: "j > C", x: ((c + 1)...r.finalSpectrum.count).map(Double.init),
-            y: Array(r.finalSpectrum.dropFirst(c)), style: .markers, color: "#888888"))
-      }
+          name: "step \(spectrum.step)" + (last ? " (end)" : ""),
+          x: spectrum.eigenvalues.indices.map { Double($0 + 1) },
+          y: spectrum.eigenvalues, style: .lineAndMarkers, color: color, inLegend: first || last,
+          lineWidth: first || last ? 1.8 : 1))
+    }
+    if !r.spectra.isEmpty {
       outliers.references.append(
         ReferenceLine(
           orientation: .vertical, value: Double(r.classCount) + 0.5,
           label: "C = \(r.classCount) classes"))
     }
-    outliers.emptyNote = "final spectrum not measured"
+    outliers.emptyNote = "leading spectrum not measured"
     plots.append(outliers)
 
     // Spectral density.
@@ -148,7 +150,7 @@ enum ReportWriter {
       PlotSeries(
         name: "density", x: r.densityGrid, y: r.density.map { $0 >= floorValue ? $0 : .nan },
         inLegend: false))
-    if let lk = r.refreshes.last?.eigenvalues.last, lk.isFinite {
+    if let lk = r.refreshes.last?.eigenvalues.last, lk.isFinite, dens.hasData {
       dens.references.append(
         ReferenceLine(orientation: .vertical, value: lk, label: "λ" + subscriptDigits(r.k)))
     }
@@ -231,17 +233,17 @@ enum ReportWriter {
   /// Captions: what each plot shows and what to look for.
   static let captions: [String: String] = [
     "loss":
-      "Mini-batch training loss, log scale. Expect Bulk-SGD to track SGD while Dom-SGD, which only moves inside the top-k subspace, stalls.",
+      "Loss on the whole training set every 10 steps, log scale. Expect Bulk-SGD to track SGD while Dom-SGD, which only moves inside the top-k subspace, stalls.",
     "sharpness":
-      "Largest Hessian eigenvalue at each refresh. Gradient descent is stable on a quadratic only while λ₁ < 2/η; during training λ₁ tends to rise towards that edge.",
+      "Largest Hessian eigenvalue at each refresh. Gradient descent is stable on a quadratic only while λ₁ < 2/η; λ₁ often rises early in training, towards that edge, and then falls as training settles into flatter regions.",
     "eigenvalues":
       "The k largest eigenvalues of the Hessian on the Hessian batch, recomputed (warm-started Lanczos) at every refresh.",
     "outliers":
-      "About C = number of classes eigenvalues stand out above the bulk (Fort & Ganguli; Gur-Ari et al.). A visible gap after j = C (or C − 1) is the signature.",
+      "About C = number of classes eigenvalues stand out above the bulk (Fort & Ganguli; Gur-Ari et al.); the softmax makes it often C − 1. A gap after j = C − 1 or C is the signature (lighter curves: earlier in training).",
     "density":
       "Density of the whole Hessian spectrum, smoothed. A bulk near zero and a few isolated outliers far to the right.",
     "alignment":
-      "Fraction of the gradient's squared norm inside the top-k eigenspace. A random k-dimensional subspace would hold k/P of it.",
+      "Fraction of the minibatch gradient's squared norm inside the top-k eigenspace (mean over 10 steps). A random k-dimensional subspace would hold k/P of it.",
     "overlap":
       "Overlap ‖UᵀV‖²_F / k between consecutive bases U, V: how much of the previous subspace the new one keeps (1 = identical). High overlap is what makes warm starts cheap.",
     "stabilization":
@@ -286,11 +288,11 @@ enum ReportWriter {
     }
     h += "</div>\n"
     h +=
-      "<table class=\"summary\">\n<tr><th>optimizer</th><th>final train loss</th><th>test accuracy</th>"
+      "<table class=\"summary\">\n<tr><th>optimizer</th><th>steps</th><th>final train loss</th><th>test accuracy</th>"
     h += "<th>HVPs</th><th>seconds</th><th>ended</th></tr>\n"
     for run in r.runs {
       h +=
-        "<tr><td>\(esc(run.optimizer))</td><td>\(esc(number(run.finalTrainLoss, digits: 4)))</td>"
+        "<tr><td>\(esc(run.optimizer))</td><td>\(run.stepsTaken)</td><td>\(esc(number(run.finalTrainLoss, digits: 4)))</td>"
       h += "<td>\(esc(percent(run.testAccuracy)))</td><td>\(run.hessianVectorProducts)</td>"
       h += "<td>\(esc(number(run.seconds, digits: 3)))</td><td>\(esc(run.ending))</td></tr>\n"
     }
@@ -302,8 +304,9 @@ enum ReportWriter {
     }
     h += "<div class=\"grid\">\n"
     for plot in plots(r) {
-      h +=
-        "<figure>\n\(plot.render())\n<figcaption>\(esc(captions[plot.id] ?? ""))</figcaption>\n</figure>\n"
+      var caption = captions[plot.id] ?? ""
+      if plot.id == "outliers", let gaps = outlierGaps(r) { caption += " " + gaps }
+      h += "<figure>\n\(plot.render())\n<figcaption>\(esc(caption))</figcaption>\n</figure>\n"
     }
     h += "</div>\n"
     h += "<footer>Raw data: "
@@ -311,6 +314,23 @@ enum ReportWriter {
     h += ". This page is self-contained (inline SVG, no scripts).</footer>\n"
     h += "</main>\n</body>\n</html>\n"
     return h
+  }
+
+  /// "Measured: λ₉/λ₁₀ = 1.52 at step 200; …" — the larger of the gaps after j = C − 1 and
+  /// j = C for each spectrum, or nil without a spectrum long enough.
+  static func outlierGaps(_ r: CurvatureReport) -> String? {
+    let c = r.classCount
+    var parts: [String] = []
+    for s in r.spectra where s.eigenvalues.count > c && c >= 2 {
+      let v = s.eigenvalues
+      let (j, ratio) =
+        v[c - 2] / v[c - 1] >= v[c - 1] / v[c] ? (c - 1, v[c - 2] / v[c - 1]) : (c, v[c - 1] / v[c])
+      guard ratio.isFinite else { continue }
+      parts.append(
+        "λ" + subscriptDigits(j) + "/λ" + subscriptDigits(j + 1) + " = " + AxisScale.trim(ratio, 2)
+          + " at step \(s.step)")
+    }
+    return parts.isEmpty ? nil : "Measured gap: " + parts.joined(separator: "; ") + "."
   }
 
   // MARK: JSON and CSV
@@ -321,6 +341,7 @@ enum ReportWriter {
     for run in r.runs {
       runs.append([
         "optimizer": .string(run.optimizer), "learning_rate": num(run.learningRate),
+        "steps_taken": .int(run.stepsTaken),
         "final_train_loss": num(run.finalTrainLoss), "test_accuracy": num(run.testAccuracy),
         "hvps": .int(run.hessianVectorProducts), "seconds": num(run.seconds),
         "ended": .string(run.ending),
@@ -348,7 +369,9 @@ enum ReportWriter {
       "settings": .object(r.settings.map { ($0.0, JSONValue.string($0.1)) }),
       "k": .int(r.k), "parameters": .int(r.parameterCount), "classes": .int(r.classCount),
       "chance_level": num(r.chanceLevel), "reference_run": .string(r.referenceRun),
-      "runs": .array(runs), "refreshes": .array(refreshes), "final_spectrum": nums(r.finalSpectrum),
+      "runs": .array(runs), "refreshes": .array(refreshes),
+      "spectra": .array(
+        r.spectra.map { ["step": .int($0.step), "eigenvalues": nums($0.eigenvalues)] }),
       "density": ["grid": nums(r.densityGrid), "density": nums(r.density)],
       "stabilization": [
         "D": .int(r.stabilizationD), "sigma": num(r.stabilizationSigma),
@@ -359,14 +382,15 @@ enum ReportWriter {
   }
 
   static func csvFiles(_ r: CurvatureReport) -> [(String, String)] {
-    var summary = "optimizer,learning_rate,final_train_loss,test_accuracy,hvps,seconds,ended\n"
+    var summary =
+      "optimizer,learning_rate,steps,final_train_loss,test_accuracy,hvps,seconds,ended\n"
     var losses = "optimizer,step,loss\n"
     var sharpness = "optimizer,step,lambda1,two_over_eta\n"
     var alignment = "optimizer,step,f_top,chance_level\n"
     for run in r.runs {
       let name = csvField(run.optimizer)
       summary +=
-        "\(name),\(cell(run.learningRate)),\(cell(run.finalTrainLoss)),\(cell(run.testAccuracy)),"
+        "\(name),\(cell(run.learningRate)),\(run.stepsTaken),\(cell(run.finalTrainLoss)),\(cell(run.testAccuracy)),"
         + "\(run.hessianVectorProducts),\(cell(run.seconds)),\(csvField(run.ending))\n"
       for (s, l) in zip(run.steps, run.losses) { losses += "\(name),\(s),\(cell(l))\n" }
       for (s, l) in zip(run.sharpnessSteps, run.sharpness) {
@@ -383,8 +407,10 @@ enum ReportWriter {
           "\(x.step),\(j + 1),\(cell(v)),\(x.overlap.map(cell) ?? ""),\(x.hessianVectorProducts),\(cell(x.residualMax))\n"
       }
     }
-    var spectrum = "j,eigenvalue\n"
-    for (j, v) in r.finalSpectrum.enumerated() { spectrum += "\(j + 1),\(cell(v))\n" }
+    var spectrum = "step,j,eigenvalue\n"
+    for s in r.spectra {
+      for (j, v) in s.eigenvalues.enumerated() { spectrum += "\(s.step),\(j + 1),\(cell(v))\n" }
+    }
     var density = "lambda,density\n"
     for (x, d) in zip(r.densityGrid, r.density) { density += "\(cell(x)),\(cell(d))\n" }
     var stabilization = "step,k,delta,stderr,slope,intercept\n"

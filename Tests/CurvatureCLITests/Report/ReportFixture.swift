@@ -40,7 +40,10 @@ enum ReportFixture {
           overlap: n == 0 ? nil : 0.9,
           hessianVectorProducts: n == 0 ? 120 : 40, residualMax: 1e-5))
     }
-    r.finalSpectrum = (1...20).map { $0 <= 10 ? 20 / Double($0) : 0.5 / Double($0) }
+    r.spectra = [100, 300].map { step in
+      CurvatureReport.Spectrum(
+        step: step, eigenvalues: (1...20).map { $0 <= 10 ? 20 / Double($0) : 0.5 / Double($0) })
+    }
     r.densityGrid = (0..<200).map { -1 + 0.11 * Double($0) }
     r.density = r.densityGrid.map { exp(-$0 * $0 * 20) + 0.01 * exp(-($0 - 15) * ($0 - 15)) }
     r.density[5] = .nan

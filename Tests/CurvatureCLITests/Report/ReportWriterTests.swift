@@ -96,6 +96,7 @@ import Testing
     #expect(html.contains("fit: slope −2"))
     #expect(html.contains("2/η = 20<"))
     #expect(html.contains("chance k/P"))
+    #expect(html.contains("Measured gap: λ₁₀/λ₁₁ = 44 at step 100; λ₁₀/λ₁₁ = 44 at step 300."))
   }
 
   @Test func dataFilesAreConsistent() throws {
