@@ -1,9 +1,14 @@
 """Peer for `Figures dense`: seconds NumPy's eigh (LAPACK syevd) takes on a random symmetric n×n
 matrix with eigenvectors, best of 3, on the same two cores. Usage: python3 dense_eigh.py N"""
+import os
 import sys
 import time
 
-import numpy as np
+# The same two cores as the Swift side, no oversubscription.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "2")
+os.environ.setdefault("OMP_NUM_THREADS", "2")
+
+import numpy as np  # noqa: E402
 
 n = int(sys.argv[1])
 rng = np.random.default_rng(n)

@@ -39,6 +39,21 @@ static GEMM_TARGET void GEMM_NAME(micro)(long kc, const float *restrict ap,
   }
 }
 
+/// Like the full micro-kernel for a last sliver at most GEMM_VW columns wide: only the first
+/// vector of each row is computed (columns GEMM_VW ..< GEMM_NR of the tile are left unset).
+static GEMM_TARGET void GEMM_NAME(micro_narrow)(long kc, const float *restrict ap,
+                                                 const float *restrict bp, float *restrict tile) {
+  typedef GEMM_NAME(vec) vec;
+  vec acc0[GEMM_MR];
+  for (int r = 0; r < GEMM_MR; r++) acc0[r] = 0;
+  for (long p = 0; p < kc; p++) {
+    vec b0 = *(const vec *)(bp + p * GEMM_NR);
+    const float *a = ap + p * GEMM_MR;
+    for (int r = 0; r < GEMM_MR; r++) acc0[r] += a[r] * b0;
+  }
+  for (int r = 0; r < GEMM_MR; r++) *(vec *)(tile + r * GEMM_NR) = acc0[r];
+}
+
 /// Packs op(B)[pc ..< pc+kc, jc ..< jc+nc] into NR-wide slivers (kc×NR each, zero padded).
 static GEMM_TARGET void GEMM_NAME(pack_b)(int transB, long kc, long nc, const float *b, long ldb,
                                            long pc, long jc, float *restrict out) {
@@ -110,7 +125,16 @@ static GEMM_TARGET void GEMM_NAME(sgemm)(int transA, int transB, long m, long n,
         GEMM_NAME(pack_a)(transA, kc, h, alpha, a, lda, i0, pc, apack);
         for (long j0 = 0; j0 < nc; j0 += GEMM_NR) {
           long w = nc - j0 < GEMM_NR ? nc - j0 : GEMM_NR;
-          GEMM_NAME(micro)(kc, apack, bpack + j0 * kc, tile);
+          // Fetch the C tile while the micro-kernel runs (it is updated right after).
+          for (long r = 0; r < h; r++) {
+            const float *crow = c + (i0 + r) * ldc + jc + j0;
+            for (long q = 0; q < w; q += 16) __builtin_prefetch(crow + q, 1, 3);
+          }
+          if (w <= GEMM_VW) {
+            GEMM_NAME(micro_narrow)(kc, apack, bpack + j0 * kc, tile);
+          } else {
+            GEMM_NAME(micro)(kc, apack, bpack + j0 * kc, tile);
+          }
           for (long r = 0; r < h; r++) {
             float *crow = c + (i0 + r) * ldc + jc + j0;
             const float *t = tile + r * GEMM_NR;

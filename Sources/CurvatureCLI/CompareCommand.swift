@@ -1,30 +1,54 @@
+import Curvature
+import CurvatureModels
+import Foundation
+
 /// `curvature compare`: several optimizers from the same initial parameters.
 enum CompareCommand {
   static let command = Command(
     name: "compare",
     summary: "compare optimizers from the same initial parameters",
-    flags: [
-      Flag(
-        "model", .string, default: "mlp:64,32,10", placeholder: "SPEC",
-        help: "model, e.g. mlp:64,32,10"),
-      Flag(
-        "dataset", .string, default: "digits", placeholder: "NAME", help: "digits, mixture, ..."),
+    discussion: """
+      Runs each optimizer of --optimizers from the same seeded initial parameters and the same
+      minibatch order (see `curvature train --help` for the names). With --json prints
+      {"runs": [{"optimizer", "final_loss", "losses", "hvps", "seconds", ...}, ...]}.
+      """,
+    flags: TrainCommand.commonFlags + [
       Flag(
         "optimizers", .stringList, default: "sgd,dom-sgd,bulk-sgd", placeholder: "A,B,…",
-        help: "comma-separated optimizers (sgd, dom-sgd, bulk-sgd, interpolated:α:β, adam, ...)"),
-      Flag("k", .positiveInteger, default: "10", help: "dimension of the dominant subspace"),
-      Flag(
-        "refresh-every", .positiveInteger, default: "100", help: "steps between subspace refreshes"),
-      Flag("steps", .positiveInteger, default: "1000", help: "training steps per optimizer"),
-      Flag(
-        "learning-rate", .positiveNumber, default: "0.1", placeholder: "η", help: "learning rate"),
-      Flag("seed", .nonNegativeInteger, default: "1", placeholder: "S", help: "random seed"),
+        help: "comma-separated optimizers (sgd, dom-sgd, bulk-sgd, interpolated:α:β, adam, ...)")
     ],
     examples: ["curvature compare --optimizers sgd,dom-sgd,bulk-sgd --steps 500 --json"],
     run: run)
 
   static func run(_ arguments: ParsedArguments, _ context: CommandContext) throws -> Int32 {
-    context.error("compare: not yet available")
-    return 2
+    let settings = TrainCommand.Settings(arguments)
+    let specs = arguments.strings("optimizers")
+    if specs.isEmpty { throw UsageError("--optimizers: give at least one optimizer") }
+    // Parse every name before training anything.
+    for s in specs { _ = try TrainCommand.parse(s, learningRate: settings.learningRate) }
+    let model = try StabilizationCommand.makeModel(
+      arguments.string("model"), dataset: arguments.string("dataset"), seed: settings.seed)
+    let start = model.initialParameters(seed: settings.seed)
+    var runs: [TrainCommand.Run] = []
+    for s in specs {
+      runs.append(
+        try TrainCommand.train(s, model: model, start: start, settings: settings, context: context))
+    }
+    if context.json {
+      try context.emit(.object([("runs", .array(runs.map(\.json)))]))
+    } else {
+      let width = max(12, specs.map(\.count).max() ?? 0)
+      context.write(
+        "optimizer".padding(toLength: width, withPad: " ", startingAt: 0)
+          + "  final loss  accuracy      HVPs   seconds")
+      for r in runs {
+        context.write(
+          r.optimizer.padding(toLength: width, withPad: " ", startingAt: 0)
+            + String(
+              format: "  %10.6f  %8.4f  %8d  %8.3f", r.finalLoss, r.accuracy, r.productCount,
+              r.seconds))
+      }
+    }
+    return 0
   }
 }

@@ -1,30 +1,239 @@
+import Curvature
+import CurvatureModels
+import Foundation
+
 /// `curvature train`: trains a reference model with one optimizer.
 enum TrainCommand {
   static let command = Command(
     name: "train",
     summary: "train a reference model with one optimizer",
-    flags: [
-      Flag(
-        "model", .string, default: "mlp:64,32,10", placeholder: "SPEC",
-        help: "model, e.g. mlp:64,32,10"),
-      Flag(
-        "dataset", .string, default: "digits", placeholder: "NAME", help: "digits, mixture, ..."),
+    discussion: """
+      Seeded minibatch training of a reference model on the full data set. Projected optimizers
+      (dom-, bulk-, interpolated) keep the top-k Hessian eigenspace of a fixed Hessian batch fresh
+      with a warm-started Lanczos refresh every --refresh-every steps. Optimizers: sgd, momentum
+      (SGD with μ = 0.9), adam, adamw, each optionally prefixed by dom- or bulk- (e.g. bulk-sgd,
+      dom-adam), and interpolated:α:β (SGD with weights α on the dominant and β on the bulk part).
+      `losses` are the minibatch losses of every step; `final_loss` is the full-data-set loss.
+      """,
+    flags: commonFlags + [
       Flag(
         "optimizer", .string, default: "sgd", placeholder: "NAME",
-        help: "sgd, dom-sgd, bulk-sgd, interpolated:α:β, adam, ..."),
-      Flag("k", .positiveInteger, default: "10", help: "dimension of the dominant subspace"),
+        help: "sgd, dom-sgd, bulk-sgd, interpolated:α:β, momentum, adam, adamw, bulk-adam, ..."),
       Flag(
-        "refresh-every", .positiveInteger, default: "100", help: "steps between subspace refreshes"),
-      Flag("steps", .positiveInteger, default: "1000", help: "training steps"),
-      Flag(
-        "learning-rate", .positiveNumber, default: "0.1", placeholder: "η", help: "learning rate"),
-      Flag("seed", .nonNegativeInteger, default: "1", placeholder: "S", help: "random seed"),
+        "checkpoint", .string, placeholder: "FILE",
+        help: "write a checkpoint (parameters, optimizer, tracker) at the end"),
     ],
-    examples: ["curvature train --optimizer bulk-sgd --k 10 --steps 500 --json"],
+    examples: [
+      "curvature train --optimizer bulk-sgd --k 10 --steps 500 --json",
+      "curvature train --model mlp:64,32,10:relu --optimizer interpolated:0.5:1 --steps 200",
+    ],
     run: run)
 
+  /// Flags shared with `compare`.
+  static let commonFlags: [Flag] = [
+    Flag(
+      "model", .string, default: "mlp:64,32,10", placeholder: "SPEC",
+      help: "mlp:n0,n1,…,nL[:tanh|relu|gelu] or softmax"),
+    Flag(
+      "dataset", .string, default: "digits", placeholder: "NAME",
+      help: "digits, mixture, npy:X.npy,Y.npy"),
+    Flag("k", .positiveInteger, default: "10", help: "dimension of the dominant subspace"),
+    Flag(
+      "refresh-every", .positiveInteger, default: "100", help: "steps between subspace refreshes"),
+    Flag("steps", .positiveInteger, default: "1000", help: "training steps"),
+    Flag("learning-rate", .positiveNumber, default: "0.1", placeholder: "η", help: "learning rate"),
+    Flag("batch-size", .positiveInteger, default: "64", help: "minibatch size"),
+    Flag(
+      "hessian-batch", .positiveInteger, default: "512",
+      help: "size of the fixed seeded Hessian batch (capped at the data set size)"),
+    Flag("seed", .nonNegativeInteger, default: "1", placeholder: "S", help: "random seed"),
+  ]
+
+  /// The settings shared by `train` and `compare`.
+  struct Settings {
+    var k: Int
+    var refreshEvery: Int
+    var steps: Int
+    var learningRate: Float
+    var batchSize: Int
+    var hessianBatch: Int
+    var seed: UInt64
+
+    init(_ a: ParsedArguments) {
+      k = a.int("k")
+      refreshEvery = a.int("refresh-every")
+      steps = a.int("steps")
+      learningRate = Float(a.double("learning-rate"))
+      batchSize = a.int("batch-size")
+      hessianBatch = a.int("hessian-batch")
+      seed = UInt64(a.int("seed"))
+    }
+  }
+
+  /// One finished run.
+  struct Run {
+    var optimizer: String
+    var finalLoss: Double
+    var accuracy: Double
+    var losses: [Double]
+    var productCount: Int
+    var refreshCount: Int
+    var eigenvalues: [Double]
+    var seconds: Double
+    var parameters: [Float]
+    var optimizerState: OptimizerState
+    var trackerState: OptimizerState?
+
+    var json: JSONValue {
+      .object([
+        ("optimizer", .string(optimizer)), ("final_loss", .number(finalLoss)),
+        ("losses", .array(losses.map { .number($0) })), ("hvps", .int(productCount)),
+        ("seconds", .number(seconds)), ("accuracy", .number(accuracy)),
+        ("refreshes", .int(refreshCount)), ("eigenvalues", .array(eigenvalues.map { .number($0) })),
+      ])
+    }
+  }
+
+  /// A base optimizer by name, type-erased.
+  static func base(_ name: String, learningRate: Float) throws -> any Optimizer {
+    switch name {
+    case "sgd": return SGD(learningRate: learningRate)
+    case "momentum": return SGD(learningRate: learningRate, momentum: 0.9)
+    case "adam": return Adam(learningRate: learningRate)
+    case "adamw": return Adam.adamW(learningRate: learningRate)
+    default:
+      throw UsageError(
+        "--optimizer: unknown optimizer '\(name)' (sgd, momentum, adam, adamw, dom-…, bulk-…, interpolated:α:β)"
+      )
+    }
+  }
+
+  /// Parses an optimizer name into a base optimizer and an optional projection mode.
+  static func parse(_ spec: String, learningRate: Float) throws -> (
+    any Optimizer, SubspaceProjection.Mode?
+  ) {
+    if spec.hasPrefix("interpolated:") {
+      let parts = spec.split(separator: ":", omittingEmptySubsequences: false)
+      guard parts.count == 3, let a = Float(parts[1]), let b = Float(parts[2]),
+        SubspaceProjection.weightRange.contains(a), SubspaceProjection.weightRange.contains(b)
+      else {
+        throw UsageError(
+          "--optimizer: expected interpolated:α:β with α, β in [0, 10], got '\(spec)'")
+      }
+      return (SGD(learningRate: learningRate), .interpolated(dominant: a, bulk: b))
+    }
+    if spec.hasPrefix("dom-") {
+      return (try base(String(spec.dropFirst(4)), learningRate: learningRate), .dominant)
+    }
+    if spec.hasPrefix("bulk-") {
+      return (try base(String(spec.dropFirst(5)), learningRate: learningRate), .bulk)
+    }
+    return (try base(spec, learningRate: learningRate), nil)
+  }
+
+  /// Trains `model` from `start` with the optimizer `spec`.
+  static func train(
+    _ spec: String, model: MLP, start: [Float], settings s: Settings, context: CommandContext
+  ) throws -> Run {
+    let (baseOptimizer, mode) = try parse(spec, learningRate: s.learningRate)
+    return try dispatch(
+      spec, base: baseOptimizer, mode: mode, model: model, start: start, settings: s,
+      context: context)
+  }
+
+  private static func dispatch<O: Optimizer>(
+    _ spec: String, base: O, mode: SubspaceProjection.Mode?, model: MLP, start: [Float],
+    settings s: Settings, context: CommandContext
+  ) throws -> Run {
+    if let mode {
+      return try train(
+        spec, optimizer: base.projected(mode), tracked: true, model: model, start: start,
+        settings: s, context: context)
+    }
+    return try train(
+      spec, optimizer: base, tracked: false, model: model, start: start, settings: s,
+      context: context)
+  }
+
+  private static func train<O: Optimizer>(
+    _ spec: String, optimizer: O, tracked: Bool, model: MLP, start: [Float], settings s: Settings,
+    context: CommandContext
+  ) throws -> Run {
+    let n = model.sampleCount
+    if s.k >= model.parameterCount {
+      throw UsageError("--k must be below the parameter count \(model.parameterCount)")
+    }
+    let tracker =
+      tracked
+      ? try DominantSubspaceTracker(
+        objective: model,
+        configuration: .init(
+          k: s.k, hessianBatch: .subset(count: min(s.hessianBatch, n), seed: s.seed &+ 1),
+          refresh: .every(s.refreshEvery), seed: s.seed))
+      : nil
+    var opt = optimizer
+    var w = start
+    var rng = SeededGenerator(seed: s.seed &+ 2)
+    var losses: [Double] = []
+    losses.reserveCapacity(s.steps)
+    let progress = context.progress(total: s.steps, label: spec)
+    let clock = ContinuousClock()
+    let began = clock.now
+    for step in 0..<s.steps {
+      let batch = SampleSet.indices((0..<min(s.batchSize, n)).map { _ in rng.nextInt(below: n) })
+      let (loss, g) = try model.lossAndGradient(at: w, samples: batch)
+      guard loss.isFinite else {
+        throw CurvatureError.diverged(reason: "\(spec): loss is \(loss) at step \(step)")
+      }
+      losses.append(loss)
+      if let tracker {
+        try tracker.step(&opt, parameters: &w, gradient: g, minibatch: batch)
+      } else {
+        try opt.step(parameters: &w, gradient: g)
+      }
+      progress.update(step: step + 1, ["loss": String(format: "%.4f", loss)])
+    }
+    let elapsed = clock.now - began
+    progress.finish()
+    let seconds =
+      Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+    return Run(
+      optimizer: spec, finalLoss: try model.loss(at: w, samples: .all(n)),
+      accuracy: try model.accuracy(at: w, data: model.data), losses: losses,
+      productCount: tracker?.productCount ?? 0, refreshCount: tracker?.refreshCount ?? 0,
+      eigenvalues: tracker?.eigenvalues ?? [], seconds: seconds, parameters: w,
+      optimizerState: opt.snapshot(), trackerState: tracker?.snapshot())
+  }
+
   static func run(_ arguments: ParsedArguments, _ context: CommandContext) throws -> Int32 {
-    context.error("train: not yet available")
-    return 2
+    let settings = Settings(arguments)
+    let model = try StabilizationCommand.makeModel(
+      arguments.string("model"), dataset: arguments.string("dataset"), seed: settings.seed)
+    let spec = arguments.string("optimizer")
+    let r = try train(
+      spec, model: model, start: model.initialParameters(seed: settings.seed),
+      settings: settings, context: context)
+    if let path = arguments.optionalString("checkpoint") {
+      try Checkpoint(
+        step: settings.steps, parameters: r.parameters, optimizer: r.optimizerState,
+        tracker: r.trackerState,
+        metadata: ["model": arguments.string("model"), "optimizer": spec]
+      ).write(to: path)
+      context.note("checkpoint written to \(path)")
+    }
+    if context.json {
+      try context.emit(r.json)
+    } else {
+      context.write("optimizer   \(spec)")
+      context.write("final loss  \(String(format: "%.6f", r.finalLoss)) (full data set)")
+      context.write("accuracy    \(String(format: "%.4f", r.accuracy))")
+      context.write("HVPs        \(r.productCount) in \(r.refreshCount) refreshes")
+      if !r.eigenvalues.isEmpty {
+        context.write(
+          "top-k λ     " + r.eigenvalues.map { String(format: "%.4g", $0) }.joined(separator: " "))
+      }
+      context.write("seconds     \(String(format: "%.3f", r.seconds))")
+    }
+    return 0
   }
 }

@@ -33,7 +33,7 @@ import Testing
     #expect(CurvatureError.unsupported("a") != .diverged(reason: "a"))
   }
 
-  @Test func validationHelpers() throws {
+  @Test func validationChecks() throws {
     try Validate.count("x", 3, 3)
     #expect(throws: CurvatureError.dimensionMismatch(name: "x", expected: 4, actual: 3)) {
       try Validate.count("x", 3, 4)

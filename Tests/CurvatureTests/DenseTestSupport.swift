@@ -2,7 +2,7 @@ import Foundation
 
 @testable import Curvature
 
-/// Small dense helpers for the linear-algebra tests (independent of the code under test).
+/// Small dense routines for the linear-algebra tests (independent of the code under test).
 enum Dense {
   /// A random symmetric n×n matrix with N(0, 1) entries (row-major).
   static func randomSymmetric(_ n: Int, seed: UInt64) -> [Double] {
@@ -57,12 +57,37 @@ enum Dense {
   static func residual(_ a: [Double], _ e: SymmetricEigendecomposition) -> Double {
     let n = e.order
     var worst = 0.0
+    a.withUnsafeBufferPointer { a in
+      e.vectors.withUnsafeBufferPointer { v in
+        for i in 0..<n {
+          var r2 = 0.0
+          for row in 0..<n {
+            var s = 0.0
+            for k in 0..<n { s += a[row * n + k] * v[i * n + k] }
+            let r = s - e.values[i] * v[i * n + row]
+            r2 += r * r
+          }
+          worst = max(worst, r2.squareRoot())
+        }
+      }
+    }
+    return worst
+  }
+
+  /// max_i ‖T vᵢ − λᵢ vᵢ‖ for a symmetric tridiagonal T (O(n²)).
+  static func tridiagonalResidual(_ d: [Double], _ off: [Double], _ e: SymmetricEigendecomposition)
+    -> Double
+  {
+    let n = e.order
+    var worst = 0.0
     for i in 0..<n {
+      let v = e.vector(i)
       var r2 = 0.0
       for row in 0..<n {
-        var s = 0.0
-        for k in 0..<n { s += a[row * n + k] * e.vectors[i * n + k] }
-        let r = s - e.values[i] * e.vectors[i * n + row]
+        var s = d[row] * v[row]
+        if row > 0 { s += off[row - 1] * v[row - 1] }
+        if row + 1 < n { s += off[row] * v[row + 1] }
+        let r = s - e.values[i] * v[row]
         r2 += r * r
       }
       worst = max(worst, r2.squareRoot())
@@ -73,11 +98,13 @@ enum Dense {
   /// max |VᵀV − I| for column-major V with n rows and c columns.
   static func orthogonality(_ v: [Double], rows n: Int, columns c: Int) -> Double {
     var worst = 0.0
-    for i in 0..<c {
-      for j in 0...i {
-        var s = 0.0
-        for k in 0..<n { s += v[i * n + k] * v[j * n + k] }
-        worst = max(worst, abs(s - (i == j ? 1 : 0)))
+    v.withUnsafeBufferPointer { v in
+      for i in 0..<c {
+        for j in 0...i {
+          var s = 0.0
+          for k in 0..<n { s += v[i * n + k] * v[j * n + k] }
+          worst = max(worst, abs(s - (i == j ? 1 : 0)))
+        }
       }
     }
     return worst

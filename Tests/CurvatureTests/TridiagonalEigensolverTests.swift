@@ -30,7 +30,7 @@ import Testing
       let e = try SymmetricTridiagonalEigensolver.decompose(diagonal: d, offDiagonal: off)
       let a = Dense.tridiagonal(d, off)
       let scale = Dense.norm(a)
-      #expect(Dense.residual(a, e) <= 1e-14 * scale * Double(n).squareRoot())
+      #expect(Dense.tridiagonalResidual(d, off, e) <= 1e-14 * scale * Double(n).squareRoot())
       #expect(Dense.orthogonality(e.vectors, rows: n, columns: n) <= 1e-14 * Double(n))
       // Descending; the trace is preserved.
       for i in 1..<n { #expect(e.values[i - 1] >= e.values[i]) }
@@ -40,9 +40,11 @@ import Testing
         diagonal: d, offDiagonal: off, computeVectors: false)
       #expect(valuesOnly.values == e.values)
       #expect(valuesOnly.vectors.isEmpty)
-      // The dense Jacobi reference agrees.
-      let reference = SymmetricEigensolver.jacobi(a, order: n)
-      for i in 0..<n { #expect(abs(reference.values[i] - e.values[i]) <= 1e-13 * scale) }
+      // The dense Jacobi reference agrees (small orders: it is slow in debug builds).
+      if n <= 40 {
+        let reference = SymmetricEigensolver.jacobi(a, order: n)
+        for i in 0..<n { #expect(abs(reference.values[i] - e.values[i]) <= 1e-13 * scale) }
+      }
     }
   }
 

@@ -1,4 +1,5 @@
 import Curvature
+import Dispatch
 import Foundation
 
 /// Prints the kernel figures (ratios measured side by side in one run).
@@ -35,6 +36,31 @@ func bestSeconds(trials: Int = 5, minimum: Double = 0.05, _ body: () -> Void) ->
   return best
 }
 
+/// Best wall-clock and best process CPU time per call (seconds) over `trials` trials.
+func bestWallAndCPU(trials: Int, minimum: Double, _ body: () -> Void) -> (wall: Double, cpu: Double)
+{
+  func cpuNow() -> Double {
+    var t = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+    return Double(t.tv_sec) + 1e-9 * Double(t.tv_nsec)
+  }
+  let clock = ContinuousClock()
+  body()
+  var reps = 1
+  while seconds(clock.measure { for _ in 0..<reps { body() } }) < minimum && reps < 1 << 20 {
+    reps *= 2
+  }
+  var wall = Double.infinity
+  var cpu = Double.infinity
+  for _ in 0..<trials {
+    let c0 = cpuNow()
+    let t = clock.measure { for _ in 0..<reps { body() } }
+    cpu = min(cpu, (cpuNow() - c0) / Double(reps))
+    wall = min(wall, seconds(t) / Double(reps))
+  }
+  return (wall, cpu)
+}
+
 func seconds(_ d: Duration) -> Double {
   Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
 }
@@ -46,7 +72,7 @@ func pad(_ s: String, _ w: Int) -> String {
 }
 
 func gemmFigures() {
-  print("\n## Matrix multiply (row-major SGEMM, \(Gemm.path), best of 5)")
+  print("\n## Matrix multiply (row-major SGEMM, \(Gemm.path), best of 30 trials of ≥ 10 ms)")
   let clock = ComputeProbe.clockFrequency() ?? 0
   let cores = ProcessInfo.processInfo.activeProcessorCount
   let nominalPeak = Double(cores) * 2 * 16 * 2 * clock
@@ -82,8 +108,9 @@ func gemmFigures() {
   }
   shapes.append(Shape(name: "Aᵀ·Bᵀ  square 2048", tA: true, tB: true, m: 2048, n: 2048, k: 2048))
   print(
-    "\n| shape (m×k)·(k×n) | m | n | k | ms | GFLOP/s | of nominal peak | of measured FMA peak |")
-  print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    "\n| shape (m×k)·(k×n) | m | n | k | ms | GFLOP/s | of nominal peak | of measured FMA peak "
+      + "| GFLOP per CPU-second × \(cores) | of measured FMA peak |")
+  print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
   var rng = SeededGenerator(seed: 1)
   for s in shapes {
     let a = rng.gaussianVector(count: s.m * s.k)
@@ -92,7 +119,7 @@ func gemmFigures() {
     let t = a.withUnsafeBufferPointer { ap in
       b.withUnsafeBufferPointer { bp in
         c.withUnsafeMutableBufferPointer { cp in
-          bestSeconds {
+          bestWallAndCPU(trials: 30, minimum: 0.01) {
             Gemm.multiply(
               transposeA: s.tA, transposeB: s.tB, m: s.m, n: s.n, k: s.k, alpha: 1,
               a: ap.baseAddress!, lda: s.tA ? s.m : s.k, b: bp.baseAddress!,
@@ -101,14 +128,242 @@ func gemmFigures() {
         }
       }
     }
-    let gflops = 2 * Double(s.m * s.n * s.k) / t / 1e9
+    let gflops = 2 * Double(s.m * s.n * s.k) / t.wall / 1e9
+    let cpuGflops = 2 * Double(s.m * s.n * s.k) / t.cpu / 1e9 * Double(cores)
     print(
-      "| \(s.name) | \(s.m) | \(s.n) | \(s.k) | \(fmt(t * 1e3, 3)) | \(fmt(gflops, 1)) | "
+      "| \(s.name) | \(s.m) | \(s.n) | \(s.k) | \(fmt(t.wall * 1e3, 3)) | \(fmt(gflops, 1)) | "
         + "\(fmt(100 * gflops * 1e9 / nominalPeak, 0))% | "
-        + "\(fmaAll > 0 ? fmt(100 * gflops * 1e9 / fmaAll, 0) + "%" : "–") |")
+        + "\(fmaAll > 0 ? fmt(100 * gflops * 1e9 / fmaAll, 0) + "%" : "–") | "
+        + "\(fmt(cpuGflops, 1)) | \(fmaAll > 0 ? fmt(100 * cpuGflops * 1e9 / fmaAll, 0) + "%" : "–") |"
+    )
   }
 }
 
+/// STREAM-style triad a ← b + s·c on all cores (12 bytes per element moved).
+func triad(
+  _ a: UnsafeMutableBufferPointer<Float>, _ b: UnsafeBufferPointer<Float>,
+  _ c: UnsafeBufferPointer<Float>, _ s: Float
+) {
+  let n = a.count
+  // Fixed 64 Ki-element chunks handed out dynamically, as the library's kernels do.
+  let chunk = 1 << 16
+  let parts = (n + chunk - 1) / chunk
+  let (ap, bp, cp) = (Pointer(a.baseAddress!), Pointer(b.baseAddress!), Pointer(c.baseAddress!))
+  DispatchQueue.concurrentPerform(iterations: parts) { part in
+    let lo = part * chunk
+    let hi = min(n, lo + chunk)
+    let sv = SIMD8<Float>(repeating: s)
+    let ar = UnsafeMutableRawPointer(ap.p.mutating)
+    let br = UnsafeRawPointer(bp.p)
+    let cr = UnsafeRawPointer(cp.p)
+    var i = lo
+    while i + 8 <= hi {
+      let v =
+        br.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) + sv
+        * cr.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+      ar.storeBytes(of: v, toByteOffset: i * 4, as: SIMD8<Float>.self)
+      i += 8
+    }
+    while i < hi {
+      ap.p.mutating[i] = bp.p[i] + s * cp.p[i]
+      i += 1
+    }
+  }
+}
+
+/// A pointer handed to worker threads that write disjoint ranges.
+struct Pointer: @unchecked Sendable {
+  let p: UnsafePointer<Float>
+  init(_ p: UnsafePointer<Float>) { self.p = p }
+  init(_ p: UnsafeMutablePointer<Float>) { self.p = UnsafePointer(p) }
+}
+
+extension UnsafePointer {
+  var mutating: UnsafeMutablePointer<Pointee> { UnsafeMutablePointer(mutating: self) }
+}
+
+/// Level-1 kernels and tall-skinny projections as a fraction of the triad bandwidth measured
+/// in the same run over arrays of the same length P.
 func bandwidthFigures(vectors: Bool, projections: Bool) throws {
-  print("(vector figures pending)")
+  var rng = SeededGenerator(seed: 3)
+  func randomArray(_ n: Int) -> [Float] { rng.gaussianVector(count: n) }
+
+  struct Row {
+    var name: String
+    var p: Int
+    var k: Int
+    var seconds: Double
+    var bytes: Double
+  }
+
+  /// Measures `ops` interleaved with the triad (best of 5 each) for vectors of length p.
+  func measure(p: Int, _ ops: [(String, Int, Double, () -> Void)]) -> (Double, [Row]) {
+    var a = [Float](repeating: 0, count: p)
+    let b = randomArray(p)
+    let c = randomArray(p)
+    var triadBest = Double.infinity
+    var best = [Double](repeating: .infinity, count: ops.count)
+    for _ in 0..<5 {
+      a.withUnsafeMutableBufferPointer { ap in
+        b.withUnsafeBufferPointer { bp in
+          c.withUnsafeBufferPointer { cp in
+            triadBest = min(
+              triadBest, bestSeconds(trials: 1, minimum: 0.1) { triad(ap, bp, cp, 3) })
+          }
+        }
+      }
+      for (i, op) in ops.enumerated() {
+        best[i] = min(best[i], bestSeconds(trials: 1, minimum: 0.1, op.3))
+      }
+    }
+    let triadRate = 12 * Double(p) / triadBest
+    return (
+      triadRate,
+      ops.enumerated().map { Row(name: $1.0, p: p, k: $1.1, seconds: best[$0], bytes: $1.2) }
+    )
+  }
+
+  func report(_ title: String, _ triadRate: Double, _ rows: [Row]) {
+    print("\n\(title)")
+    print("triad a ← b + s·c over 3 arrays of P floats: \(fmt(triadRate / 1e9, 1)) GB/s")
+    print("\n| operation | P | k | ms | bytes counted | GB/s | ÷ triad |")
+    print("|---|---:|---:|---:|---|---:|---:|")
+    for r in rows {
+      let rate = r.bytes / r.seconds
+      print(
+        "| \(r.name) | \(r.p) | \(r.k == 0 ? "–" : String(r.k)) | \(fmt(r.seconds * 1e3, 2)) | "
+          + "\(fmt(r.bytes / 1e6, 0)) MB | \(fmt(rate / 1e9, 1)) | \(fmt(rate / triadRate, 2)) |")
+    }
+  }
+
+  if vectors {
+    let p = 10_000_000
+    let x = randomArray(p)
+    var y = randomArray(p)
+    var sink = 0.0
+    let fp = Double(p) * 4
+    let (rate, rows) = measure(
+      p: p,
+      [
+        ("dot xᵀy", 0, 2 * fp, { sink += Kernels.dot(x, y) }),
+        ("norm ‖x‖", 0, fp, { sink += Kernels.norm(x) }),
+        ("axpy y ← a·x + y", 0, 3 * fp, { Kernels.axpy(1e-3, x, &y) }),
+        ("scale y ← a·y", 0, 2 * fp, { Kernels.scale(0.999, &y) }),
+      ])
+    report("## Vector kernels (all cores, best of 5, interleaved with the triad)", rate, rows)
+    if sink == 42 { print(sink) }
+  }
+
+  if projections {
+    // One configuration at a time (each with its own triad), so at most one U is allocated.
+    let quick = ProcessInfo.processInfo.environment["QUICK"] != nil
+    var measured: [(Double, [Row])] = []
+    for (p, ks) in [(10_000_000, [20])]
+      + (quick ? [] : [10, 20, 50, 100].map { (5_000_000, [$0]) })
+    {
+      let x = randomArray(p)
+      var out = [Float](repeating: 0, count: p)
+      var ops: [(String, Int, Double, () -> Void)] = []
+      var bases: [[Float]] = []
+      for k in ks {
+        // Gaussian columns scaled by 1/√P (column-major P×k, the storage `Basis` uses, through
+        // the same kernels): the cost does not depend on orthonormality.
+        bases.append(
+          rng.gaussianVector(count: p * k, standardDeviation: 1 / Double(p).squareRoot()))
+        let u = bases[bases.count - 1]
+        let fp = Double(p) * 4
+        let kk = Double(k)
+        var c = [Double](repeating: 0, count: k)
+        ops.append(
+          (
+            "Uᵀx", k, (kk + 1) * fp,
+            {
+              x.withUnsafeBufferPointer { xp in
+                u.withUnsafeBufferPointer { up in
+                  c.withUnsafeMutableBufferPointer {
+                    ProjectionKernels.coefficients(of: xp, basis: up, dimension: p, into: $0)
+                  }
+                }
+              }
+            }
+          ))
+        ops.append(
+          (
+            "U c", k, (kk + 1) * fp,
+            {
+              out.withUnsafeMutableBufferPointer { op in
+                u.withUnsafeBufferPointer { up in
+                  c.withUnsafeBufferPointer {
+                    ProjectionKernels.combine(
+                      $0, basis: up, dimension: p, into: op, accumulate: false)
+                  }
+                }
+              }
+            }
+          ))
+        for (name, dom, bulk) in [
+          ("P_dom x = U(Uᵀx)", Float(1), Float(0)), ("x − U(Uᵀx)", 0, 1),
+          ("α_dom·P_dom x + α_bulk·P_bulk x", 0.5, 2),
+        ] {
+          ops.append(
+            (
+              name, k, (2 * kk + 2) * fp,
+              {
+                x.withUnsafeBufferPointer { xp in
+                  out.withUnsafeMutableBufferPointer { op in
+                    u.withUnsafeBufferPointer { up in
+                      c.withUnsafeMutableBufferPointer { cp in
+                        ProjectionKernels.project(
+                          xp, basis: up, dimension: p, dominantWeight: dom, bulkWeight: bulk,
+                          into: op, coefficients: cp)
+                      }
+                    }
+                  }
+                }
+              }
+            ))
+        }
+        if p == 10_000_000 {
+          // The unblocked form for comparison: k dot products, then k axpys over x.
+          ops.append(
+            (
+              "x − U(Uᵀx), unblocked (k dot + k axpy)", k, (2 * kk + 2) * fp,
+              {
+                x.withUnsafeBufferPointer { xp in
+                  u.withUnsafeBufferPointer { up in
+                    for j in 0..<k {
+                      c[j] = Kernels.dot(
+                        UnsafeBufferPointer(rebasing: up[(j * p)..<((j + 1) * p)]), xp)
+                    }
+                    out.withUnsafeMutableBufferPointer { op in
+                      _ = op.update(fromContentsOf: xp)
+                      for j in 0..<k {
+                        Kernels.axpy(
+                          Float(-c[j]), UnsafeBufferPointer(rebasing: up[(j * p)..<((j + 1) * p)]),
+                          op)
+                      }
+                    }
+                  }
+                }
+              }
+            ))
+        }
+      }
+      measured.append(measure(p: p, ops))
+      _ = bases
+    }
+    print(
+      "\n## Projections (all cores, best of 5, interleaved with a triad over arrays of the same P; "
+        + "bytes = U read twice + x + out written, x counted once)")
+    print("\n| operation | P | k | ms | bytes counted | GB/s | triad GB/s | ÷ triad |")
+    print("|---|---:|---:|---:|---|---:|---:|---:|")
+    for (triadRate, rows) in measured {
+      for r in rows {
+        let rate = r.bytes / r.seconds
+        print(
+          "| \(r.name) | \(r.p) | \(r.k) | \(fmt(r.seconds * 1e3, 2)) | \(fmt(r.bytes / 1e6, 0)) MB | "
+            + "\(fmt(rate / 1e9, 1)) | \(fmt(triadRate / 1e9, 1)) | \(fmt(rate / triadRate, 2)) |")
+      }
+    }
+  }
 }

@@ -17,6 +17,7 @@ do {
   case "stabilization": try stabilizationFigures(arguments: rest)
   case "all":
     try kernelFigures(arguments: rest)
+    try denseFigures(arguments: rest)
     try spectrumFigures(arguments: rest)
     try modelFigures(arguments: rest)
     try optimizerFigures(arguments: rest)

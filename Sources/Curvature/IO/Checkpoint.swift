@@ -23,7 +23,7 @@ public struct Checkpoint: Sendable, Equatable {
   /// Free-form text (model description, command line, …).
   public var metadata: [String: String]
 
-  /// Creates a checkpoint.
+  /// Creates a checkpoint. - Complexity: O(1).
   public init(
     step: Int, parameters: [Float], optimizer: OptimizerState, tracker: OptimizerState? = nil,
     generator: SeededGenerator? = nil, metadata: [String: String] = [:]

@@ -142,7 +142,7 @@ public struct Basis: Sendable, Equatable {
   }
 
   /// Coefficients c = Uᵀx, accumulated in `Double`.
-  /// - Complexity: O(P k), one pass over U and x (x is read in cache-sized chunks).
+  /// - Complexity: O(P k), one pass over U and x (x is read in cache-sized tiles).
   public func coefficients(of x: [Float]) -> [Double] {
     precondition(x.count == dimension)
     var c = [Double](repeating: 0, count: count)
@@ -152,17 +152,18 @@ public struct Basis: Sendable, Equatable {
     return c
   }
 
-  /// Writes c = Uᵀx into `c` (length k).
-  /// - Complexity: O(P k), one pass over U.
+  /// Writes c = Uᵀx into `c` (length k), accumulated in `Double`.
+  ///
+  /// P is cut into tiles that stay in cache while each column's tile streams past, so U and x
+  /// are each read from memory once; long products use all cores, with a fixed summation order
+  /// (the bits of c do not depend on timing or the number of cores).
+  /// - Complexity: O(P k), one pass over U and x.
   public func coefficients(
     of x: UnsafeBufferPointer<Float>, into c: UnsafeMutableBufferPointer<Double>
   ) {
     precondition(x.count == dimension && c.count == count)
     storage.withUnsafeBufferPointer { u in
-      for j in 0..<count {
-        c[j] = Kernels.dot(
-          UnsafeBufferPointer(rebasing: u[(j * dimension)..<((j + 1) * dimension)]), x)
-      }
+      ProjectionKernels.coefficients(of: x, basis: u, dimension: dimension, into: c)
     }
   }
 
@@ -176,49 +177,73 @@ public struct Basis: Sendable, Equatable {
     return out
   }
 
-  /// out ← U c (or out += U c when `accumulate`). - Complexity: O(P k).
+  /// out ← U c (or out += U c when `accumulate`); c is rounded to `Float` first.
+  /// - Complexity: O(P k), one pass over U and out (cache-blocked, all cores when long).
   public func combine(
     _ c: UnsafeBufferPointer<Double>, into out: UnsafeMutableBufferPointer<Float>,
     accumulate: Bool
   ) {
     precondition(c.count == count && out.count == dimension)
-    if !accumulate { out.update(repeating: 0) }
     storage.withUnsafeBufferPointer { u in
-      for j in 0..<count {
-        Kernels.axpy(
-          Float(c[j]), UnsafeBufferPointer(rebasing: u[(j * dimension)..<((j + 1) * dimension)]),
-          out)
-      }
+      ProjectionKernels.combine(
+        c, basis: u, dimension: dimension, into: out, accumulate: accumulate)
     }
   }
 
   /// The dominant projection U(Uᵀx). - Complexity: O(P k), two passes over U.
   public func projectDominant(_ x: [Float]) -> [Float] {
-    combine(coefficients(of: x))
+    project(x, dominantWeight: 1, bulkWeight: 0)
   }
 
   /// The bulk projection x − U(Uᵀx). - Complexity: O(P k), two passes over U.
   public func projectBulk(_ x: [Float]) -> [Float] {
-    let p = projectDominant(x)
-    return zip(x, p).map { $0 - $1 }
+    project(x, dominantWeight: 0, bulkWeight: 1)
+  }
+
+  /// The interpolated projection α_dom·U(Uᵀx) + α_bulk·(x − U(Uᵀx)) as a new array.
+  /// - Complexity: O(P k), two passes over U.
+  public func project(_ x: [Float], dominantWeight: Float, bulkWeight: Float) -> [Float] {
+    precondition(x.count == dimension)
+    var out = [Float](repeating: 0, count: dimension)
+    x.withUnsafeBufferPointer { xp in
+      out.withUnsafeMutableBufferPointer { op in
+        project(xp, dominantWeight: dominantWeight, bulkWeight: bulkWeight, into: op)
+      }
+    }
+    return out
   }
 
   /// out ← α_dom·U(Uᵀx) + α_bulk·(x − U(Uᵀx)), the interpolated projection
   /// (α = (1, 0) is the dominant projection, (0, 1) the bulk projection, (1, 1) the identity).
-  /// `out` may alias nothing; `coefficients` receives Uᵀx if given (length k).
-  /// - Complexity: O(P k), two passes over U.
+  ///
+  /// Computed as out = α_bulk·x + (α_dom − α_bulk)·U(Uᵀx) in two cache-blocked passes (the
+  /// first reads U and x, the second U, x and writes out; x is not read again when α_bulk = 0).
+  /// `out` may be the same memory as `x` (in-place projection).
+  /// - Complexity: O(P k), two passes over U, on all cores when P·k is large.
   public func project(
     _ x: UnsafeBufferPointer<Float>, dominantWeight: Float, bulkWeight: Float,
     into out: UnsafeMutableBufferPointer<Float>
   ) {
-    precondition(x.count == dimension && out.count == dimension)
     var c = [Double](repeating: 0, count: count)
-    c.withUnsafeMutableBufferPointer { coefficients(of: x, into: $0) }
-    // out = α_bulk x + (α_dom − α_bulk) U c
-    for i in 0..<dimension { out[i] = bulkWeight * x[i] }
-    let d = Double(dominantWeight - bulkWeight)
-    for j in 0..<count { c[j] *= d }
-    c.withUnsafeBufferPointer { combine($0, into: out, accumulate: true) }
+    c.withUnsafeMutableBufferPointer { cp in
+      project(
+        x, dominantWeight: dominantWeight, bulkWeight: bulkWeight, into: out, coefficients: cp)
+    }
+  }
+
+  /// Like ``project(_:dominantWeight:bulkWeight:into:)``, and also writes the coefficients
+  /// Uᵀx (length k, `Double`) into `coefficients`.
+  /// - Complexity: O(P k), two passes over U.
+  public func project(
+    _ x: UnsafeBufferPointer<Float>, dominantWeight: Float, bulkWeight: Float,
+    into out: UnsafeMutableBufferPointer<Float>, coefficients c: UnsafeMutableBufferPointer<Double>
+  ) {
+    precondition(x.count == dimension && out.count == dimension && c.count == count)
+    storage.withUnsafeBufferPointer { u in
+      ProjectionKernels.project(
+        x, basis: u, dimension: dimension, dominantWeight: dominantWeight,
+        bulkWeight: bulkWeight, into: out, coefficients: c)
+    }
   }
 
   /// max |UᵀU − I|, a check of orthonormality. - Complexity: O(P k²).

@@ -36,6 +36,7 @@ public enum Gemm {
 
   /// The micro-kernel path `multiply` uses on this machine: `"avx512"`, `"avx2+fma"`,
   /// `"baseline"` (x86-64 C kernels chosen at run time) or `"swift-simd"` (other architectures).
+  /// - Complexity: O(1).
   public static var path: String {
     #if arch(x86_64)
       switch CGemm.isa {
@@ -150,14 +151,16 @@ enum CGemm {
     let tB: Int32 = transposeB ? 1 : 0
     let mr = Int(curvature_sgemm_row_block(isa))
     let nr = 32
-    var parts = Swift.min(threads, Swift.max(1, m * n * k / parallelThreshold))
+    // Up to 4 pieces per thread (at least 64 rows or columns each), handed out dynamically so
+    // a preempted core does not hold the other up; every split gives the same bits.
     let splitRows = m >= n || n < 2 * nr
-    parts = Swift.min(parts, splitRows ? (m + mr - 1) / mr : (n + nr - 1) / nr)
+    var parts = threads <= 1 || m * n * k < parallelThreshold ? 1 : 4 * threads
+    parts = Swift.min(parts, splitRows ? (m + 63) / 64 : (n + 63) / 64)
     if parts <= 1 {
       curvature_sgemm(isa, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
       return
     }
-    Parallel.run(parts: parts) { part in
+    Parallel.forEach(parts) { part in
       if splitRows {
         let r = Parallel.range(part, of: parts, count: m, align: mr)
         if r.isEmpty { return }

@@ -27,6 +27,22 @@ enum Parallel {
     }
   }
 
+  /// Runs `body(i)` for every `i` in `0..<count` on all cores, handing out indices
+  /// dynamically (a preempted core does not hold the others up). Each index must write only its
+  /// own output, so the result does not depend on which thread ran it.
+  /// - Complexity: the cost of the calls, divided over the cores.
+  @inlinable
+  static func forEach(_ count: Int, _ body: (Int) -> Void) {
+    if count <= 1 || processorCount < 2 {
+      for i in 0..<count { body(i) }
+      return
+    }
+    withoutActuallyEscaping(body) { body in
+      let shared = UncheckedSendable(value: body)
+      DispatchQueue.concurrentPerform(iterations: count) { shared.value($0) }
+    }
+  }
+
   /// Splits `0..<count` into `parts` contiguous ranges whose boundaries are multiples of `align`.
   @inlinable
   static func range(_ part: Int, of parts: Int, count: Int, align: Int) -> Range<Int> {

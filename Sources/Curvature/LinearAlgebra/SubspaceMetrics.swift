@@ -213,7 +213,7 @@ public enum SubspaceMetrics {
     Double(basis.count) / Double(basis.dimension)
   }
 
-  // MARK: - Helpers
+  // MARK: - Validation and products
 
   private static func validatePair(_ u: Basis, _ v: Basis) throws(CurvatureError) {
     try Validate.count("second basis dimension", v.dimension, u.dimension)

@@ -8,7 +8,7 @@ public struct SymmetricEigendecomposition: Sendable, Equatable {
   /// Empty when only eigenvalues were requested.
   public let vectors: [Double]
 
-  /// Creates a decomposition from its parts (no checks).
+  /// Creates a decomposition from its parts (no checks). - Complexity: O(1).
   public init(order: Int, values: [Double], vectors: [Double]) {
     self.order = order
     self.values = values
@@ -33,8 +33,9 @@ public enum SymmetricEigensolver {
   /// - Returns: eigenvalues in descending order with column-major eigenvectors.
   /// - Throws: `CurvatureError` if `n < 0`, `a.count != n*n` or `a` holds NaN/Inf.
   /// - Complexity: O(n³): about 4n³/3 flops to reduce, 4n³/3 to form Q and 6n³ for the
-  ///   rotations (the large loops use both cores). A 2000×2000 matrix takes a few seconds in a
-  ///   release build (see Benchmarks/README.md).
+  ///   rotations (the large loops use both cores). A 2000×2000 matrix took 20 s in a release
+  ///   build on two heavily shared cores, 1.8× NumPy's `eigh` in the same run (see
+  ///   Benchmarks/README.md, `swift run -c release Figures dense`).
   public static func decompose(_ a: [Double], order n: Int) throws(CurvatureError)
     -> SymmetricEigendecomposition
   {
@@ -203,42 +204,109 @@ public enum SymmetricEigensolver {
     }
   }
 
-  /// Forms Q = H₀H₁⋯H_{n−3} column-major by backward accumulation. - Complexity: 4n³/3 flops.
+  /// Forms Q = H₀H₁⋯H_{n−3} column-major by backward accumulation.
+  ///
+  /// Reflectors are applied in blocks of 32 to two columns at a time, so each column of Q is
+  /// streamed from memory once per block (not once per reflector) and each reflector element
+  /// loaded serves both columns; the columns are split between two cores.
+  /// - Complexity: 4n³/3 flops.
   private static func formQ(_ a: [Double], order n: Int, tau: [Double]) -> [Double] {
     var q = [Double](repeating: 0, count: n * n)
     for i in 0..<n { q[i * n + i] = 1 }
     if n < 3 { return q }
-    var v = [Double](repeating: 0, count: n)
+    let blockSize = 32
     q.withUnsafeMutableBufferPointer { qbuf in
       a.withUnsafeBufferPointer { abuf in
-        v.withUnsafeMutableBufferPointer { vbuf in
+        tau.withUnsafeBufferPointer { tbuf in
           let q = qbuf.baseAddress!
           let a = abuf.baseAddress!
-          let v = vbuf.baseAddress!
-          for k in stride(from: n - 3, through: 0, by: -1) {
-            let t = tau[k]
-            if t == 0 { continue }
-            let m = n - k - 1
-            v[0] = 1
-            for j in 1..<m { v[j] = a[k * n + k + 1 + j] }
-            // Columns k+1..<n: col ← col − τ v (vᵀ col) on rows k+1..<n.
-            func columns(_ c0: Int, _ c1: Int) {
-              for c in c0..<c1 {
-                let col = q + c * n + k + 1
-                var s = 0.0
-                for i in 0..<m { s += v[i] * col[i] }
-                s *= t
-                for i in 0..<m { col[i] -= s * v[i] }
+          let tau = tbuf.baseAddress!
+          // Reflector k: v₀ = 1 at row k+1, vⱼ = a[k*n + k+1+j] at row k+1+j (j ≥ 1), length
+          // n−k−1. Column c is touched by reflectors k ≤ c−1.
+          var high = n - 3
+          while high >= 0 {
+            let low = Swift.max(0, high - blockSize + 1)
+            let firstColumn = low + 1
+            let columns = n - firstColumn
+            func apply(_ c0: Int, _ c1: Int) {
+              var c = c0
+              while c < c1 {
+                let pair = c + 1 < c1
+                let col0 = q + c * n
+                let col1 = q + (pair ? c + 1 : c) * n
+                var k = Swift.min(high, c)  // reflector c is a no-op on column c
+                while k >= low {
+                  let t = tau[k]
+                  if t != 0 {
+                    let v = a + k * n + k + 1
+                    let start = k + 1
+                    let m = n - start
+                    // s = τ vᵀcol (v₀ = 1 implicitly).
+                    var acc0 = SIMD4<Double>()
+                    var acc1 = SIMD4<Double>()
+                    var s0 = col0[start]
+                    var s1 = col1[start]
+                    var j = 1
+                    while j + 4 <= m {
+                      let vv = UnsafeRawPointer(v + j).loadUnaligned(as: SIMD4<Double>.self)
+                      acc0 +=
+                        vv
+                        * UnsafeRawPointer(col0 + start + j).loadUnaligned(
+                          as: SIMD4<Double>.self)
+                      acc1 +=
+                        vv
+                        * UnsafeRawPointer(col1 + start + j).loadUnaligned(
+                          as: SIMD4<Double>.self)
+                      j += 4
+                    }
+                    while j < m {
+                      s0 += v[j] * col0[start + j]
+                      s1 += v[j] * col1[start + j]
+                      j += 1
+                    }
+                    s0 = (s0 + acc0.sum()) * t
+                    s1 = (s1 + acc1.sum()) * t
+                    col0[start] -= s0
+                    if pair { col1[start] -= s1 }
+                    let f0 = SIMD4<Double>(repeating: s0)
+                    let f1 = SIMD4<Double>(repeating: s1)
+                    j = 1
+                    while j + 4 <= m {
+                      let vv = UnsafeRawPointer(v + j).loadUnaligned(as: SIMD4<Double>.self)
+                      let p0 = UnsafeMutableRawPointer(col0 + start + j)
+                      p0.storeBytes(
+                        of: p0.loadUnaligned(as: SIMD4<Double>.self) - f0 * vv,
+                        as: SIMD4<Double>.self)
+                      if pair {
+                        let p1 = UnsafeMutableRawPointer(col1 + start + j)
+                        p1.storeBytes(
+                          of: p1.loadUnaligned(as: SIMD4<Double>.self) - f1 * vv,
+                          as: SIMD4<Double>.self)
+                      }
+                      j += 4
+                    }
+                    while j < m {
+                      col0[start + j] -= s0 * v[j]
+                      if pair { col1[start + j] -= s1 * v[j] }
+                      j += 1
+                    }
+                  }
+                  k -= 1
+                }
+                c += pair ? 2 : 1
               }
             }
-            if m < 256 {
-              columns(k + 1, n)
-            } else {
-              let mid = k + 1 + m / 2
+            // Columns past the first few of the block see every reflector: split the range in
+            // two halves of equal work.
+            if columns >= 128 {
+              let mid = firstColumn + (columns / 4) * 2
               Parallel.run(parts: 2) { part in
-                if part == 0 { columns(k + 1, mid) } else { columns(mid, n) }
+                if part == 0 { apply(firstColumn, mid) } else { apply(mid, n) }
               }
+            } else {
+              apply(firstColumn, n)
             }
+            high = low - 1
           }
         }
       }

@@ -64,78 +64,80 @@ public enum SymmetricTridiagonalEigensolver {
       e[i] *= scale
     }
     e[n - 1] = 0
-    var cosines = [Double](repeating: 0, count: n)
-    var sines = [Double](repeating: 0, count: n)
+    // Rotations are recorded and applied to z in batches of many sweeps: each row of z only
+    // depends on its own entries, so a block of rows can take every rotation of the batch while
+    // it sits in cache, and z is streamed once per batch instead of once per sweep.
+    var batch = RotationBatch()
+    let batchLimit = 32 * n
     let eps = Double.ulpOfOne
     var failed = false
     d.withUnsafeMutableBufferPointer { d in
       e.withUnsafeMutableBufferPointer { e in
         z.withUnsafeMutableBufferPointer { z in
-          cosines.withUnsafeMutableBufferPointer { cs in
-            sines.withUnsafeMutableBufferPointer { sn in
-              for l in 0..<n {
-                var iterations = 0
-                while true {
-                  // Find the first negligible off-diagonal entry at or after l.
-                  var m = l
-                  while m < n - 1 {
-                    let dd = abs(d[m]) + abs(d[m + 1])
-                    if abs(e[m]) <= eps * dd { break }
-                    m += 1
-                  }
-                  if m == l { break }
-                  iterations += 1
-                  if iterations > 60 {
-                    failed = true
-                    return
-                  }
-                  // Wilkinson shift from the leading 2×2 block of the unreduced part.
-                  var g = (d[l + 1] - d[l]) / (2 * e[l])
-                  var r = hypotenuse(g, 1)
-                  g = d[m] - d[l] + e[l] / (g + (g >= 0 ? r : -r))
-                  var s = 1.0
-                  var c = 1.0
-                  var p = 0.0
-                  var i = m - 1
-                  var lowest = m
-                  var split = false
-                  while i >= l {
-                    let f = s * e[i]
-                    let b = c * e[i]
-                    r = hypotenuse(f, g)
-                    e[i + 1] = r
-                    if r == 0 {
-                      // The matrix split: undo the pending shift and restart from l.
-                      d[i + 1] -= p
-                      e[m] = 0
-                      split = true
-                      break
-                    }
-                    s = f / r
-                    c = g / r
-                    g = d[i + 1] - p
-                    r = (d[i] - g) * s + 2 * c * b
-                    p = s * r
-                    d[i + 1] = g + p
-                    g = c * r - b
-                    cs[i] = c
-                    sn[i] = s
-                    lowest = i
-                    i -= 1
-                  }
-                  if rows > 0 && lowest < m {
-                    applyRotations(
-                      z, rows: rows, from: m - 1, downTo: lowest, cosines: UnsafeBufferPointer(cs),
-                      sines: UnsafeBufferPointer(sn))
-                  }
-                  if split { continue }
-                  d[l] -= p
-                  e[l] = g
-                  e[m] = 0
-                }
+          for l in 0..<n {
+            var iterations = 0
+            while true {
+              // Find the first negligible off-diagonal entry at or after l.
+              var m = l
+              while m < n - 1 {
+                let dd = abs(d[m]) + abs(d[m + 1])
+                if abs(e[m]) <= eps * dd { break }
+                m += 1
               }
+              if m == l { break }
+              iterations += 1
+              if iterations > 60 {
+                failed = true
+                return
+              }
+              // Wilkinson shift from the leading 2×2 block of the unreduced part.
+              var g = (d[l + 1] - d[l]) / (2 * e[l])
+              var r = hypotenuse(g, 1)
+              g = d[m] - d[l] + e[l] / (g + (g >= 0 ? r : -r))
+              var s = 1.0
+              var c = 1.0
+              var p = 0.0
+              var i = m - 1
+              var lowest = m
+              var split = false
+              let start = batch.cosines.count
+              while i >= l {
+                let f = s * e[i]
+                let b = c * e[i]
+                r = hypotenuse(f, g)
+                e[i + 1] = r
+                if r == 0 {
+                  // The matrix split: undo the pending shift and restart from l.
+                  d[i + 1] -= p
+                  e[m] = 0
+                  split = true
+                  break
+                }
+                s = f / r
+                c = g / r
+                g = d[i + 1] - p
+                r = (d[i] - g) * s + 2 * c * b
+                p = s * r
+                d[i + 1] = g + p
+                g = c * r - b
+                if rows > 0 {
+                  batch.cosines.append(c)
+                  batch.sines.append(s)
+                }
+                lowest = i
+                i -= 1
+              }
+              if rows > 0 && lowest < m {
+                batch.sweeps.append((top: m - 1, bottom: lowest, offset: start))
+                if batch.cosines.count >= batchLimit { batch.apply(to: z, rows: rows) }
+              }
+              if split { continue }
+              d[l] -= p
+              e[l] = g
+              e[m] = 0
             }
           }
+          if rows > 0 { batch.apply(to: z, rows: rows) }
         }
       }
     }
@@ -144,54 +146,6 @@ public enum SymmetricTridiagonalEigensolver {
     }
     let unscale = 1 / scale
     for i in 0..<n { d[i] *= unscale }
-  }
-
-  /// Applies rotations i = `top`, `top` − 1, …, `bottom` to columns (i, i + 1) of the
-  /// column-major `rows`×n matrix z: (zᵢ, zᵢ₊₁) ← (c zᵢ − s zᵢ₊₁, s zᵢ + c zᵢ₊₁).
-  /// Rows are processed in blocks that stay in cache; large problems use both cores.
-  private static func applyRotations(
-    _ z: UnsafeMutableBufferPointer<Double>, rows: Int, from top: Int, downTo bottom: Int,
-    cosines: UnsafeBufferPointer<Double>, sines: UnsafeBufferPointer<Double>
-  ) {
-    guard let base = z.baseAddress, let cp = cosines.baseAddress, let sp = sines.baseAddress
-    else { return }
-    let block = 128
-    let blocks = (rows + block - 1) / block
-    let work = rows * (top - bottom + 1)
-    let zAddress = Int(bitPattern: base)
-    let cAddress = Int(bitPattern: cp)
-    let sAddress = Int(bitPattern: sp)
-    func run(_ firstBlock: Int, _ lastBlock: Int) {
-      let z = UnsafeMutablePointer<Double>(bitPattern: zAddress)!
-      let cp = UnsafePointer<Double>(bitPattern: cAddress)!
-      let sp = UnsafePointer<Double>(bitPattern: sAddress)!
-      for b in firstBlock..<lastBlock {
-        let r0 = b * block
-        let r1 = Swift.min(rows, r0 + block)
-        var i = top
-        while i >= bottom {
-          let c = cp[i]
-          let s = sp[i]
-          let lo = z + i * rows
-          let hi = z + (i + 1) * rows
-          for k in r0..<r1 {
-            let x = lo[k]
-            let y = hi[k]
-            lo[k] = c * x - s * y
-            hi[k] = s * x + c * y
-          }
-          i -= 1
-        }
-      }
-    }
-    if work >= 1 << 16 && blocks >= 2 {
-      let half = blocks / 2
-      Parallel.run(parts: 2) { part in
-        if part == 0 { run(0, half) } else { run(half, blocks) }
-      }
-    } else {
-      run(0, blocks)
-    }
   }
 
   /// Orders eigenpairs by descending eigenvalue (ties keep their index order).
@@ -225,4 +179,80 @@ func hypotenuse(_ x: Double, _ y: Double) -> Double {
   if big == 0 { return 0 }
   let ratio = Swift.min(a, b) / big
   return big * (1 + ratio * ratio).squareRoot()
+}
+
+/// Plane rotations recorded over several QL sweeps, applied to the columns of a column-major
+/// matrix in one cache-blocked pass.
+private struct RotationBatch {
+  /// Cosines and sines in recording order.
+  var cosines: [Double] = []
+  var sines: [Double] = []
+  /// Each sweep rotates columns (i, i + 1) for i = top, top − 1, …, bottom; its first rotation
+  /// is at `offset`.
+  var sweeps: [(top: Int, bottom: Int, offset: Int)] = []
+
+  /// Applies every recorded rotation, in order, to the column-major `rows`×n matrix z:
+  /// (zᵢ, zᵢ₊₁) ← (c zᵢ − s zᵢ₊₁, s zᵢ + c zᵢ₊₁); then empties the batch.
+  mutating func apply(to z: UnsafeMutableBufferPointer<Double>, rows: Int) {
+    defer {
+      cosines.removeAll(keepingCapacity: true)
+      sines.removeAll(keepingCapacity: true)
+      sweeps.removeAll(keepingCapacity: true)
+    }
+    guard !sweeps.isEmpty, let base = z.baseAddress else { return }
+    let block = 32
+    let blocks = (rows + block - 1) / block
+    let sweeps = self.sweeps
+    cosines.withUnsafeBufferPointer { cp in
+      sines.withUnsafeBufferPointer { sp in
+        let cp = cp.baseAddress!
+        let sp = sp.baseAddress!
+        func run(_ firstBlock: Int, _ lastBlock: Int) {
+          for b in firstBlock..<lastBlock {
+            let r0 = b * block
+            let r1 = Swift.min(rows, r0 + block)
+            for sweep in sweeps {
+              var i = sweep.top
+              var t = sweep.offset
+              while i >= sweep.bottom {
+                let c = cp[t]
+                let s = sp[t]
+                let lo = base + i * rows
+                let hi = base + (i + 1) * rows
+                let cv = SIMD4<Double>(repeating: c)
+                let sv = SIMD4<Double>(repeating: s)
+                var k = r0
+                while k + 4 <= r1 {
+                  let pl = UnsafeMutableRawPointer(lo + k)
+                  let ph = UnsafeMutableRawPointer(hi + k)
+                  let x = pl.loadUnaligned(as: SIMD4<Double>.self)
+                  let y = ph.loadUnaligned(as: SIMD4<Double>.self)
+                  pl.storeBytes(of: cv * x - sv * y, as: SIMD4<Double>.self)
+                  ph.storeBytes(of: sv * x + cv * y, as: SIMD4<Double>.self)
+                  k += 4
+                }
+                while k < r1 {
+                  let x = lo[k]
+                  let y = hi[k]
+                  lo[k] = c * x - s * y
+                  hi[k] = s * x + c * y
+                  k += 1
+                }
+                i -= 1
+                t += 1
+              }
+            }
+          }
+        }
+        if blocks >= 2 && rows * cosines.count >= 1 << 16 {
+          let half = blocks / 2
+          Parallel.run(parts: 2) { part in
+            if part == 0 { run(0, half) } else { run(half, blocks) }
+          }
+        } else {
+          run(0, blocks)
+        }
+      }
+    }
+  }
 }

@@ -31,9 +31,11 @@ public struct MonitorResponse: Sendable {
   public var refreshSubspace: Bool = false
 
   /// Creates an empty response.
+  /// - Complexity: O(1).
   public init() {}
 
   /// Whether the loop must stop.
+  /// - Complexity: O(1).
   public var shouldStop: Bool { stopReason != nil }
 
   /// Folds `decision` into the response, with `current` the learning rate before it.

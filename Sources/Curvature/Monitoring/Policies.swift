@@ -2,6 +2,7 @@
 /// longer moves the local loss landscape.
 public final class StopWhenStabilized: TrainingPolicy {
   /// Creates the policy.
+  /// - Complexity: O(1).
   public init() {}
 
   /// - Complexity: O(1).
@@ -21,6 +22,7 @@ public final class StopOnDivergence: TrainingPolicy {
   public let includeLossGrowth: Bool
 
   /// Creates the policy.
+  /// - Complexity: O(1).
   public init(includeLossGrowth: Bool = true) { self.includeLossGrowth = includeLossGrowth }
 
   /// - Complexity: O(1).
@@ -42,6 +44,7 @@ public final class LearningRateGuard: TrainingPolicy {
 
   /// Creates the guard.
   /// - Throws: `CurvatureError` if c is not in (0, 1] or patience < 1.
+  /// - Complexity: O(1).
   public init(safetyFactor: Double = 0.9, patience: Int = 1) throws(CurvatureError) {
     if !(safetyFactor > 0 && safetyFactor <= 1) {
       throw .outOfRange(name: "safetyFactor", value: safetyFactor, range: "(0, 1]")
@@ -79,6 +82,7 @@ public final class AlignmentModeSwitch: TrainingPolicy {
 
   /// Creates the policy.
   /// - Throws: `CurvatureError` unless 0 ≤ lower ≤ upper ≤ 1.
+  /// - Complexity: O(1).
   public init(
     upper: Double = 0.9, lower: Double = 0.5, switchedWeights: ProjectionWeights = .bulkOnly
   )

@@ -14,6 +14,7 @@ public enum StabilityRule: Sendable, Hashable {
   case adam(beta1: Double)
 
   /// The dimensionless constant C with threshold = C/η: 2, 2 + 2β, (2 + 2β₁)/(1 − β₁).
+  /// - Complexity: O(1).
   public var constant: Double {
     switch self {
     case .gradientDescent: return 2
@@ -23,6 +24,7 @@ public enum StabilityRule: Sendable, Hashable {
   }
 
   /// Whether the sharpness must be measured on the Adam-preconditioned Hessian.
+  /// - Complexity: O(1).
   public var isPreconditioned: Bool {
     if case .adam = self { return true }
     return false
@@ -47,6 +49,7 @@ public enum StabilityRule: Sendable, Hashable {
 
   /// Checks β in [0, 1).
   /// - Throws: `CurvatureError.outOfRange` naming the momentum parameter.
+  /// - Complexity: O(1).
   public func validate() throws(CurvatureError) {
     switch self {
     case .gradientDescent: return

@@ -25,6 +25,7 @@ public struct ProjectionWeights: Sendable, Hashable {
   public var bulk: Float
 
   /// Creates weights.
+  /// - Complexity: O(1).
   public init(dominant: Float, bulk: Float) {
     self.dominant = dominant
     self.bulk = bulk

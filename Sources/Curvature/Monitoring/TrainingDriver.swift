@@ -28,6 +28,7 @@ public struct DriverConfiguration: Sendable {
   public var projection: ProjectionWeights = .full
 
   /// Creates a configuration for `steps` steps.
+  /// - Complexity: O(1).
   public init(steps: Int) { self.steps = steps }
 }
 
@@ -71,7 +72,9 @@ public final class TrainingDriver<O: Optimizer> {
   public let monitor: TrainingMonitor
   /// The settings.
   public let configuration: DriverConfiguration
-  /// For ``StabilityRule/adam(beta1:)``: returns √v̂ + ε from the optimizer.
+  /// For ``StabilityRule/adam(beta1:)``: returns √v̂ + ε from the optimizer. When `nil` and the
+  /// optimizer is ``Adam``, its ``Adam/preconditionerDiagonal`` is used; sharpness is not
+  /// measured before the first step (no second moments yet).
   public var preconditioner: ((O) -> [Float])?
   private let objective: any DifferentiableObjective
 
@@ -79,6 +82,7 @@ public final class TrainingDriver<O: Optimizer> {
   /// - Throws: `CurvatureError` for a negative step count, batch size, interval or warm-up,
   ///   a bad stability rule, or k outside [1, P − 1] when subspaces are used from the start
   ///   (a later refresh with a bad k throws from ``run(parameters:)``).
+  /// - Complexity: O(1).
   public init(
     objective: any DifferentiableObjective, optimizer: O, monitor: TrainingMonitor,
     configuration: DriverConfiguration
@@ -112,11 +116,13 @@ public final class TrainingDriver<O: Optimizer> {
     self.configuration = configuration
   }
 
-  /// Trains `parameters` in place.
+  /// Trains `parameters` in place (they are replaced when the run returns, so on throw they are
+  /// unchanged; the optimizer and monitor keep the state they reached).
   /// - Throws: `CurvatureError` for a wrong parameter count or NaN/Inf parameters, or errors
   ///   from the objective, eigensolver or optimizer.
   /// - Complexity: per step one minibatch gradient, plus the measurements when due.
-  public func run(parameters w: inout [Float]) throws -> TrainingReport {
+  public func run(parameters: inout [Float]) throws -> TrainingReport {
+    var w = parameters
     let c = configuration
     let n = objective.sampleCount
     let p = objective.parameterCount
@@ -175,8 +181,15 @@ public final class TrainingDriver<O: Optimizer> {
         report.stopReason = "non-finite loss or gradient at step \(t)"
         break stepLoop
       }
-      if c.sharpnessInterval > 0 && t % c.sharpnessInterval == 0 {
-        let pre = c.stabilityRule.isPreconditioned ? preconditioner?(optimizer) : nil
+      var pre: [Float]? = nil
+      if c.stabilityRule.isPreconditioned {
+        pre = preconditioner?(optimizer) ?? (optimizer as? Adam)?.preconditionerDiagonal
+        if pre?.isEmpty == true { pre = nil }
+      }
+      // The preconditioned sharpness needs Adam's second moments (none before the first step).
+      if c.sharpnessInterval > 0 && t % c.sharpnessInterval == 0
+        && (!c.stabilityRule.isPreconditioned || pre != nil)
+      {
         response = try monitor.measureSharpness(
           of: objective, at: w, samples: hessianBatch, step: t, learningRate: base * factor(t),
           rule: c.stabilityRule, preconditioner: pre,
@@ -234,6 +247,7 @@ public final class TrainingDriver<O: Optimizer> {
       report.completedSteps += 1
     }
     report.events = Array(monitor.history[firstEvent...])
+    parameters = w
     return report
   }
 }

@@ -16,6 +16,7 @@ public enum TrainingEvent: Sendable {
   case diverged(DivergenceReport)
 
   /// The event's kind, for filtering callbacks.
+  /// - Complexity: O(1).
   public var kind: Kind {
     switch self {
     case .stepObserved: return .stepObserved
@@ -29,6 +30,7 @@ public enum TrainingEvent: Sendable {
   }
 
   /// The step the event belongs to.
+  /// - Complexity: O(1).
   public var step: Int {
     switch self {
     case .stepObserved(let e): return e.step
@@ -72,6 +74,7 @@ public struct SubspaceRefresh: Sendable, Equatable {
   public var productCount: Int
 
   /// Creates a refresh report.
+  /// - Complexity: O(1).
   public init(
     step: Int, eigenvalues: [Double], gradientAlignment: Double? = nil, overlap: Double? = nil,
     productCount: Int = 0
@@ -138,6 +141,7 @@ public struct DivergenceReport: Sendable, Equatable {
   }
 
   /// Whether training cannot continue (non-finite values).
+  /// - Complexity: O(1).
   public var isFatal: Bool {
     if case .lossGrowth = reason { return false }
     return true

@@ -8,6 +8,7 @@ public struct MonitorConfiguration: Sendable, Hashable {
   public var divergenceFactor: Double = 10
 
   /// Creates a configuration.
+  /// - Complexity: O(1).
   public init(
     stabilizationEpsilon: Double = 1e-6, stabilizedChecks: Int = 3, divergenceFactor: Double = 10
   ) {
@@ -18,6 +19,7 @@ public struct MonitorConfiguration: Sendable, Hashable {
 
   /// Checks every field.
   /// - Throws: `CurvatureError` naming the first bad field.
+  /// - Complexity: O(1).
   public func validate() throws(CurvatureError) {
     if !(stabilizationEpsilon >= 0) || !stabilizationEpsilon.isFinite {
       throw .outOfRange(name: "stabilizationEpsilon", value: stabilizationEpsilon, range: "[0, ∞)")
@@ -55,8 +57,8 @@ public protocol TrainingPolicy: AnyObject {
 /// asks the registered callbacks what to do.
 ///
 /// A custom loop calls ``observe(step:loss:gradient:learningRate:)`` each step (cheap: the
-/// divergence check) and, as often as it likes, ``measureSharpness(of:at:samples:step:learningRate:rule:preconditioner:)``,
-/// ``measureStabilization(of:at:sampleCounts:estimator:step:learningRate:)`` and
+/// divergence check) and, as often as it likes, ``measureSharpness(of:at:samples:step:learningRate:rule:preconditioner:lanczos:)``,
+/// ``measureStabilization(of:at:sampleCounts:estimator:method:step:learningRate:)`` and
 /// ``recordSubspaceRefresh(_:learningRate:)``. Every call returns a ``MonitorResponse`` that
 /// combines the callbacks' decisions (see its rules); the loop applies it before its next
 /// update. The monitor is not thread-safe: call it from the training loop's thread.
@@ -73,6 +75,7 @@ public final class TrainingMonitor {
 
   /// Creates a monitor.
   /// - Throws: `CurvatureError` for an invalid configuration.
+  /// - Complexity: O(1).
   public init(configuration: MonitorConfiguration = MonitorConfiguration()) throws(CurvatureError) {
     try configuration.validate()
     self.configuration = configuration

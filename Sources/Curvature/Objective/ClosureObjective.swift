@@ -11,7 +11,9 @@ public final class ClosureObjective: DifferentiableObjective {
   /// H v (or G v) of the mean loss at w over the given sample indices.
   public typealias Product = ([Float], [Int], [Float]) throws -> [Float]
 
+  /// The number of parameters P.
   public let parameterCount: Int
+  /// The number of samples N.
   public let sampleCount: Int
   private let losses: PerSampleLosses
   private let grad: Gradient

@@ -15,7 +15,7 @@ public struct OptimizerState: Sendable, Equatable, Codable {
   /// Float buffers (bit-exact).
   public var arrays: [String: [Float]]
 
-  /// Creates a state.
+  /// Creates a state. - Complexity: O(1).
   public init(
     kind: String, scalars: [String: Double] = [:], strings: [String: String] = [:],
     arrays: [String: [Float]] = [:]

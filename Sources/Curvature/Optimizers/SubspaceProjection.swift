@@ -245,6 +245,7 @@ public struct ProjectedOptimizer<Base: Optimizer>: Optimizer {
   public mutating func extendWarmup(by steps: Int) -> Bool { base.extendWarmup(by: steps) }
 
   /// Calls `body` with this wrapper's projection (the outermost projection wins).
+  /// - Complexity: O(1) plus the cost of `body`.
   public mutating func updateProjection(_ body: (inout SubspaceProjection) throws -> Void)
     rethrows -> Bool
   {

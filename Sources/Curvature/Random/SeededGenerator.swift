@@ -69,6 +69,7 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable, Hashable, Codabl
 
   /// Decodes a checkpointed generator (the keys `state` and `spareGaussian`).
   /// - Throws: `DecodingError.dataCorrupted` for an invalid state.
+  /// - Complexity: O(1).
   public init(from decoder: any Decoder) throws {
     let c = try decoder.container(keyedBy: CodingKeys.self)
     let words = try c.decode([UInt64].self, forKey: .state)
@@ -79,7 +80,7 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable, Hashable, Codabl
     }
   }
 
-  /// Encodes the state words and the cached Gaussian (if any).
+  /// Encodes the state words and the cached Gaussian (if any). - Complexity: O(1).
   public func encode(to encoder: any Encoder) throws {
     var c = encoder.container(keyedBy: CodingKeys.self)
     try c.encode(state, forKey: .state)

@@ -52,6 +52,7 @@ public struct IncrementExpansion: Sendable, Equatable {
   }
 
   /// tr B.
+  /// - Complexity: O(D).
   public var hessianTrace: Double {
     var t = 0.0
     for i in 0..<dimension { t += hessian[i * dimension + i] }
@@ -59,6 +60,7 @@ public struct IncrementExpansion: Sendable, Equatable {
   }
 
   /// tr B² = ‖B‖_F² (B symmetric).
+  /// - Complexity: O(D²).
   public var hessianSquaredTrace: Double {
     var t = 0.0
     for x in hessian { t += x * x }

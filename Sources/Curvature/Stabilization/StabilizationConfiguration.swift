@@ -14,6 +14,7 @@ public struct StabilizationConfiguration: Sendable, Hashable {
   public var lanczos: LanczosConfiguration = LanczosConfiguration(tolerance: 1e-3, maxProducts: 400)
 
   /// Creates a configuration.
+  /// - Complexity: O(1).
   public init(
     sigma: Double = 1e-3, subspaceDimension: Int = 10, probeCount: Int = 64, orderCount: Int = 4,
     seed: UInt64 = 0,

@@ -24,6 +24,31 @@ public struct StabilizationCurve: Sendable, Equatable {
   public var productCount: Int
   /// Per-sample loss evaluations spent (forward passes, counted per sample).
   public var sampleLossCount: Int
+  /// How many of the (order, k) subspaces U_D had Lanczos pairs above the tolerance (reported,
+  /// not hidden: loosen ``StabilizationConfiguration/lanczos`` limits if this is not 0).
+  public var unconvergedSubspaces: Int = 0
+
+  /// Creates a curve (for curves measured elsewhere, e.g. to hand to a ``TrainingMonitor``).
+  /// `perOrder` and `monteCarloStandardError` may be empty.
+  /// - Complexity: O(1).
+  public init(
+    method: StabilizationMethod, sigma: Double, subspaceDimension: Int, sampleCounts: [Int],
+    mean: [Double], standardError: [Double], perOrder: [[Double]] = [],
+    monteCarloStandardError: [[Double]] = [], productCount: Int = 0, sampleLossCount: Int = 0,
+    unconvergedSubspaces: Int = 0
+  ) {
+    self.method = method
+    self.sigma = sigma
+    self.subspaceDimension = subspaceDimension
+    self.sampleCounts = sampleCounts
+    self.mean = mean
+    self.standardError = standardError
+    self.perOrder = perOrder
+    self.monteCarloStandardError = monteCarloStandardError
+    self.productCount = productCount
+    self.sampleLossCount = sampleLossCount
+    self.unconvergedSubspaces = unconvergedSubspaces
+  }
 
   /// The least-squares slope of log Δ against log k over the points with a positive, finite
   /// mean (about −2 when the landscape stabilises at the O(k⁻²) rate); `nil` with fewer than

@@ -66,6 +66,7 @@ public struct StabilizationEstimator: Sendable {
     var mcError: [[Double]] = []
     var products = 0
     var lossCount = 0
+    var unconverged = 0
     for o in 0..<r {
       let order = sampleOrder(o, sampleCount: n)
       var run = OrderRun(
@@ -76,6 +77,7 @@ public struct StabilizationEstimator: Sendable {
       mcError.append(errors)
       products += run.products
       lossCount += run.sampleLosses
+      unconverged += run.unconverged
     }
     let g = sampleCounts.count
     var mean = [Double](repeating: 0, count: g)
@@ -90,7 +92,8 @@ public struct StabilizationEstimator: Sendable {
       method: method, sigma: configuration.sigma,
       subspaceDimension: method.usesSubspace ? configuration.subspaceDimension : 0,
       sampleCounts: sampleCounts, mean: mean, standardError: se, perOrder: perOrder,
-      monteCarloStandardError: mcError, productCount: products, sampleLossCount: lossCount)
+      monteCarloStandardError: mcError, productCount: products, sampleLossCount: lossCount,
+      unconvergedSubspaces: unconverged)
   }
 
   /// The curvature-aligned increment model (U_D, a, c, B) for adding sample `order[k]` to the
@@ -119,6 +122,33 @@ public struct StabilizationEstimator: Sendable {
     var run = OrderRun(
       estimator: self, objective: objective, w: w, order: order, orderIndex: 0, grid: [k])
     return try run.subspaceIncrement(k: k, gridIndex: 0, warmStart: nil)
+  }
+
+  /// Direct Monte Carlo of Δ₂^(D) for adding `order[k]` to `order[0..<k]` in a given basis:
+  /// the mean of ((ℓ_{k+1}(w) − L_k(w))/(k+1))² over ``StabilizationConfiguration/probeCount``
+  /// probes w = w* + U z, z ~ N(0, σ² I), with its Monte Carlo standard error.
+  /// - Throws: `CurvatureError` for bad parameters, a basis of another dimension, k < 1 or an
+  ///   order shorter than k + 1 with an invalid index.
+  /// - Complexity: S·(k + 1) per-sample losses and O(S P D) vector work.
+  public func directMonteCarlo(
+    of objective: some DifferentiableObjective, at w: [Float], basis: Basis, order: [Int],
+    sampleCount k: Int
+  ) throws -> (mean: Double, standardError: Double) {
+    try Validate.count("parameters", w.count, objective.parameterCount)
+    try Validate.finite("parameters", w)
+    try Validate.count("basis.dimension", basis.dimension, objective.parameterCount)
+    if k < 1 || k + 1 > order.count {
+      throw CurvatureError.outOfRange(
+        name: "sampleCount", value: Double(k), range: "[1, \(order.count - 1)]")
+    }
+    if let bad = order.prefix(k + 1).first(where: { $0 < 0 || $0 >= objective.sampleCount }) {
+      throw CurvatureError.invalidArgument(
+        name: "order", reason: "index \(bad) outside 0..<\(objective.sampleCount)")
+    }
+    var run = OrderRun(
+      estimator: self, objective: objective, w: w, order: order, orderIndex: 0, grid: [k])
+    let m = try run.directMonteCarlo(basis: basis, k: k)
+    return (m.mean, m.standardError)
   }
 
   func checkSubspaceDimension(_ p: Int) throws(CurvatureError) {
@@ -172,6 +202,8 @@ struct OrderRun<Objective: DifferentiableObjective> {
   let grid: [Int]
   var products = 0
   var sampleLosses = 0
+  /// Subspaces U_D whose Lanczos pairs did not all converge.
+  var unconverged = 0
   /// Per-sample losses at w* of order[0..<m], m = k_max + 1 (computed once).
   private var centerLosses: [Double]? = nil
   /// Σ_{i<covered} g_{order[i]} (Double), for the prefix gradient g^(k).
@@ -257,6 +289,7 @@ struct OrderRun<Objective: DifferentiableObjective> {
         let inc = try subspaceIncrement(
           k: k, gridIndex: i, warmStart: previous, needsExpansion: method != .direct)
         previous = inc.basis
+        if !inc.converged { unconverged += 1 }
         switch method {
         case .gaussianMoment:
           values.append(inc.expansion.gaussianMoment(sigma: config.sigma))
@@ -360,7 +393,8 @@ struct OrderRun<Objective: DifferentiableObjective> {
         unchecked: 0, gradient: [Double](repeating: 0, count: d),
         hessian: [Double](repeating: 0, count: d * d))
       return SubspaceIncrement(
-        sampleCount: k, basis: basis, eigenvalues: eig.eigenvalues, expansion: zero,
+        sampleCount: k, basis: basis, eigenvalues: eig.eigenvalues, converged: eig.allConverged,
+        expansion: zero,
         productCount: eig.productCount)
     }
     // a from per-sample losses at w* (one pass over order[0...k_max], shared by the grid).
@@ -403,7 +437,8 @@ struct OrderRun<Objective: DifferentiableObjective> {
     }
     let expansion = IncrementExpansion(unchecked: a, gradient: c, hessian: b)
     return SubspaceIncrement(
-      sampleCount: k, basis: basis, eigenvalues: eig.eigenvalues, expansion: expansion,
+      sampleCount: k, basis: basis, eigenvalues: eig.eigenvalues, converged: eig.allConverged,
+      expansion: expansion,
       productCount: eig.productCount + 2 * d)
   }
 }

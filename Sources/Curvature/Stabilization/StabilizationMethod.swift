@@ -16,6 +16,7 @@ public enum StabilizationMethod: String, Sendable, Codable, CaseIterable {
   case gaussianMoment = "gm"
 
   /// Whether the method needs the top-D eigenvectors of H^(k).
+  /// - Complexity: O(1).
   public var usesSubspace: Bool {
     switch self {
     case .pointwise, .fullSpace: return false
@@ -24,6 +25,7 @@ public enum StabilizationMethod: String, Sendable, Codable, CaseIterable {
   }
 
   /// Whether the method draws Monte Carlo probes (and so has a within-order standard error).
+  /// - Complexity: O(1).
   public var isMonteCarlo: Bool {
     switch self {
     case .fullSpace, .direct, .quadratic: return true

@@ -7,6 +7,8 @@ public struct SubspaceIncrement: Sendable {
   public var basis: Basis
   /// The Ritz values belonging to `basis` (descending).
   public var eigenvalues: [Double]
+  /// Whether every Ritz pair met the Lanczos tolerance.
+  public var converged: Bool
   /// a, c and B in the basis.
   public var expansion: IncrementExpansion
   /// Hessian-vector products spent (Lanczos plus the 2D products for B).

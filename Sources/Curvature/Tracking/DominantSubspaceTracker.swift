@@ -34,17 +34,22 @@ public final class DominantSubspaceTracker {
     public var lanczos: LanczosConfiguration
     /// Whether each refresh starts from the previous basis.
     public var warmStart: Bool
+    /// How warm refreshes are computed (the first refresh, and every refresh without
+    /// `warmStart`, uses Lanczos).
+    public var method: RefreshMethod
     /// An optional switch from plain SGD to a projected mode.
     public var switchRule: SwitchRule?
     /// Seed of the tracker's random stream (solver start vectors).
     public var seed: UInt64
 
-    /// Creates a configuration.
+    /// Creates a configuration. - Complexity: O(1).
     public init(
       k: Int, hessianBatch: HessianBatch = .full, refresh: RefreshPolicy = .every(1),
       lanczos: LanczosConfiguration = LanczosConfiguration(tolerance: 1e-3, maxProducts: 2000),
-      warmStart: Bool = true, switchRule: SwitchRule? = nil, seed: UInt64 = 0
+      warmStart: Bool = true, method: RefreshMethod = .lanczos, switchRule: SwitchRule? = nil,
+      seed: UInt64 = 0
     ) {
+      self.method = method
       self.k = k
       self.hessianBatch = hessianBatch
       self.refresh = refresh
@@ -93,6 +98,10 @@ public final class DominantSubspaceTracker {
     try configuration.refresh.validate()
     try configuration.switchRule?.validate()
     try Validate.positive("lanczos.tolerance", configuration.lanczos.tolerance)
+    if case .blockRitz(let iterations) = configuration.method, iterations < 1 {
+      throw CurvatureError.outOfRange(
+        name: "blockRitz iterations", value: Double(iterations), range: "[1, ∞)")
+    }
     self.objective = objective
     self.configuration = configuration
     self.fixedBatch = try configuration.hessianBatch.fixedSamples(
@@ -153,8 +162,14 @@ public final class DominantSubspaceTracker {
     cfg.target = .largest
     cfg.seed = rng.next()
     let warm = configuration.warmStart ? basis : nil
-    let result = try Lanczos(configuration: cfg).eigenpairs(
-      of: op, count: configuration.k, warmStart: warm)
+    let result: EigenResult
+    if let warm, case .blockRitz(let iterations) = configuration.method {
+      result = try Self.blockRitz(
+        op: op, start: warm, k: configuration.k, iterations: iterations, tolerance: cfg.tolerance)
+    } else {
+      result = try Lanczos(configuration: cfg).eigenpairs(
+        of: op, count: configuration.k, warmStart: warm)
+    }
     let overlap = try basis.map { b throws(CurvatureError) in
       try SubspaceMetrics.overlap(b, result.vectors)
     }
@@ -187,6 +202,13 @@ public final class DominantSubspaceTracker {
     try Validate.count("gradient", gradient.count, p)
     try Validate.finite("gradient", gradient)
     try Validate.finite("parameters", parameters)
+    return try observeValidated(parameters: parameters, gradient: gradient, minibatch: minibatch)
+  }
+
+  /// ``observe(parameters:gradient:minibatch:)`` for inputs already checked.
+  private func observeValidated(parameters: [Float], gradient: [Float], minibatch: SampleSet?)
+    throws -> TrackerStepReport
+  {
     var reason: RefreshReason? = nil
     if basis == nil {
       reason = .initial
@@ -233,7 +255,9 @@ public final class DominantSubspaceTracker {
   ) throws -> TrackerStepReport {
     try Validate.step(parameters: parameters, gradient: gradient)
     try optimizer.validate(parameterCount: parameters.count)
-    let report = try observe(parameters: parameters, gradient: gradient, minibatch: minibatch)
+    try Validate.count("parameters", parameters.count, objective.parameterCount)
+    let report = try observeValidated(
+      parameters: parameters, gradient: gradient, minibatch: minibatch)
     if report.refresh != nil || report.switched {
       let newBasis = basis
       let target = configuration.switchRule?.target

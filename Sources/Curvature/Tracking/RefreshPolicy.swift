@@ -11,14 +11,14 @@ public struct RefreshPolicy: Sendable, Hashable, Codable {
   /// exceeds this value (> 0); `nil` disables the trigger.
   public var maximumDrift: Double?
 
-  /// Creates a policy.
+  /// Creates a policy. - Complexity: O(1).
   public init(interval: Int? = nil, minimumAlignment: Double? = nil, maximumDrift: Double? = nil) {
     self.interval = interval
     self.minimumAlignment = minimumAlignment
     self.maximumDrift = maximumDrift
   }
 
-  /// Refresh every `n` steps.
+  /// Refresh every `n` steps. - Complexity: O(1).
   public static func every(_ n: Int) -> RefreshPolicy { RefreshPolicy(interval: n) }
 
   /// Refresh only on demand (and at the first step).

@@ -11,7 +11,7 @@ public struct SwitchRule: Sendable, Hashable, Codable {
   /// The projection mode to switch to.
   public var target: SubspaceProjection.Mode
 
-  /// Creates a rule.
+  /// Creates a rule. - Complexity: O(1).
   public init(threshold: Double, decay: Double = 0.9, target: SubspaceProjection.Mode = .bulk) {
     self.threshold = threshold
     self.decay = decay

@@ -5,8 +5,8 @@ enum VectorMath {
   /// tanh(x) by a clamped odd rational approximation (absolute error below 5e-7 on all of R).
   @inline(__always)
   static func tanh(_ x: V) -> V {
-    let c = V(repeating: 7.90531110763549805)
-    let xc = x.clamped(lowerBound: -c, upperBound: c)
+    let c: Float = 7.90531110763549805
+    let xc = x.replacing(with: c, where: x .> c).replacing(with: -c, where: x .< -c)
     let x2 = xc * xc
     var p = V(repeating: -2.76076847742355e-16)
     p = p * x2 + 2.00018790482477e-13
@@ -28,8 +28,10 @@ enum VectorMath {
   /// Inputs below −87 return 0.
   @inline(__always)
   static func expNonPositive(_ x: V) -> V {
-    let xc = x.clamped(lowerBound: V(repeating: -87), upperBound: V(repeating: 0))
-    let n = (xc * 1.4426950408889634).rounded(.toNearestOrEven)
+    let xc = x.replacing(with: -87, where: x .< -87).replacing(with: 0, where: x .> 0)
+    // Round to nearest with the 1.5·2²³ trick; the low mantissa bits of t hold n.
+    let t = xc * 1.4426950408889634 + 12_582_912
+    let n = t - 12_582_912
     let r = xc - n * 0.693359375 + n * 2.12194440e-4
     var p = V(repeating: 1.0 / 5040)
     p = p * r + 1.0 / 720
@@ -39,8 +41,8 @@ enum VectorMath {
     p = p * r + 0.5
     p = p * r + 1
     p = p * r + 1
-    let bits = SIMD16<Int32>(n) &+ 127
-    let scale = unsafeBitCast(SIMD16<UInt32>(truncatingIfNeeded: bits &<< 23), to: V.self)
+    let bits = (unsafeBitCast(t, to: SIMD16<UInt32>.self) &- 0x4B40_0000 &+ 127) &<< 23
+    let scale = unsafeBitCast(bits, to: V.self)
     return (p * scale).replacing(with: 0, where: x .< -87)
   }
 

@@ -79,6 +79,38 @@ import Testing
     #expect(good.losses.suffix(40).allSatisfy { $0.isFinite })
   }
 
+  /// With Adam, the sharpness is that of P^{-1/2} H P^{-1/2} against 38/η (β₁ = 0.9), from
+  /// the second step on.
+  @Test func adamSharpnessUsesThePreconditioner() throws {
+    var c = DriverConfiguration(steps: 3)
+    c.sharpnessInterval = 1
+    c.hessianSampleCount = 0
+    c.stabilityRule = .adam(beta1: 0.9)
+    let m = try TrainingMonitor()
+    var adam = Adam(learningRate: 0.01)
+    var w = start()
+    let g = try objective.lossAndGradient(at: w, samples: .all(30)).gradient
+    let d = try TrainingDriver(
+      objective: objective, optimizer: adam, monitor: m, configuration: c)
+    let r = try d.run(parameters: &w)
+    let measured = r.events.compactMap { e -> SharpnessMeasurement? in
+      if case .sharpnessMeasured(let s) = e { return s }
+      return nil
+    }
+    #expect(measured.map(\.step) == [1, 2])
+    // Step 1's preconditioner is that of Adam after one step on the same gradient.
+    var w0 = start()
+    try adam.step(parameters: &w0, gradient: g)
+    let p = adam.preconditionerDiagonal
+    var h = objective.denseHessian(Array(0..<30))
+    for i in 0..<10 {
+      for j in 0..<10 { h[i * 10 + j] /= (Double(p[i]) * Double(p[j])).squareRoot() }
+    }
+    let exact = try SymmetricEigensolver.decompose(h, order: 10).values[0]
+    #expect(abs(measured[0].sharpness - exact) <= 2e-3 * exact)
+    #expect(abs(measured[0].threshold - 38 / Double(Float(0.01))) <= 1e-9 * 3800)
+  }
+
   @Test func warmupRampAndExtension() throws {
     let m = try TrainingMonitor()
     m.register(for: [.stepObserved]) { e, _ in e.step == 1 ? .extendWarmup(steps: 2) : .continue }

@@ -131,6 +131,23 @@ import Testing
     #expect(curve.sampleLossCount == 3 * 40)
   }
 
+  @Test func unconvergedSubspacesAreReported() throws {
+    let w = parameters()
+    let tight = try StabilizationEstimator(
+      configuration: .init(
+        subspaceDimension: 2, lanczos: LanczosConfiguration(tolerance: 1e-4, maxProducts: 200)))
+    #expect(
+      try tight.curve(of: objective, at: w, sampleCounts: [10, 20], method: .gaussianMoment)
+        .unconvergedSubspaces == 0)
+    let starved = try StabilizationEstimator(
+      configuration: .init(
+        subspaceDimension: 2, orderCount: 2,
+        lanczos: LanczosConfiguration(tolerance: 1e-9, maxProducts: 3)))
+    #expect(
+      try starved.curve(of: objective, at: w, sampleCounts: [10, 20], method: .gaussianMoment)
+        .unconvergedSubspaces == 4)
+  }
+
   @Test func deterministicGivenSeed() throws {
     let est = try StabilizationEstimator(
       configuration: .init(sigma: 0.2, subspaceDimension: 2, probeCount: 16, orderCount: 2, seed: 4)

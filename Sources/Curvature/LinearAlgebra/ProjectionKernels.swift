@@ -1,0 +1,425 @@
+/// Cache-blocked tall-skinny products with a column-major U ∈ R^{P×k}: Uᵀx and β·x + U d.
+///
+/// P is processed in tiles of ``tile`` elements: a tile of x (or of the output) stays in L1/L2
+/// while the matching tile of every column of U streams past it, eight columns at a time (eight
+/// concurrent memory streams keep a core's memory pipeline full), so U
+/// is read from memory exactly once per product and x (or the output) once, not k times.
+/// Long products run on all cores. Uᵀx is reduced over fixed parts of ``part`` elements whose
+/// Double partial sums are added in part order, so its bits do not depend on timing or on the
+/// number of cores.
+///
+/// ``Basis`` uses these for its projections; they are public for callers that keep their own
+/// column-major P×k storage (`u.count == dimension · k`).
+public enum ProjectionKernels {
+  /// Elements of x / out per cache tile (256 KiB of Float, held in L2).
+  static let tile = 65536
+  /// Elements per reduction part of Uᵀx (the unit of the fixed summation order).
+  static let part = 1 << 18
+  /// Float accumulation block (elements) before lanes are flushed to Double.
+  static let block = 512
+  /// Below this many multiply–adds (P·k) a product stays on one core.
+  static let parallelWork = 1 << 20
+
+  // MARK: - Public buffer forms
+
+  /// c ← Uᵀx in `Double` for a column-major U with `dimension` rows (k = `u.count / dimension`).
+  /// - Complexity: O(P k), one pass over U and x; all cores when P·k is large.
+  public static func coefficients(
+    of x: UnsafeBufferPointer<Float>, basis u: UnsafeBufferPointer<Float>, dimension: Int,
+    into c: UnsafeMutableBufferPointer<Double>
+  ) {
+    let k = columns(u, dimension)
+    precondition(x.count == dimension && c.count == k, "coefficients: size mismatch")
+    guard k > 0, let cp = c.baseAddress else { return }
+    guard dimension > 0, let up = u.baseAddress, let xp = x.baseAddress else {
+      c.update(repeating: 0)
+      return
+    }
+    transposeMultiply(u: up, rows: dimension, columns: k, x: xp, into: cp)
+  }
+
+  /// out ← U c (or out += U c when `accumulate`); c is rounded to `Float` first.
+  /// - Complexity: O(P k), one pass over U and out; all cores when P·k is large.
+  public static func combine(
+    _ c: UnsafeBufferPointer<Double>, basis u: UnsafeBufferPointer<Float>, dimension: Int,
+    into out: UnsafeMutableBufferPointer<Float>, accumulate: Bool
+  ) {
+    let k = columns(u, dimension)
+    precondition(c.count == k && out.count == dimension, "combine: size mismatch")
+    guard dimension > 0, let op = out.baseAddress else { return }
+    guard k > 0, let up = u.baseAddress else {
+      if !accumulate { out.update(repeating: 0) }
+      return
+    }
+    withFloatCoefficients(c, weight: 1) { d in
+      multiplyAdd(
+        u: up, rows: dimension, columns: k, coefficients: d, x: nil, beta: 0,
+        accumulate: accumulate, into: op)
+    }
+  }
+
+  /// out ← α_dom·U(Uᵀx) + α_bulk·(x − U(Uᵀx)), computed as α_bulk·x + (α_dom − α_bulk)·U c
+  /// with c = Uᵀx (written to `c`) in two cache-blocked passes; x is not read in the second
+  /// pass when α_bulk = 0. `out` may be the same memory as `x`.
+  /// - Complexity: O(P k), two passes over U; all cores when P·k is large.
+  public static func project(
+    _ x: UnsafeBufferPointer<Float>, basis u: UnsafeBufferPointer<Float>, dimension: Int,
+    dominantWeight: Float, bulkWeight: Float, into out: UnsafeMutableBufferPointer<Float>,
+    coefficients c: UnsafeMutableBufferPointer<Double>
+  ) {
+    let k = columns(u, dimension)
+    precondition(
+      x.count == dimension && out.count == dimension && c.count == k, "project: size mismatch")
+    guard dimension > 0, let xp = x.baseAddress, let op = out.baseAddress else { return }
+    coefficients(of: x, basis: u, dimension: dimension, into: c)
+    let w = Double(dominantWeight) - Double(bulkWeight)
+    withFloatCoefficients(UnsafeBufferPointer(c), weight: w) { d in
+      multiplyAdd(
+        u: u.baseAddress ?? xp, rows: dimension, columns: k, coefficients: d,
+        x: bulkWeight == 0 ? nil : xp, beta: bulkWeight, accumulate: false, into: op)
+    }
+  }
+
+  static func columns(_ u: UnsafeBufferPointer<Float>, _ dimension: Int) -> Int {
+    precondition(dimension >= 0, "dimension must be non-negative")
+    if dimension == 0 { return 0 }
+    precondition(u.count % dimension == 0, "basis storage is not a multiple of the dimension")
+    return u.count / dimension
+  }
+
+  /// Calls `body` with Float(w·c[j]) (stack storage for small k).
+  static func withFloatCoefficients(
+    _ c: UnsafeBufferPointer<Double>, weight w: Double, _ body: (UnsafePointer<Float>) -> Void
+  ) {
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: Swift.max(1, c.count)) { d in
+      for j in 0..<c.count { d[j] = Float(w * c[j]) }
+      body(UnsafePointer(d.baseAddress!))
+    }
+  }
+
+  // MARK: - c = Uᵀx
+
+  /// c ← Uᵀx in Double (c has k elements).
+  /// - Complexity: O(P k), one pass over U and x.
+  static func transposeMultiply(
+    u: UnsafePointer<Float>, rows p: Int, columns k: Int, x: UnsafePointer<Float>,
+    into c: UnsafeMutablePointer<Double>
+  ) {
+    if k == 0 { return }
+    c.update(repeating: 0, count: k)
+    if p == 0 { return }
+    let parts = (p + part - 1) / part
+    if parts == 1 {
+      partialTransposeMultiply(u: u, rows: p, columns: k, x: x, range: 0..<p, into: c)
+      return
+    }
+    let partial = UnsafeMutablePointer<Double>.allocate(capacity: parts * k)
+    defer { partial.deallocate() }
+    partial.update(repeating: 0, count: parts * k)
+    let body: (Int) -> Void = { q in
+      partialTransposeMultiply(
+        u: u, rows: p, columns: k, x: x, range: (q * part)..<Swift.min(p, (q + 1) * part),
+        into: partial + q * k)
+    }
+    if p * k >= parallelWork {
+      Parallel.forEach(parts, body)
+    } else {
+      for q in 0..<parts { body(q) }
+    }
+    for q in 0..<parts {
+      let row = partial + q * k
+      for j in 0..<k { c[j] += row[j] }
+    }
+  }
+
+  /// c[j] += Σ_{i ∈ range} U[i, j]·x[i] for every column j, tile by tile.
+  static func partialTransposeMultiply(
+    u: UnsafePointer<Float>, rows p: Int, columns k: Int, x: UnsafePointer<Float>,
+    range: Range<Int>, into c: UnsafeMutablePointer<Double>
+  ) {
+    var t = range.lowerBound
+    while t < range.upperBound {
+      let end = Swift.min(range.upperBound, t + tile)
+      var j = 0
+      while j + 8 <= k {
+        dot8(u + j * p + t, stride: p, x + t, end - t, into: c + j)
+        j += 8
+      }
+      while j + 4 <= k {
+        let (s0, s1, s2, s3) = dot4(
+          u + j * p + t, u + (j + 1) * p + t, u + (j + 2) * p + t, u + (j + 3) * p + t, x + t,
+          end - t)
+        c[j] += s0
+        c[j + 1] += s1
+        c[j + 2] += s2
+        c[j + 3] += s3
+        j += 4
+      }
+      while j < k {
+        c[j] += Kernels.dotRange(u + j * p + t, x + t, end - t)
+        j += 1
+      }
+      t = end
+    }
+  }
+
+  /// c[q] += U[:, q]ᵀx for the eight columns starting at `u` (column stride `stride`), in
+  /// 4-lane Float accumulators per 256-element block, flushed to Double.
+  @inline(__always)
+  static func dot8(
+    _ u: UnsafePointer<Float>, stride: Int, _ x: UnsafePointer<Float>, _ n: Int,
+    into c: UnsafeMutablePointer<Double>
+  ) {
+    let r0 = UnsafeRawPointer(u)
+    let r1 = UnsafeRawPointer(u + stride)
+    let r2 = UnsafeRawPointer(u + 2 * stride)
+    let r3 = UnsafeRawPointer(u + 3 * stride)
+    let r4 = UnsafeRawPointer(u + 4 * stride)
+    let r5 = UnsafeRawPointer(u + 5 * stride)
+    let r6 = UnsafeRawPointer(u + 6 * stride)
+    let r7 = UnsafeRawPointer(u + 7 * stride)
+    let rx = UnsafeRawPointer(x)
+    var i = 0
+    while i < n {
+      let end = Swift.min(n, i + 256)
+      var a0 = SIMD4<Float>()
+      var a1 = SIMD4<Float>()
+      var a2 = SIMD4<Float>()
+      var a3 = SIMD4<Float>()
+      var a4 = SIMD4<Float>()
+      var a5 = SIMD4<Float>()
+      var a6 = SIMD4<Float>()
+      var a7 = SIMD4<Float>()
+      while i + 4 <= end {
+        let o = i * 4
+        let xv = rx.loadUnaligned(fromByteOffset: o, as: SIMD4<Float>.self)
+        a0 += r0.loadUnaligned(fromByteOffset: o, as: SIMD4<Float>.self) * xv
+        a1 += r1.loadUnaligned(fromByteOffset: o, as: SIMD4<Float>.self) * xv
+        a2 += r2.loadUnaligned(fromByteOffset: o, as: SIMD4<Float>.self) * xv
+        a3 += r3.loadUnaligned(fromByteOffset: o, as: SIMD4<Float>.self) * xv
+        a4 += r4.loadUnaligned(fromByteOffset: o, as: SIMD4<Float>.self) * xv
+        a5 += r5.loadUnaligned(fromByteOffset: o, as: SIMD4<Float>.self) * xv
+        a6 += r6.loadUnaligned(fromByteOffset: o, as: SIMD4<Float>.self) * xv
+        a7 += r7.loadUnaligned(fromByteOffset: o, as: SIMD4<Float>.self) * xv
+        i += 4
+      }
+      c[0] += flush4(a0)
+      c[1] += flush4(a1)
+      c[2] += flush4(a2)
+      c[3] += flush4(a3)
+      c[4] += flush4(a4)
+      c[5] += flush4(a5)
+      c[6] += flush4(a6)
+      c[7] += flush4(a7)
+      while i < end {
+        let xv = Double(x[i])
+        for q in 0..<8 { c[q] += Double(u[q * stride + i]) * xv }
+        i += 1
+      }
+    }
+  }
+
+  /// The sum of 4 Float lanes in Double.
+  @inline(__always)
+  static func flush4(_ v: SIMD4<Float>) -> Double {
+    (Double(v[0]) + Double(v[1])) + (Double(v[2]) + Double(v[3]))
+  }
+
+  /// Four dot products against the same x, 8 Float lanes each per 512-element block, flushed
+  /// to Double.
+  @inline(__always)
+  static func dot4(
+    _ u0: UnsafePointer<Float>, _ u1: UnsafePointer<Float>, _ u2: UnsafePointer<Float>,
+    _ u3: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ n: Int
+  ) -> (Double, Double, Double, Double) {
+    let r0 = UnsafeRawPointer(u0)
+    let r1 = UnsafeRawPointer(u1)
+    let r2 = UnsafeRawPointer(u2)
+    let r3 = UnsafeRawPointer(u3)
+    let rx = UnsafeRawPointer(x)
+    var s = (0.0, 0.0, 0.0, 0.0)
+    var i = 0
+    while i < n {
+      let end = Swift.min(n, i + block)
+      var a0 = SIMD8<Float>()
+      var a1 = SIMD8<Float>()
+      var a2 = SIMD8<Float>()
+      var a3 = SIMD8<Float>()
+      while i + 8 <= end {
+        let o = i * 4
+        let xv = rx.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self)
+        a0 += r0.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self) * xv
+        a1 += r1.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self) * xv
+        a2 += r2.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self) * xv
+        a3 += r3.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self) * xv
+        i += 8
+      }
+      var t0 = Kernels.flush(a0)
+      var t1 = Kernels.flush(a1)
+      var t2 = Kernels.flush(a2)
+      var t3 = Kernels.flush(a3)
+      while i < end {
+        let xv = Double(x[i])
+        t0 += Double(u0[i]) * xv
+        t1 += Double(u1[i]) * xv
+        t2 += Double(u2[i]) * xv
+        t3 += Double(u3[i]) * xv
+        i += 1
+      }
+      s.0 += t0
+      s.1 += t1
+      s.2 += t2
+      s.3 += t3
+    }
+    return s
+  }
+
+  // MARK: - out = β·x + U d
+
+  /// out ← β·x + U d (or out ← U d when `x` is nil, or out += U d when `accumulate`).
+  ///
+  /// `out` may be `x` itself (each element is read before it is written).
+  /// - Complexity: O(P k), one pass over U, x and out.
+  static func multiplyAdd(
+    u: UnsafePointer<Float>, rows p: Int, columns k: Int, coefficients d: UnsafePointer<Float>,
+    x: UnsafePointer<Float>?, beta: Float, accumulate: Bool, into out: UnsafeMutablePointer<Float>
+  ) {
+    if p == 0 { return }
+    let tiles = (p + tile - 1) / tile
+    let body: (Int) -> Void = { t in
+      multiplyAddTile(
+        u: u, rows: p, columns: k, coefficients: d, x: x, beta: beta, accumulate: accumulate,
+        into: out, range: (t * tile)..<Swift.min(p, (t + 1) * tile))
+    }
+    if p * Swift.max(k, 1) >= parallelWork && tiles > 1 {
+      Parallel.forEach(tiles, body)
+    } else {
+      for t in 0..<tiles { body(t) }
+    }
+  }
+
+  static func multiplyAddTile(
+    u: UnsafePointer<Float>, rows p: Int, columns k: Int, coefficients d: UnsafePointer<Float>,
+    x: UnsafePointer<Float>?, beta: Float, accumulate: Bool, into out: UnsafeMutablePointer<Float>,
+    range: Range<Int>
+  ) {
+    let t = range.lowerBound
+    let n = range.count
+    let o = out + t
+    let ro = UnsafeMutableRawPointer(o)
+    if !accumulate {
+      if let x {
+        let rx = UnsafeRawPointer(x + t)
+        let bv = SIMD8<Float>(repeating: beta)
+        var i = 0
+        while i + 8 <= n {
+          ro.storeBytes(
+            of: bv * rx.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self),
+            toByteOffset: i * 4, as: SIMD8<Float>.self)
+          i += 8
+        }
+        while i < n {
+          o[i] = beta * x[t + i]
+          i += 1
+        }
+      } else {
+        o.update(repeating: 0, count: n)
+      }
+    }
+    var j = 0
+    while j + 8 <= k {
+      let base = u + j * p + t
+      let r = (
+        UnsafeRawPointer(base), UnsafeRawPointer(base + p), UnsafeRawPointer(base + 2 * p),
+        UnsafeRawPointer(base + 3 * p), UnsafeRawPointer(base + 4 * p),
+        UnsafeRawPointer(base + 5 * p), UnsafeRawPointer(base + 6 * p),
+        UnsafeRawPointer(base + 7 * p)
+      )
+      let dv = (
+        SIMD4<Float>(repeating: d[j]), SIMD4<Float>(repeating: d[j + 1]),
+        SIMD4<Float>(repeating: d[j + 2]), SIMD4<Float>(repeating: d[j + 3]),
+        SIMD4<Float>(repeating: d[j + 4]), SIMD4<Float>(repeating: d[j + 5]),
+        SIMD4<Float>(repeating: d[j + 6]), SIMD4<Float>(repeating: d[j + 7])
+      )
+      var i = 0
+      while i + 4 <= n {
+        let b = i * 4
+        var acc = dv.0 * r.0.loadUnaligned(fromByteOffset: b, as: SIMD4<Float>.self)
+        acc += dv.1 * r.1.loadUnaligned(fromByteOffset: b, as: SIMD4<Float>.self)
+        acc += dv.2 * r.2.loadUnaligned(fromByteOffset: b, as: SIMD4<Float>.self)
+        acc += dv.3 * r.3.loadUnaligned(fromByteOffset: b, as: SIMD4<Float>.self)
+        acc += dv.4 * r.4.loadUnaligned(fromByteOffset: b, as: SIMD4<Float>.self)
+        acc += dv.5 * r.5.loadUnaligned(fromByteOffset: b, as: SIMD4<Float>.self)
+        acc += dv.6 * r.6.loadUnaligned(fromByteOffset: b, as: SIMD4<Float>.self)
+        acc += dv.7 * r.7.loadUnaligned(fromByteOffset: b, as: SIMD4<Float>.self)
+        ro.storeBytes(
+          of: ro.loadUnaligned(fromByteOffset: b, as: SIMD4<Float>.self) + acc, toByteOffset: b,
+          as: SIMD4<Float>.self)
+        i += 4
+      }
+      while i < n {
+        var acc = d[j] * base[i]
+        for q in 1..<8 { acc += d[j + q] * base[q * p + i] }
+        o[i] += acc
+        i += 1
+      }
+      j += 8
+    }
+    while j + 4 <= k {
+      let r0 = UnsafeRawPointer(u + j * p + t)
+      let r1 = UnsafeRawPointer(u + (j + 1) * p + t)
+      let r2 = UnsafeRawPointer(u + (j + 2) * p + t)
+      let r3 = UnsafeRawPointer(u + (j + 3) * p + t)
+      let (d0, d1, d2, d3) = (d[j], d[j + 1], d[j + 2], d[j + 3])
+      let v0 = SIMD8<Float>(repeating: d0)
+      let v1 = SIMD8<Float>(repeating: d1)
+      let v2 = SIMD8<Float>(repeating: d2)
+      let v3 = SIMD8<Float>(repeating: d3)
+      var i = 0
+      while i + 8 <= n {
+        let b = i * 4
+        var acc = v0 * r0.loadUnaligned(fromByteOffset: b, as: SIMD8<Float>.self)
+        acc += v1 * r1.loadUnaligned(fromByteOffset: b, as: SIMD8<Float>.self)
+        acc += v2 * r2.loadUnaligned(fromByteOffset: b, as: SIMD8<Float>.self)
+        acc += v3 * r3.loadUnaligned(fromByteOffset: b, as: SIMD8<Float>.self)
+        ro.storeBytes(
+          of: ro.loadUnaligned(fromByteOffset: b, as: SIMD8<Float>.self) + acc, toByteOffset: b,
+          as: SIMD8<Float>.self)
+        i += 8
+      }
+      let u0 = u + j * p + t
+      let u1 = u + (j + 1) * p + t
+      let u2 = u + (j + 2) * p + t
+      let u3 = u + (j + 3) * p + t
+      while i < n {
+        var acc = d0 * u0[i]
+        acc += d1 * u1[i]
+        acc += d2 * u2[i]
+        acc += d3 * u3[i]
+        o[i] += acc
+        i += 1
+      }
+      j += 4
+    }
+    while j < k {
+      let uj = u + j * p + t
+      let rj = UnsafeRawPointer(uj)
+      let dj = d[j]
+      let v = SIMD8<Float>(repeating: dj)
+      var i = 0
+      while i + 8 <= n {
+        let b = i * 4
+        ro.storeBytes(
+          of: ro.loadUnaligned(fromByteOffset: b, as: SIMD8<Float>.self)
+            + v * rj.loadUnaligned(fromByteOffset: b, as: SIMD8<Float>.self),
+          toByteOffset: b, as: SIMD8<Float>.self)
+        i += 8
+      }
+      while i < n {
+        o[i] += dj * uj[i]
+        i += 1
+      }
+      j += 1
+    }
+  }
+}

@@ -1,0 +1,297 @@
+import Curvature
+import CurvatureModels
+import Foundation
+
+/// The demo's experiment: an MLP on the bundled digits trained from one initial point with
+/// SGD, Dom-SGD, Bulk-SGD and an interpolated optimizer, with the top-k Hessian eigenspace
+/// refreshed (warm-started) along the way and the stabilisation signal Δ₂⁽ᴰ⁾ measured on the
+/// reference (SGD) run until it says the landscape has stabilised.
+struct DemoTraining {
+  /// Settings, all with command-line flags.
+  struct Settings {
+    var hiddenWidth = 32
+    var k = 10
+    var seed: UInt64 = 1
+    var maxSteps = 1500
+    var learningRate = 1.0
+    var batchSize = 64
+    var hessianBatch = 512
+    var refreshEvery = 50
+    var stabilizationEvery = 200
+    var stabilizationGrid = [16, 32, 64, 128, 256, 512, 1024]
+    var orders = 4
+    var stabilizationD = 10
+    var sigma = 1e-3
+    var epsilon = 2e-9
+    var consecutive = 2
+    var interpolated: (dominant: Float, bulk: Float) = (0.5, 1)
+    /// Steps between recorded points of the loss and alignment curves.
+    var recordEvery = 10
+  }
+
+  /// One optimizer of the comparison.
+  struct Contender {
+    var name: String
+    var mode: SubspaceProjection.Mode
+  }
+
+  let settings: Settings
+  let context: CommandContext
+  let train: ClassificationData
+  let test: ClassificationData
+  let model: MLP
+  let initial: [Float]
+  let hessianSamples: SampleSet
+  let hessianBatch: HessianBatch
+
+  init(settings: Settings, context: CommandContext) throws {
+    self.settings = settings
+    self.context = context
+    let data = try ClassificationData.digits()
+    (train, test) = data.split(testFraction: 0.2, seed: settings.seed)
+    model = try MLP(
+      layerSizes: [data.featureCount, settings.hiddenWidth, data.classCount], activation: .tanh,
+      data: train)
+    initial = model.initialParameters(seed: settings.seed)
+    hessianBatch = .subset(
+      count: min(settings.hessianBatch, train.count), seed: settings.seed &+ 0x4865_7373)
+    hessianSamples = try hessianBatch.fixedSamples(sampleCount: train.count) ?? .all(train.count)
+  }
+
+  var contenders: [Contender] {
+    let (a, b) = settings.interpolated
+    return [
+      Contender(name: "SGD", mode: .full),
+      Contender(name: "Dom-SGD", mode: .dominant),
+      Contender(name: "Bulk-SGD", mode: .bulk),
+      Contender(
+        name: "interpolated(\(trim(a)), \(trim(b)))", mode: .interpolated(dominant: a, bulk: b)),
+    ]
+  }
+
+  func trim(_ x: Float) -> String { AxisScale.trim(Double(x), 2) }
+
+  /// Runs every contender (the first one decides the step count through the stabilisation
+  /// signal) and returns the report.
+  func run() throws -> CurvatureReport {
+    var report = CurvatureReport()
+    report.title = "Curvature demo: SGD, Dom-SGD and Bulk-SGD on handwritten digits"
+    report.k = settings.k
+    report.parameterCount = model.parameterCount
+    report.classCount = train.classCount
+    report.stabilizationD = settings.stabilizationD
+    report.stabilizationSigma = settings.sigma
+    report.stabilizationEpsilon = settings.epsilon
+    report.settings = [
+      (
+        "model",
+        "MLP " + model.layerSizes.map(String.init).joined(separator: "–")
+          + " tanh, P = \(model.parameterCount)"
+      ),
+      ("data", "digits, \(train.count) train / \(test.count) test"),
+      ("k", "\(settings.k)"), ("η", AxisScale.trim(settings.learningRate, 4)),
+      ("batch", "\(settings.batchSize)"), ("Hessian batch", "\(hessianSamples.count)"),
+      ("refresh", "every \(settings.refreshEvery) steps"), ("seed", "\(settings.seed)"),
+    ]
+    var steps = settings.maxSteps
+    for (index, contender) in contenders.enumerated() {
+      let measure = index == 0
+      var run = try train(contender, steps: steps, measureStabilization: measure, report: &report)
+      if measure {
+        steps = max(1, run.stepsTaken)
+        report.referenceRun = contender.name
+      } else if run.ending == "completed" {
+        run.ending = "same steps as \(report.referenceRun)"
+      }
+      report.runs.append(run)
+    }
+    return report
+  }
+
+  /// Trains one contender for at most `steps` steps with a ``DominantSubspaceTracker`` keeping
+  /// the basis fresh and a ``TrainingMonitor`` watching sharpness, divergence and (on the
+  /// reference run) stabilisation.
+  func train(
+    _ contender: Contender, steps: Int, measureStabilization: Bool, report: inout CurvatureReport
+  ) throws -> CurvatureReport.Run {
+    let clock = ContinuousClock()
+    let start = clock.now
+    var w = initial
+    let eta = settings.learningRate
+    var optimizer = SGD(learningRate: Float(eta)).projected(contender.mode)
+    var run = CurvatureReport.Run(optimizer: contender.name, learningRate: eta)
+    let tracker = try DominantSubspaceTracker(
+      objective: model,
+      configuration: .init(
+        k: settings.k, hessianBatch: hessianBatch, refresh: .every(settings.refreshEvery),
+        lanczos: LanczosConfiguration(tolerance: 1e-3, maxProducts: 300), warmStart: true,
+        seed: settings.seed))
+    let monitor = try TrainingMonitor(
+      configuration: MonitorConfiguration(
+        stabilizationEpsilon: settings.epsilon, stabilizedChecks: settings.consecutive))
+    monitor.register(StopOnDivergence())
+    if measureStabilization { monitor.register(StopWhenStabilized()) }
+    var stabilizationProducts = 0
+    var batches = SeededGenerator(seed: settings.seed &+ 0xBA7C)
+    var order: [Int] = []
+    var cursor = 0
+    let progress = context.progress(total: steps, label: contender.name)
+    var lastLoss = Double.nan
+    var lastDelta = Double.nan
+    var lastAlignment = Double.nan
+    var alignmentWindow: [Double] = []
+    var stepsTaken = 0
+
+    training: for step in 0..<steps {
+      // Stabilisation of the local landscape at the current parameters (reference run).
+      if measureStabilization && step > 0 && step % settings.stabilizationEvery == 0 {
+        let (curve, raw) = try stabilization(at: w, step: step)
+        stabilizationProducts += raw.productCount
+        report.stabilization.append(curve)
+        if let basis = tracker.basis {
+          let (spectrum, products) = try leadingSpectrum(at: w, step: step, warmStart: basis)
+          report.spectra.append(spectrum)
+          stabilizationProducts += products
+        }
+        lastDelta = curve.delta.last ?? .nan
+        let response = monitor.recordStabilization(raw, step: step, learningRate: eta)
+        if response.shouldStop {
+          run.ending = "stabilised at step \(step)"
+          progress.message(
+            "\(contender.name): Δ₂⁽ᴰ⁾(k = \(curve.k.last ?? 0)) ≤ ε = \(ReportWriter.short(settings.epsilon)) "
+              + "on \(settings.consecutive) consecutive checks: stopping at step \(step)")
+          break training
+        }
+      }
+      // Next minibatch (the same sequence for every optimizer).
+      if cursor + settings.batchSize > order.count {
+        order = batches.permutation(count: train.count)
+        cursor = 0
+      }
+      let batch = SampleSet.indices(Array(order[cursor..<(cursor + settings.batchSize)]))
+      cursor += settings.batchSize
+      let (loss, gradient) = try model.lossAndGradient(at: w, samples: batch)
+      if step % settings.recordEvery == 0 {
+        // The full training loss (smooth, comparable across optimizers).
+        run.steps.append(step)
+        run.losses.append(try model.loss(at: w, samples: .all(train.count)))
+        lastLoss = run.losses.last!
+      }
+      if monitor.observe(step: step, loss: loss, gradient: gradient, learningRate: eta).shouldStop {
+        run.ending = "diverged at step \(step)"
+        break training
+      }
+      // Refresh (every N steps, warm-started), measure χ_k, step the optimizer.
+      let stepReport = try tracker.step(
+        &optimizer, parameters: &w, gradient: gradient, minibatch: batch)
+      stepsTaken = step + 1
+      if let refresh = stepReport.refresh {
+        run.sharpnessSteps.append(step)
+        run.sharpness.append(refresh.eigenvalues[0])
+        _ = try monitor.recordSharpness(
+          refresh.eigenvalues[0], step: step, learningRate: eta, rule: .gradientDescent)
+        _ = monitor.recordSubspaceRefresh(
+          SubspaceRefresh(
+            step: step, eigenvalues: refresh.eigenvalues, gradientAlignment: stepReport.topFraction,
+            overlap: refresh.overlapWithPrevious, productCount: refresh.productCount),
+          learningRate: eta)
+        if measureStabilization {
+          report.refreshes.append(
+            CurvatureReport.Refresh(
+              step: step, eigenvalues: refresh.eigenvalues, overlap: refresh.overlapWithPrevious,
+              hessianVectorProducts: refresh.productCount,
+              residualMax: refresh.residuals.max() ?? .nan))
+        }
+      }
+      alignmentWindow.append(stepReport.topFraction)
+      if alignmentWindow.count == settings.recordEvery {
+        // f_top averaged over the window of steps ending here.
+        lastAlignment = alignmentWindow.reduce(0, +) / Double(alignmentWindow.count)
+        run.alignmentSteps.append(step)
+        run.alignment.append(lastAlignment)
+        alignmentWindow.removeAll(keepingCapacity: true)
+      }
+      progress.update(
+        step: step + 1,
+        [
+          "loss": ReportWriter.number(lastLoss, digits: 4),
+          "λ₁": ReportWriter.number(run.sharpness.last ?? .nan, digits: 4),
+          "χ_k": ReportWriter.number(lastAlignment.squareRoot(), digits: 3),
+          "Δ₂⁽ᴰ⁾": ReportWriter.number(lastDelta, digits: 3),
+        ])
+    }
+    progress.finish()
+    run.stepsTaken = stepsTaken
+    run.finalTrainLoss = try model.loss(at: w, samples: .all(train.count))
+    run.testAccuracy = try model.accuracy(at: w, data: test)
+    var hvps = tracker.productCount + stabilizationProducts
+    if measureStabilization, let basis = tracker.basis, report.spectra.last?.step != stepsTaken {
+      let (spectrum, products) = try leadingSpectrum(at: w, step: stepsTaken, warmStart: basis)
+      report.spectra.append(spectrum)
+      hvps += products
+    }
+    run.hessianVectorProducts = hvps
+    run.seconds = DemoTraining.seconds(clock.now - start)
+    return run
+  }
+
+  /// The leading 2k eigenvalues of the Hessian batch at `w` (beyond k, to show the outlier gap),
+  /// and the HVPs spent.
+  func leadingSpectrum(at w: [Float], step: Int, warmStart: Basis) throws -> (
+    CurvatureReport.Spectrum, Int
+  ) {
+    let hessian = try ObjectiveHessian(objective: model, at: w, samples: hessianSamples)
+    let count = min(2 * settings.k, model.parameterCount - 1)
+    let result = try Lanczos(
+      configuration: LanczosConfiguration(tolerance: 1e-3, maxProducts: 600, seed: settings.seed)
+    )
+    .eigenpairs(of: hessian, count: count, warmStart: warmStart)
+    return (
+      CurvatureReport.Spectrum(step: step, eigenvalues: result.eigenvalues), result.productCount
+    )
+  }
+
+  /// The Δ₂⁽ᴰ⁾ curve (Gaussian-moment closed form) at `w`, for the report and as measured.
+  func stabilization(at w: [Float], step: Int) throws -> (
+    CurvatureReport.StabilizationCurve, StabilizationCurve
+  ) {
+    let estimator = try StabilizationEstimator(
+      configuration: StabilizationConfiguration(
+        sigma: settings.sigma, subspaceDimension: settings.stabilizationD,
+        orderCount: settings.orders,
+        seed: settings.seed))
+    let grid = settings.stabilizationGrid.filter { $0 + 1 <= train.count }
+    let c = try estimator.curve(of: model, at: w, sampleCounts: grid, method: .gaussianMoment)
+    let (slope, intercept) = DemoTraining.fit(k: c.sampleCounts, values: c.mean)
+    return (
+      CurvatureReport.StabilizationCurve(
+        step: step, k: c.sampleCounts, delta: c.mean, standardError: c.standardError, slope: slope,
+        intercept: intercept),
+      c
+    )
+  }
+
+  static func seconds(_ d: Duration) -> Double {
+    Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+  }
+
+  /// Least-squares fit log₁₀ Δ = intercept + slope · log₁₀ k over positive finite points.
+  static func fit(k: [Int], values: [Double]) -> (slope: Double, intercept: Double) {
+    let pairs = zip(k, values).filter { $0.0 > 0 && $0.1 > 0 && $0.1.isFinite }
+    guard pairs.count >= 2 else { return (.nan, .nan) }
+    let xs = pairs.map { log10(Double($0.0)) }
+    let ys = pairs.map { log10($0.1) }
+    let n = Double(xs.count)
+    let mx = xs.reduce(0, +) / n
+    let my = ys.reduce(0, +) / n
+    var sxy = 0.0
+    var sxx = 0.0
+    for (x, y) in zip(xs, ys) {
+      sxy += (x - mx) * (y - my)
+      sxx += (x - mx) * (x - mx)
+    }
+    guard sxx > 0 else { return (.nan, .nan) }
+    let slope = sxy / sxx
+    return (slope, my - slope * mx)
+  }
+}

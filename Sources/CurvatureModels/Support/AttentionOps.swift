@@ -1,0 +1,198 @@
+/// Causal multi-head self-attention on packed Q|K|V rows and its forward-over-reverse
+/// derivatives. For each sequence and head: S = QKᵀ/√d_h (j ≤ i), A = softmax(S), O = A V.
+///
+/// Layouts: `qkv` is (sequences·T) × 3D with Q, K, V in column blocks and head h in columns
+/// h·d_h..<(h+1)·d_h of each block; `o` is (sequences·T) × D; attention weights are stored per
+/// (sequence, head) as T × T row-major (zero above the diagonal).
+struct AttentionOps {
+  let sequences: Int
+  let length: Int
+  let width: Int
+  let heads: Int
+  var headWidth: Int { width / heads }
+  var scale: Float { 1 / Float(headWidth).squareRoot() }
+
+  @inline(__always) private func q(_ base: UnsafePointer<Float>, _ s: Int, _ h: Int)
+    -> UnsafePointer<Float>
+  {
+    base + s * length * 3 * width + h * headWidth
+  }
+  @inline(__always) private func mq(_ base: UnsafeMutablePointer<Float>, _ s: Int, _ h: Int)
+    -> UnsafeMutablePointer<Float>
+  {
+    base + s * length * 3 * width + h * headWidth
+  }
+  @inline(__always) private func a(_ s: Int, _ h: Int) -> Int { (s * heads + h) * length * length }
+  @inline(__always) private func oOffset(_ s: Int, _ h: Int) -> Int {
+    s * length * width + h * headWidth
+  }
+
+  /// A and O from Q, K, V.
+  func forward(
+    qkv: UnsafePointer<Float>, att: UnsafeMutablePointer<Float>, o: UnsafeMutablePointer<Float>
+  ) {
+    let t = length
+    let dh = headWidth
+    let ld = 3 * width
+    for s in 0..<sequences {
+      for h in 0..<heads {
+        let qp = q(qkv, s, h)
+        let ap = att + a(s, h)
+        Dense.gemm(false, true, t, t, dh, qp, ld, qp + width, ld, 0, ap, t)
+        for i in 0..<t {
+          let row = ap + i * t
+          var m = -Float.infinity
+          for j in 0...i {
+            row[j] *= scale
+            m = max(m, row[j])
+          }
+          var sum: Float = 0
+          var j = 0
+          while j <= i {
+            let w = min(16, i + 1 - j)
+            let e = VectorMath.expNonPositive(VectorMath.load(row + j, w) - m)
+            VectorMath.store(e, row + j, w)
+            for l in 0..<w { sum += e[l] }
+            j += 16
+          }
+          let inv = 1 / sum
+          for j in 0...i { row[j] *= inv }
+          for j in (i + 1)..<t { row[j] = 0 }
+        }
+        Dense.gemm(false, false, t, dh, t, ap, t, qp + 2 * width, ld, 0, o + oOffset(s, h), width)
+      }
+    }
+  }
+
+  /// Ȧ = A ⊙ (Ṡ − rowsum(A ⊙ Ṡ)), Ṡ = (Q̇Kᵀ + QK̇ᵀ)/√d_h; Ȯ = ȦV + AV̇.
+  func tangent(
+    qkv: UnsafePointer<Float>, qkvT: UnsafePointer<Float>, att: UnsafePointer<Float>,
+    attT: UnsafeMutablePointer<Float>, oT: UnsafeMutablePointer<Float>
+  ) {
+    let t = length
+    let dh = headWidth
+    let ld = 3 * width
+    for s in 0..<sequences {
+      for h in 0..<heads {
+        let qp = q(qkv, s, h)
+        let qt = q(qkvT, s, h)
+        let ap = att + a(s, h)
+        let at = attT + a(s, h)
+        Dense.gemm(false, true, t, t, dh, qt, ld, qp + width, ld, 0, at, t)
+        Dense.gemm(false, true, t, t, dh, qp, ld, qt + width, ld, 1, at, t)
+        for i in 0..<t {
+          let ar = ap + i * t
+          let tr = at + i * t
+          var r: Float = 0
+          for j in 0...i { r += ar[j] * tr[j] }
+          for j in 0...i { tr[j] = ar[j] * (tr[j] - r) * scale }
+          for j in (i + 1)..<t { tr[j] = 0 }
+        }
+        let op = oT + oOffset(s, h)
+        Dense.gemm(false, false, t, dh, t, at, t, qp + 2 * width, ld, 0, op, width)
+        Dense.gemm(false, false, t, dh, t, ap, t, qt + 2 * width, ld, 1, op, width)
+      }
+    }
+  }
+
+  /// Backward: from Ō writes Q̄, K̄, V̄ into `dqkv` (overwrites). `scratch` holds T × T.
+  func backward(
+    qkv: UnsafePointer<Float>, att: UnsafePointer<Float>, dO: UnsafePointer<Float>,
+    dqkv: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>
+  ) {
+    let t = length
+    let dh = headWidth
+    let ld = 3 * width
+    for s in 0..<sequences {
+      for h in 0..<heads {
+        let qp = q(qkv, s, h)
+        let ap = att + a(s, h)
+        let op = dO + oOffset(s, h)
+        let dq = mq(dqkv, s, h)
+        Dense.gemm(false, true, t, t, dh, op, width, qp + 2 * width, ld, 0, scratch, t)
+        softmaxBackward(ap, scratch)
+        Dense.gemm(false, false, t, dh, t, scratch, t, qp + width, ld, 0, dq, ld)
+        Dense.gemm(true, false, t, dh, t, scratch, t, qp, ld, 0, dq + width, ld)
+        Dense.gemm(true, false, t, dh, t, ap, t, op, width, 0, dq + 2 * width, ld)
+      }
+    }
+  }
+
+  /// In place: Ā → S̄·scale = scale · A ⊙ (Ā − rowsum(A ⊙ Ā)) (causal rows).
+  private func softmaxBackward(_ ap: UnsafePointer<Float>, _ g: UnsafeMutablePointer<Float>) {
+    let t = length
+    for i in 0..<t {
+      let ar = ap + i * t
+      let gr = g + i * t
+      var r: Float = 0
+      for j in 0...i { r += ar[j] * gr[j] }
+      for j in 0...i { gr[j] = scale * ar[j] * (gr[j] - r) }
+      for j in (i + 1)..<t { gr[j] = 0 }
+    }
+  }
+
+  /// Tangent of the backward pass: writes Q̄', K̄', V̄' into `dqkvT` (overwrites). With
+  /// `functional` false it is the backward pass applied to Ō' (Gauss–Newton).
+  /// `scratch` holds 2 T × T.
+  func tangentBackward(
+    qkv: UnsafePointer<Float>, qkvT: UnsafePointer<Float>, att: UnsafePointer<Float>,
+    attT: UnsafePointer<Float>, dO: UnsafePointer<Float>, dOT: UnsafePointer<Float>,
+    functional: Bool, dqkvT: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>
+  ) {
+    let t = length
+    let dh = headWidth
+    let ld = 3 * width
+    let s1 = scratch  // Ā, then S̄·scale
+    let s2 = scratch + t * t  // Ā', then S̄'·scale
+    for s in 0..<sequences {
+      for h in 0..<heads {
+        let qp = q(qkv, s, h)
+        let qt = q(qkvT, s, h)
+        let ap = att + a(s, h)
+        let at = attT + a(s, h)
+        let op = dO + oOffset(s, h)
+        let opT = dOT + oOffset(s, h)
+        let dq = mq(dqkvT, s, h)
+        Dense.gemm(false, true, t, t, dh, opT, width, qp + 2 * width, ld, 0, s2, t)
+        if !functional {
+          softmaxBackward(ap, s2)
+          Dense.gemm(false, false, t, dh, t, s2, t, qp + width, ld, 0, dq, ld)
+          Dense.gemm(true, false, t, dh, t, s2, t, qp, ld, 0, dq + width, ld)
+          Dense.gemm(true, false, t, dh, t, ap, t, opT, width, 0, dq + 2 * width, ld)
+          continue
+        }
+        Dense.gemm(false, true, t, t, dh, op, width, qp + 2 * width, ld, 0, s1, t)
+        Dense.gemm(false, true, t, t, dh, op, width, qt + 2 * width, ld, 1, s2, t)
+        for i in 0..<t {
+          let ar = ap + i * t
+          let tr = at + i * t
+          let g = s1 + i * t
+          let gT = s2 + i * t
+          var r: Float = 0
+          var rT: Float = 0
+          for j in 0...i {
+            r += ar[j] * g[j]
+            rT += ar[j] * gT[j] + tr[j] * g[j]
+          }
+          for j in 0...i {
+            let sb = ar[j] * (g[j] - r)
+            let sbT = ar[j] * (gT[j] - rT) + tr[j] * (g[j] - r)
+            g[j] = scale * sb
+            gT[j] = scale * sbT
+          }
+          for j in (i + 1)..<t {
+            g[j] = 0
+            gT[j] = 0
+          }
+        }
+        // Q̄' = S̄'K + S̄K̇; K̄' = S̄'ᵀQ + S̄ᵀQ̇; V̄' = AᵀŌ' + ȦᵀŌ.
+        Dense.gemm(false, false, t, dh, t, s2, t, qp + width, ld, 0, dq, ld)
+        Dense.gemm(false, false, t, dh, t, s1, t, qt + width, ld, 1, dq, ld)
+        Dense.gemm(true, false, t, dh, t, s2, t, qp, ld, 0, dq + width, ld)
+        Dense.gemm(true, false, t, dh, t, s1, t, qt, ld, 1, dq + width, ld)
+        Dense.gemm(true, false, t, dh, t, ap, t, opT, width, 0, dq + 2 * width, ld)
+        Dense.gemm(true, false, t, dh, t, at, t, op, width, 1, dq + 2 * width, ld)
+      }
+    }
+  }
+}

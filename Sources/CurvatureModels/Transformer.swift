@@ -1,0 +1,713 @@
+import Curvature
+import Foundation
+
+/// A decoder-only transformer language model with exact gradients, Hessian-vector products
+/// and Gauss–Newton products, as a ``DifferentiableObjective`` over ``TokenSequences``.
+///
+/// Architecture (GPT-2 style, pre-LayerNorm): token and learned position embeddings; L blocks
+/// of x ← x + Attn(LN₁(x)), x ← x + W₂ GELU(W₁ LN₂(x) + b₁) + b₂ with causal multi-head
+/// self-attention (packed Q|K|V projection, output projection); a final LayerNorm; an
+/// unembedding matrix (no bias). GELU is the tanh approximation; LayerNorm uses ε = 1e-5.
+/// A sample is one sequence; its loss is the mean next-token cross-entropy over the positions
+/// selected by `data.lossMask`; the objective is the mean over the chosen sequences.
+///
+/// **Parameter layout** (stable), with D = model width, F = MLP width, V = vocabulary,
+/// T = context length, every matrix row-major with `nn.Linear.weight` shape (out × in):
+/// token embedding (V × D); position embedding (T × D); per block: LN₁ γ (D), LN₁ β (D),
+/// W_qkv (3D × D; rows Q, then K, then V), b_qkv (3D), W_o (D × D), b_o (D), LN₂ γ (D),
+/// LN₂ β (D), W₁ (F × D), b₁ (F), W₂ (D × F), b₂ (D); final LN γ (D), β (D); unembedding
+/// (V × D). Head h uses columns h·D/H..<(h+1)·D/H of each of Q, K, V.
+///
+/// HVPs are forward-over-reverse (every op propagates tangents through its forward and
+/// backward pass); a block of directions shares the forward and backward pass, which are
+/// cached at the last parameters and samples. Sequences are split across both cores with a
+/// fixed reduction order. An instance is not safe to use from several threads at once.
+public final class Transformer: DifferentiableObjective {
+  /// Model sizes.
+  public struct Configuration: Sendable, Hashable {
+    /// V.
+    public var vocabularySize: Int
+    /// T, the maximum (and used) sequence length.
+    public var contextLength: Int
+    /// D.
+    public var modelWidth: Int
+    /// H (must divide D).
+    public var headCount: Int
+    /// L.
+    public var layerCount: Int
+    /// F (default 4D).
+    public var mlpWidth: Int
+
+    /// Creates a configuration; `mlpWidth` defaults to 4 · `modelWidth`. - Complexity: O(1).
+    public init(
+      vocabularySize: Int, contextLength: Int, modelWidth: Int, headCount: Int, layerCount: Int,
+      mlpWidth: Int? = nil
+    ) {
+      self.vocabularySize = vocabularySize
+      self.contextLength = contextLength
+      self.modelWidth = modelWidth
+      self.headCount = headCount
+      self.layerCount = layerCount
+      self.mlpWidth = mlpWidth ?? 4 * modelWidth
+    }
+
+    /// The number of parameters P. - Complexity: O(1).
+    public var parameterCount: Int {
+      let d = modelWidth
+      let f = mlpWidth
+      let block = 4 * d + 3 * d * d + 3 * d + d * d + d + f * d + f + d * f + d
+      return vocabularySize * d + contextLength * d + layerCount * block + 2 * d
+        + vocabularySize * d
+    }
+  }
+
+  struct BlockLayout {
+    var ln1g = 0, ln1b = 0, wqkv = 0, bqkv = 0, wo = 0, bo = 0
+    var ln2g = 0, ln2b = 0, w1 = 0, b1 = 0, w2 = 0, b2 = 0
+  }
+
+  /// The sizes.
+  public let configuration: Configuration
+  /// The sequences the sample indices refer to.
+  public let data: TokenSequences
+  /// P.
+  public let parameterCount: Int
+  /// N, the number of sequences.
+  public var sampleCount: Int { data.count }
+
+  let tokenEmbedding = 0
+  let positionEmbedding: Int
+  let blocks: [BlockLayout]
+  let lnfGamma: Int
+  let lnfBeta: Int
+  let unembedding: Int
+  private var chunks: [TransformerChunk] = []
+  private var cachedParameters: [Float] = []
+  private var cachedSamples: SampleSet?
+  private var backwardValid = false
+
+  /// Creates the model on `data`.
+  /// - Throws: `CurvatureError` if a size is not positive, H does not divide D, the data's
+  ///   length differs from T, or its vocabulary exceeds V.
+  /// - Complexity: O(L).
+  public init(configuration c: Configuration, data: TokenSequences) throws(CurvatureError) {
+    for (name, v) in [
+      ("vocabularySize", c.vocabularySize), ("contextLength", c.contextLength),
+      ("modelWidth", c.modelWidth), ("headCount", c.headCount), ("layerCount", c.layerCount),
+      ("mlpWidth", c.mlpWidth),
+    ] where v < 1 {
+      throw .outOfRange(name: name, value: Double(v), range: "[1, ∞)")
+    }
+    if c.modelWidth % c.headCount != 0 {
+      throw .invalidArgument(
+        name: "headCount", reason: "\(c.headCount) heads do not divide width \(c.modelWidth)")
+    }
+    if data.length != c.contextLength {
+      throw .invalidArgument(
+        name: "data",
+        reason: "sequence length \(data.length) differs from context \(c.contextLength)")
+    }
+    if data.vocabularySize > c.vocabularySize {
+      throw .invalidArgument(
+        name: "data", reason: "vocabulary \(data.vocabularySize) exceeds \(c.vocabularySize)")
+    }
+    configuration = c
+    self.data = data
+    let d = c.modelWidth
+    let f = c.mlpWidth
+    var p = c.vocabularySize * d
+    positionEmbedding = p
+    p += c.contextLength * d
+    var bl: [BlockLayout] = []
+    for _ in 0..<c.layerCount {
+      var b = BlockLayout()
+      func take(_ n: Int) -> Int {
+        defer { p += n }
+        return p
+      }
+      b.ln1g = take(d)
+      b.ln1b = take(d)
+      b.wqkv = take(3 * d * d)
+      b.bqkv = take(3 * d)
+      b.wo = take(d * d)
+      b.bo = take(d)
+      b.ln2g = take(d)
+      b.ln2b = take(d)
+      b.w1 = take(f * d)
+      b.b1 = take(f)
+      b.w2 = take(d * f)
+      b.b2 = take(d)
+      bl.append(b)
+    }
+    blocks = bl
+    lnfGamma = p
+    lnfBeta = p + d
+    unembedding = p + 2 * d
+    parameterCount = unembedding + c.vocabularySize * d
+    precondition(parameterCount == c.parameterCount)
+  }
+
+  /// The same model on other sequences.
+  /// - Throws: `CurvatureError` if `data` does not fit the configuration.
+  /// - Complexity: O(L).
+  public func withData(_ data: TokenSequences) throws -> Transformer {
+    try Transformer(configuration: configuration, data: data)
+  }
+
+  /// Seeded initialisation: embeddings N(0, 0.02²) (as GPT-2); linear weights uniform in
+  /// ±1/√fan_in (as `nn.Linear`); biases 0; LayerNorm γ = 1, β = 0.
+  /// - Complexity: O(P).
+  public func initialParameters(seed: UInt64) -> [Float] {
+    var rng = SeededGenerator(seed: seed)
+    var w = [Float](repeating: 0, count: parameterCount)
+    let c = configuration
+    let d = c.modelWidth
+    func gaussian(_ start: Int, _ n: Int, _ sd: Double) {
+      for i in start..<(start + n) { w[i] = Float(rng.nextGaussian() * sd) }
+    }
+    func uniform(_ start: Int, _ n: Int, fanIn: Int) {
+      let b = 1 / Double(fanIn).squareRoot()
+      for i in start..<(start + n) { w[i] = Float((2 * rng.nextUniform() - 1) * b) }
+    }
+    gaussian(tokenEmbedding, c.vocabularySize * d, 0.02)
+    gaussian(positionEmbedding, c.contextLength * d, 0.02)
+    for b in blocks {
+      for i in 0..<d {
+        w[b.ln1g + i] = 1
+        w[b.ln2g + i] = 1
+      }
+      uniform(b.wqkv, 3 * d * d, fanIn: d)
+      uniform(b.wo, d * d, fanIn: d)
+      uniform(b.w1, c.mlpWidth * d, fanIn: d)
+      uniform(b.w2, d * c.mlpWidth, fanIn: c.mlpWidth)
+    }
+    for i in 0..<d { w[lnfGamma + i] = 1 }
+    uniform(unembedding, c.vocabularySize * d, fanIn: d)
+    return w
+  }
+
+  // MARK: - DifferentiableObjective
+
+  /// - Complexity: one forward pass, O(N T (P + T D)).
+  public func loss(at w: UnsafeBufferPointer<Float>, samples: SampleSet) throws -> Double {
+    try check(w, samples)
+    prepareForward(w, samples)
+    return meanLoss()
+  }
+
+  /// - Complexity: one forward and one backward pass.
+  public func gradient(
+    at w: UnsafeBufferPointer<Float>, samples: SampleSet,
+    into gradient: UnsafeMutableBufferPointer<Float>
+  ) throws -> Double {
+    try check(w, samples)
+    try checkOut("gradient", gradient.count, parameterCount)
+    prepareForward(w, samples)
+    let wp = w.baseAddress!
+    let g = SendablePointer(gradient.baseAddress!)
+    let plan = self
+    let p = parameterCount
+    Parallel.forEach(chunks.count) { i in
+      let target = i == 0 ? g.p : plan.chunks[i].partial(p)
+      target.update(repeating: 0, count: p)
+      plan.backward(plan.chunks[i], wp, gradient: target)
+    }
+    for i in 1..<max(chunks.count, 1) { Dense.add(chunks[i].partialBuffer!.p, into: g.p, count: p) }
+    backwardValid = true
+    return meanLoss()
+  }
+
+  /// Exact H v (forward-over-reverse). - Complexity: about 2–3 gradients.
+  public func hessianVectorProduct(
+    at w: UnsafeBufferPointer<Float>, samples: SampleSet, direction v: UnsafeBufferPointer<Float>,
+    into out: UnsafeMutableBufferPointer<Float>
+  ) throws {
+    try products(w, samples, v, 1, out, functional: true)
+  }
+
+  /// Exact H V for `count` directions (P × count, column-major) sharing the forward and
+  /// backward pass. - Complexity: one gradient plus about 1.5 gradients per direction.
+  public func hessianVectorProducts(
+    at w: UnsafeBufferPointer<Float>, samples: SampleSet, directions v: UnsafeBufferPointer<Float>,
+    count: Int, into out: UnsafeMutableBufferPointer<Float>
+  ) throws {
+    try products(w, samples, v, count, out, functional: true)
+  }
+
+  /// G v = Jᵀ (∇²_z ℓ) J v with J the Jacobian of the logits.
+  /// - Complexity: one forward pass plus about 1.5 gradients.
+  public func gaussNewtonVectorProduct(
+    at w: UnsafeBufferPointer<Float>, samples: SampleSet, direction v: UnsafeBufferPointer<Float>,
+    into out: UnsafeMutableBufferPointer<Float>
+  ) throws {
+    try products(w, samples, v, 1, out, functional: false)
+  }
+
+  /// - Complexity: one forward pass.
+  public func perSampleLosses(
+    at w: UnsafeBufferPointer<Float>, samples: SampleSet,
+    into losses: UnsafeMutableBufferPointer<Double>
+  ) throws {
+    try check(w, samples)
+    try checkOut("losses", losses.count, samples.count)
+    prepareForward(w, samples)
+    for c in chunks {
+      for s in 0..<c.sequences { losses[c.start + s] = c.sequenceLoss[s] }
+    }
+  }
+
+  /// Next-token cross-entropy at every position (|samples| × T, row-major), whether or not
+  /// the position counts in the loss.
+  /// - Throws: `CurvatureError` for a wrong parameter count, NaN/Inf or bad samples.
+  /// - Complexity: one forward pass.
+  public func positionLosses(at w: [Float], samples: SampleSet) throws -> [Double] {
+    try checkOut("parameters", w.count, parameterCount)
+    if let i = w.firstIndex(where: { !$0.isFinite }) {
+      throw CurvatureError.nonFinite(name: "parameters", index: i)
+    }
+    try samples.validate(sampleCount: sampleCount)
+    w.withUnsafeBufferPointer { prepareForward($0, samples) }
+    let t = configuration.contextLength
+    var out = [Double](repeating: 0, count: samples.count * t)
+    for c in chunks {
+      for r in 0..<c.rows { out[c.start * t + r] = c.rowLoss[r] }
+    }
+    return out
+  }
+
+  // MARK: - Passes
+
+  private func check(_ w: UnsafeBufferPointer<Float>, _ samples: SampleSet) throws(CurvatureError) {
+    try checkOut("parameters", w.count, parameterCount)
+    try samples.validate(sampleCount: sampleCount)
+  }
+
+  private func meanLoss() -> Double {
+    var s = 0.0
+    var n = 0
+    for c in chunks {
+      for i in 0..<c.sequences { s += c.sequenceLoss[i] }
+      n += c.sequences
+    }
+    return s / Double(n)
+  }
+
+  private func prepareForward(_ w: UnsafeBufferPointer<Float>, _ samples: SampleSet) {
+    if let s = cachedSamples, s == samples, cachedParameters.count == w.count,
+      cachedParameters.withUnsafeBufferPointer({
+        memcmp($0.baseAddress!, w.baseAddress!, 4 * w.count) == 0
+      })
+    {
+      return
+    }
+    if cachedSamples != samples {
+      let idx = samples.indexArray
+      let t = configuration.contextLength
+      let parts = idx.count * t * configuration.modelWidth >= 32_768 && idx.count >= 2 ? 2 : 1
+      let masked = Float(data.lossMask.filter { $0 }.count)
+      chunks = Parallel.ranges(idx.count, parts: parts).map { r in
+        let c = TransformerChunk(
+          start: r.lowerBound, sequences: r.count, configuration: configuration)
+        for (k, i) in idx[r].enumerated() {
+          for p in 0..<t {
+            c.inputs[k * t + p] = Int32(data.tokens[i * (t + 1) + p])
+            c.targets[k * t + p] = Int32(data.tokens[i * (t + 1) + p + 1])
+            c.weights[k * t + p] = data.lossMask[p] ? 1 / (masked * Float(idx.count)) : 0
+          }
+        }
+        return c
+      }
+    }
+    cachedSamples = samples
+    cachedParameters = Array(w)
+    backwardValid = false
+    let wp = w.baseAddress!
+    let plan = self
+    Parallel.forEach(chunks.count) { i in plan.forward(plan.chunks[i], wp) }
+  }
+
+  private func products(
+    _ w: UnsafeBufferPointer<Float>, _ samples: SampleSet, _ v: UnsafeBufferPointer<Float>,
+    _ count: Int, _ out: UnsafeMutableBufferPointer<Float>, functional: Bool
+  ) throws {
+    try check(w, samples)
+    if count < 1 {
+      throw CurvatureError.outOfRange(name: "count", value: Double(count), range: "[1, ∞)")
+    }
+    try checkOut("directions", v.count, parameterCount * count)
+    try checkOut("out", out.count, parameterCount * count)
+    prepareForward(w, samples)
+    let wp = w.baseAddress!
+    let plan = self
+    if functional && !backwardValid {
+      Parallel.forEach(chunks.count) { i in plan.backward(plan.chunks[i], wp, gradient: nil) }
+      backwardValid = true
+    }
+    let p = parameterCount
+    for j in 0..<count {
+      let vj = v.baseAddress! + j * p
+      let oj = SendablePointer(out.baseAddress! + j * p)
+      Parallel.forEach(chunks.count) { i in
+        let target = i == 0 ? oj.p : plan.chunks[i].partial(p)
+        target.update(repeating: 0, count: p)
+        plan.tangent(plan.chunks[i], wp, vj, target, functional: functional)
+      }
+      for i in 1..<max(chunks.count, 1) {
+        Dense.add(chunks[i].partialBuffer!.p, into: oj.p, count: p)
+      }
+    }
+  }
+
+  private func attention(_ c: TransformerChunk) -> AttentionOps {
+    AttentionOps(
+      sequences: c.sequences, length: configuration.contextLength,
+      width: configuration.modelWidth, heads: configuration.headCount)
+  }
+
+  private func forward(_ c: TransformerChunk, _ w: UnsafePointer<Float>) {
+    let cf = configuration
+    let (rows, d, f, t, nv) = (
+      c.rows, cf.modelWidth, cf.mlpWidth, cf.contextLength, cf.vocabularySize
+    )
+    let x0 = c.blocks.isEmpty ? c.xL.p : c.blocks[0].xin.p
+    for r in 0..<rows {
+      let e = w + tokenEmbedding + Int(c.inputs[r]) * d
+      let pe = w + positionEmbedding + (r % t) * d
+      for i in 0..<d { x0[r * d + i] = e[i] + pe[i] }
+    }
+    let att = attention(c)
+    for (l, b) in blocks.enumerated() {
+      let k = c.blocks[l]
+      let next = l + 1 < blocks.count ? c.blocks[l + 1].xin.p : c.xL.p
+      LayerNormOps.forward(
+        k.xin.p, rows: rows, width: d, gamma: w + b.ln1g, beta: w + b.ln1b, n: k.n1.p,
+        rstd: k.rstd1.p, y: k.h1.p)
+      Dense.gemm(false, true, rows, 3 * d, d, k.h1.p, d, w + b.wqkv, d, 0, k.qkv.p, 3 * d)
+      Dense.addBias(k.qkv.p, rows: rows, cols: 3 * d, bias: w + b.bqkv)
+      att.forward(qkv: k.qkv.p, att: k.att.p, o: k.o.p)
+      k.xmid.p.update(from: k.xin.p, count: rows * d)
+      Dense.gemm(false, true, rows, d, d, k.o.p, d, w + b.wo, d, 1, k.xmid.p, d)
+      Dense.addBias(k.xmid.p, rows: rows, cols: d, bias: w + b.bo)
+      LayerNormOps.forward(
+        k.xmid.p, rows: rows, width: d, gamma: w + b.ln2g, beta: w + b.ln2b, n: k.n2.p,
+        rstd: k.rstd2.p, y: k.h2.p)
+      Dense.gemm(false, true, rows, f, d, k.h2.p, d, w + b.w1, d, 0, k.g.p, f)
+      MLP.Activation.gelu.apply(k.g.p, rows: rows, cols: f, bias: w + b.b1, d1: k.s1.p, d2: k.s2.p)
+      next.update(from: k.xmid.p, count: rows * d)
+      Dense.gemm(false, true, rows, d, f, k.g.p, f, w + b.w2, f, 1, next, d)
+      Dense.addBias(next, rows: rows, cols: d, bias: w + b.b2)
+    }
+    LayerNormOps.forward(
+      c.xL.p, rows: rows, width: d, gamma: w + lnfGamma, beta: w + lnfBeta, n: c.nf.p,
+      rstd: c.rstdf.p, y: c.hf.p)
+    Dense.gemm(false, true, rows, nv, d, c.hf.p, d, w + unembedding, d, 0, c.logits.p, nv)
+    c.targets.withUnsafeBufferPointer { y in
+      c.rowLoss.withUnsafeMutableBufferPointer { lp in
+        CrossEntropy.forward(
+          logits: c.logits.p, rows: rows, classes: nv, labels: y.baseAddress!, probs: c.probs.p,
+          losses: lp.baseAddress!)
+      }
+    }
+    let mask = data.lossMask
+    let masked = Double(mask.filter { $0 }.count)
+    for s in 0..<c.sequences {
+      var sum = 0.0
+      for p in 0..<t where mask[p] { sum += c.rowLoss[s * t + p] }
+      c.sequenceLoss[s] = sum / masked
+    }
+  }
+
+  /// Backward pass storing every adjoint the HVP needs; adds the gradient into `gradient`.
+  private func backward(
+    _ c: TransformerChunk, _ w: UnsafePointer<Float>, gradient g: UnsafeMutablePointer<Float>?
+  ) {
+    let cf = configuration
+    let (rows, d, f, t, nv) = (
+      c.rows, cf.modelWidth, cf.mlpWidth, cf.contextLength, cf.vocabularySize
+    )
+    // dlogits = ω (p − onehot)
+    for r in 0..<rows {
+      let wr = c.weights[r]
+      let pr = c.probs.p + r * nv
+      let dr = c.dlogits.p + r * nv
+      for k in 0..<nv { dr[k] = wr * pr[k] }
+      dr[Int(c.targets[r])] -= wr
+    }
+    Dense.gemm(false, false, rows, d, nv, c.dlogits.p, nv, w + unembedding, d, 0, c.dhf.p, d)
+    if let g {
+      Dense.gemm(true, false, nv, d, rows, c.dlogits.p, nv, c.hf.p, d, 1, g + unembedding, d)
+    }
+    let dxL = c.blocks.isEmpty ? c.dx0.p : c.blocks[blocks.count - 1].dxout.p
+    dxL.update(repeating: 0, count: rows * d)
+    LayerNormOps.backward(
+      c.dhf.p, rows: rows, width: d, n: c.nf.p, rstd: c.rstdf.p, gamma: w + lnfGamma, dx: dxL,
+      dGamma: g.map { $0 + lnfGamma }, dBeta: g.map { $0 + lnfBeta })
+    let att = attention(c)
+    for l in stride(from: blocks.count - 1, through: 0, by: -1) {
+      let b = blocks[l]
+      let k = c.blocks[l]
+      let dxin = l > 0 ? c.blocks[l - 1].dxout.p : c.dx0.p
+      // MLP branch.
+      Dense.gemm(false, false, rows, f, d, k.dxout.p, d, w + b.w2, f, 0, k.dg.p, f)
+      if let g {
+        Dense.gemm(true, false, d, f, rows, k.dxout.p, d, k.g.p, f, 1, g + b.w2, f)
+        accumulateColumnSums(k.dxout.p, rows, d, g + b.b2)
+      }
+      Dense.multiply(k.dg.p, k.s1.p, into: k.du.p, count: rows * f)
+      Dense.gemm(false, false, rows, d, f, k.du.p, f, w + b.w1, d, 0, k.dh2.p, d)
+      if let g {
+        Dense.gemm(true, false, f, d, rows, k.du.p, f, k.h2.p, d, 1, g + b.w1, d)
+        accumulateColumnSums(k.du.p, rows, f, g + b.b1)
+      }
+      k.dxmid.p.update(from: k.dxout.p, count: rows * d)
+      LayerNormOps.backward(
+        k.dh2.p, rows: rows, width: d, n: k.n2.p, rstd: k.rstd2.p, gamma: w + b.ln2g,
+        dx: k.dxmid.p, dGamma: g.map { $0 + b.ln2g }, dBeta: g.map { $0 + b.ln2b })
+      // Attention branch.
+      Dense.gemm(false, false, rows, d, d, k.dxmid.p, d, w + b.wo, d, 0, k.dout.p, d)
+      if let g {
+        Dense.gemm(true, false, d, d, rows, k.dxmid.p, d, k.o.p, d, 1, g + b.wo, d)
+        accumulateColumnSums(k.dxmid.p, rows, d, g + b.bo)
+      }
+      att.backward(qkv: k.qkv.p, att: k.att.p, dO: k.dout.p, dqkv: k.dqkv.p, scratch: c.scratch.p)
+      Dense.gemm(false, false, rows, d, 3 * d, k.dqkv.p, 3 * d, w + b.wqkv, d, 0, k.dh1.p, d)
+      if let g {
+        Dense.gemm(true, false, 3 * d, d, rows, k.dqkv.p, 3 * d, k.h1.p, d, 1, g + b.wqkv, d)
+        accumulateColumnSums(k.dqkv.p, rows, 3 * d, g + b.bqkv)
+      }
+      dxin.update(from: k.dxmid.p, count: rows * d)
+      LayerNormOps.backward(
+        k.dh1.p, rows: rows, width: d, n: k.n1.p, rstd: k.rstd1.p, gamma: w + b.ln1g, dx: dxin,
+        dGamma: g.map { $0 + b.ln1g }, dBeta: g.map { $0 + b.ln1b })
+    }
+    if let g { scatterEmbeddings(c, c.dx0.p, into: g) }
+  }
+
+  private func accumulateColumnSums(
+    _ src: UnsafePointer<Float>, _ rows: Int, _ cols: Int, _ dst: UnsafeMutablePointer<Float>
+  ) {
+    for r in 0..<rows { Dense.add(src + r * cols, into: dst, count: cols) }
+  }
+
+  private func scatterEmbeddings(
+    _ c: TransformerChunk, _ dx: UnsafePointer<Float>, into g: UnsafeMutablePointer<Float>
+  ) {
+    let d = configuration.modelWidth
+    let t = configuration.contextLength
+    for r in 0..<c.rows {
+      Dense.add(dx + r * d, into: g + tokenEmbedding + Int(c.inputs[r]) * d, count: d)
+      Dense.add(dx + r * d, into: g + positionEmbedding + (r % t) * d, count: d)
+    }
+  }
+
+  /// Forward-over-reverse for one direction `v`; adds H v (or G v) into `out`.
+  private func tangent(
+    _ c: TransformerChunk, _ w: UnsafePointer<Float>, _ v: UnsafePointer<Float>,
+    _ out: UnsafeMutablePointer<Float>, functional fn: Bool
+  ) {
+    let cf = configuration
+    let (rows, d, f, t, nv) = (
+      c.rows, cf.modelWidth, cf.mlpWidth, cf.contextLength, cf.vocabularySize
+    )
+    let att = attention(c)
+    // Tangent forward.
+    let xt = c.xt.p
+    for r in 0..<rows {
+      let e = v + tokenEmbedding + Int(c.inputs[r]) * d
+      let pe = v + positionEmbedding + (r % t) * d
+      for i in 0..<d { xt[r * d + i] = e[i] + pe[i] }
+    }
+    for (l, b) in blocks.enumerated() {
+      let k = c.blocks[l]
+      LayerNormOps.tangent(
+        xt, rows: rows, width: d, n: k.n1.p, rstd: k.rstd1.p, gamma: w + b.ln1g,
+        gammaT: v + b.ln1g, betaT: v + b.ln1b, nt: k.n1t.p, rstdT: k.rstd1t.p, yt: k.h1t.p)
+      Dense.gemm(false, true, rows, 3 * d, d, k.h1t.p, d, w + b.wqkv, d, 0, k.qkvt.p, 3 * d)
+      Dense.gemm(false, true, rows, 3 * d, d, k.h1.p, d, v + b.wqkv, d, 1, k.qkvt.p, 3 * d)
+      Dense.addBias(k.qkvt.p, rows: rows, cols: 3 * d, bias: v + b.bqkv)
+      att.tangent(qkv: k.qkv.p, qkvT: k.qkvt.p, att: k.att.p, attT: k.attt.p, oT: k.ot.p)
+      Dense.gemm(false, true, rows, d, d, k.ot.p, d, w + b.wo, d, 1, xt, d)
+      Dense.gemm(false, true, rows, d, d, k.o.p, d, v + b.wo, d, 1, xt, d)
+      Dense.addBias(xt, rows: rows, cols: d, bias: v + b.bo)
+      LayerNormOps.tangent(
+        xt, rows: rows, width: d, n: k.n2.p, rstd: k.rstd2.p, gamma: w + b.ln2g,
+        gammaT: v + b.ln2g, betaT: v + b.ln2b, nt: k.n2t.p, rstdT: k.rstd2t.p, yt: k.h2t.p)
+      Dense.gemm(false, true, rows, f, d, k.h2t.p, d, w + b.w1, d, 0, k.ut.p, f)
+      Dense.gemm(false, true, rows, f, d, k.h2.p, d, v + b.w1, d, 1, k.ut.p, f)
+      Dense.addBias(k.ut.p, rows: rows, cols: f, bias: v + b.b1)
+      Dense.multiply(k.s1.p, k.ut.p, into: k.gt.p, count: rows * f)
+      Dense.gemm(false, true, rows, d, f, k.gt.p, f, w + b.w2, f, 1, xt, d)
+      Dense.gemm(false, true, rows, d, f, k.g.p, f, v + b.w2, f, 1, xt, d)
+      Dense.addBias(xt, rows: rows, cols: d, bias: v + b.b2)
+    }
+    LayerNormOps.tangent(
+      xt, rows: rows, width: d, n: c.nf.p, rstd: c.rstdf.p, gamma: w + lnfGamma,
+      gammaT: v + lnfGamma, betaT: v + lnfBeta, nt: c.nft.p, rstdT: c.rstdft.p, yt: c.hft.p)
+    let zt = c.zt.p
+    Dense.gemm(false, true, rows, nv, d, c.hft.p, d, w + unembedding, d, 0, zt, nv)
+    Dense.gemm(false, true, rows, nv, d, c.hf.p, d, v + unembedding, d, 1, zt, nv)
+    // Output: ȳ' = ω (diag p − p pᵀ) ż, in place.
+    for r in 0..<rows {
+      let pr = c.probs.p + r * nv
+      let zr = zt + r * nv
+      var s: Float = 0
+      for k in 0..<nv { s += pr[k] * zr[k] }
+      let wr = c.weights[r]
+      for k in 0..<nv { zr[k] = wr * pr[k] * (zr[k] - s) }
+    }
+    // Tangent backward.
+    let dhfT = c.dhfT.p
+    Dense.gemm(false, false, rows, d, nv, zt, nv, w + unembedding, d, 0, dhfT, d)
+    Dense.gemm(true, false, nv, d, rows, zt, nv, c.hf.p, d, 1, out + unembedding, d)
+    if fn {
+      Dense.gemm(false, false, rows, d, nv, c.dlogits.p, nv, v + unembedding, d, 1, dhfT, d)
+      Dense.gemm(true, false, nv, d, rows, c.dlogits.p, nv, c.hft.p, d, 1, out + unembedding, d)
+    }
+    let dxT = c.dxT.p
+    dxT.update(repeating: 0, count: rows * d)
+    LayerNormOps.tangentBackward(
+      dy: c.dhf.p, dyT: dhfT, rows: rows, width: d, n: c.nf.p, rstd: c.rstdf.p, nt: c.nft.p,
+      rstdT: c.rstdft.p, gamma: w + lnfGamma, gammaT: v + lnfGamma, functional: fn, dxT: dxT,
+      dGammaT: out + lnfGamma, dBetaT: out + lnfBeta)
+    let dgT = c.dgT.p
+    let duT = c.duT.p
+    let dmidT = c.dxmidT.p
+    let small = c.smallT.p  // rows × D scratch
+    let dqkvT = c.dqkvT.p
+    for l in stride(from: blocks.count - 1, through: 0, by: -1) {
+      let b = blocks[l]
+      let k = c.blocks[l]
+      // MLP projection: input g, ȳ = dxout, ȳ' = dxT.
+      Dense.gemm(false, false, rows, f, d, dxT, d, w + b.w2, f, 0, dgT, f)
+      Dense.gemm(true, false, d, f, rows, dxT, d, k.g.p, f, 1, out + b.w2, f)
+      accumulateColumnSums(dxT, rows, d, out + b.b2)
+      if fn {
+        Dense.gemm(false, false, rows, f, d, k.dxout.p, d, v + b.w2, f, 1, dgT, f)
+        Dense.gemm(true, false, d, f, rows, k.dxout.p, d, k.gt.p, f, 1, out + b.w2, f)
+      }
+      // GELU: ū' = σ' ḡ' + σ'' u̇ ḡ.
+      Dense.multiply(k.s1.p, dgT, into: duT, count: rows * f)
+      if fn {
+        Dense.addProduct(k.s2.p, k.ut.p, k.dg.p, into: duT, count: rows * f)
+      }
+      // MLP input: input h2, ȳ = du, ȳ' = duT.
+      Dense.gemm(false, false, rows, d, f, duT, f, w + b.w1, d, 0, small, d)
+      Dense.gemm(true, false, f, d, rows, duT, f, k.h2.p, d, 1, out + b.w1, d)
+      accumulateColumnSums(duT, rows, f, out + b.b1)
+      if fn {
+        Dense.gemm(false, false, rows, d, f, k.du.p, f, v + b.w1, d, 1, small, d)
+        Dense.gemm(true, false, f, d, rows, k.du.p, f, k.h2t.p, d, 1, out + b.w1, d)
+      }
+      dmidT.update(from: dxT, count: rows * d)
+      LayerNormOps.tangentBackward(
+        dy: k.dh2.p, dyT: small, rows: rows, width: d, n: k.n2.p, rstd: k.rstd2.p, nt: k.n2t.p,
+        rstdT: k.rstd2t.p, gamma: w + b.ln2g, gammaT: v + b.ln2g, functional: fn, dxT: dmidT,
+        dGammaT: out + b.ln2g, dBetaT: out + b.ln2b)
+      // Attention output projection: input o, ȳ = dxmid, ȳ' = dmidT.
+      Dense.gemm(false, false, rows, d, d, dmidT, d, w + b.wo, d, 0, small, d)
+      Dense.gemm(true, false, d, d, rows, dmidT, d, k.o.p, d, 1, out + b.wo, d)
+      accumulateColumnSums(dmidT, rows, d, out + b.bo)
+      if fn {
+        Dense.gemm(false, false, rows, d, d, k.dxmid.p, d, v + b.wo, d, 1, small, d)
+        Dense.gemm(true, false, d, d, rows, k.dxmid.p, d, k.ot.p, d, 1, out + b.wo, d)
+      }
+      att.tangentBackward(
+        qkv: k.qkv.p, qkvT: k.qkvt.p, att: k.att.p, attT: k.attt.p, dO: k.dout.p, dOT: small,
+        functional: fn, dqkvT: dqkvT, scratch: c.scratch.p)
+      // QKV projection: input h1, ȳ = dqkv, ȳ' = dqkvT.
+      Dense.gemm(false, false, rows, d, 3 * d, dqkvT, 3 * d, w + b.wqkv, d, 0, small, d)
+      Dense.gemm(true, false, 3 * d, d, rows, dqkvT, 3 * d, k.h1.p, d, 1, out + b.wqkv, d)
+      accumulateColumnSums(dqkvT, rows, 3 * d, out + b.bqkv)
+      if fn {
+        Dense.gemm(false, false, rows, d, 3 * d, k.dqkv.p, 3 * d, v + b.wqkv, d, 1, small, d)
+        Dense.gemm(true, false, 3 * d, d, rows, k.dqkv.p, 3 * d, k.h1t.p, d, 1, out + b.wqkv, d)
+      }
+      dxT.update(from: dmidT, count: rows * d)
+      LayerNormOps.tangentBackward(
+        dy: k.dh1.p, dyT: small, rows: rows, width: d, n: k.n1.p, rstd: k.rstd1.p, nt: k.n1t.p,
+        rstdT: k.rstd1t.p, gamma: w + b.ln1g, gammaT: v + b.ln1g, functional: fn, dxT: dxT,
+        dGammaT: out + b.ln1g, dBetaT: out + b.ln1b)
+    }
+    scatterEmbeddings(c, dxT, into: out)
+  }
+}
+
+/// Per-chunk workspace of a ``Transformer`` (a contiguous run of sequences).
+final class TransformerChunk {
+  final class Block {
+    let xin, n1, rstd1, h1, qkv, att, o, xmid, n2, rstd2, h2, g, s1, s2: FloatBuffer
+    let dxout, dg, du, dh2, dxmid, dout, dqkv, dh1: FloatBuffer
+    let n1t, rstd1t, h1t, qkvt, attt, ot, n2t, rstd2t, h2t, ut, gt: FloatBuffer
+
+    init(rows: Int, sequences: Int, c: Transformer.Configuration) {
+      let (d, f, t, h) = (c.modelWidth, c.mlpWidth, c.contextLength, c.headCount)
+      let a = sequences * h * t * t
+      (xin, n1, h1, o, xmid, n2, h2) = (
+        FloatBuffer(rows * d), FloatBuffer(rows * d), FloatBuffer(rows * d), FloatBuffer(rows * d),
+        FloatBuffer(rows * d), FloatBuffer(rows * d), FloatBuffer(rows * d)
+      )
+      (rstd1, rstd2, qkv, att) = (
+        FloatBuffer(rows), FloatBuffer(rows), FloatBuffer(rows * 3 * d), FloatBuffer(a)
+      )
+      (g, s1, s2) = (FloatBuffer(rows * f), FloatBuffer(rows * f), FloatBuffer(rows * f))
+      (dxout, dh2, dxmid, dout, dh1) = (
+        FloatBuffer(rows * d), FloatBuffer(rows * d), FloatBuffer(rows * d), FloatBuffer(rows * d),
+        FloatBuffer(rows * d)
+      )
+      (dg, du, dqkv) = (FloatBuffer(rows * f), FloatBuffer(rows * f), FloatBuffer(rows * 3 * d))
+      (n1t, h1t, ot, n2t, h2t) = (
+        FloatBuffer(rows * d), FloatBuffer(rows * d), FloatBuffer(rows * d), FloatBuffer(rows * d),
+        FloatBuffer(rows * d)
+      )
+      (rstd1t, rstd2t, qkvt, attt) = (
+        FloatBuffer(rows), FloatBuffer(rows), FloatBuffer(rows * 3 * d), FloatBuffer(a)
+      )
+      (ut, gt) = (FloatBuffer(rows * f), FloatBuffer(rows * f))
+    }
+  }
+
+  let start: Int
+  let sequences: Int
+  let rows: Int
+  var inputs: [Int32]
+  var targets: [Int32]
+  var weights: [Float]
+  var rowLoss: [Double]
+  var sequenceLoss: [Double]
+  let blocks: [Block]
+  let xL, nf, rstdf, hf, logits, probs, dlogits, dhf, dx0: FloatBuffer
+  let xt, nft, rstdft, hft, zt, dhfT, dxT, dgT, duT, dxmidT, smallT, dqkvT, scratch: FloatBuffer
+  var partialBuffer: FloatBuffer?
+
+  init(start: Int, sequences: Int, configuration c: Transformer.Configuration) {
+    self.start = start
+    self.sequences = sequences
+    let rows = sequences * c.contextLength
+    self.rows = rows
+    let (d, f, v, t) = (c.modelWidth, c.mlpWidth, c.vocabularySize, c.contextLength)
+    inputs = [Int32](repeating: 0, count: rows)
+    targets = [Int32](repeating: 0, count: rows)
+    weights = [Float](repeating: 0, count: rows)
+    rowLoss = [Double](repeating: 0, count: rows)
+    sequenceLoss = [Double](repeating: 0, count: sequences)
+    blocks = (0..<c.layerCount).map { _ in Block(rows: rows, sequences: sequences, c: c) }
+    (xL, nf, hf, dhf, dx0) = (
+      FloatBuffer(rows * d), FloatBuffer(rows * d), FloatBuffer(rows * d), FloatBuffer(rows * d),
+      FloatBuffer(rows * d)
+    )
+    (rstdf, logits, probs, dlogits) = (
+      FloatBuffer(rows), FloatBuffer(rows * v), FloatBuffer(rows * v), FloatBuffer(rows * v)
+    )
+    (xt, nft, hft, dhfT, dxT, dxmidT, smallT) = (
+      FloatBuffer(rows * d), FloatBuffer(rows * d), FloatBuffer(rows * d), FloatBuffer(rows * d),
+      FloatBuffer(rows * d), FloatBuffer(rows * d), FloatBuffer(rows * d)
+    )
+    (rstdft, zt, dgT, duT, dqkvT) = (
+      FloatBuffer(rows), FloatBuffer(rows * v), FloatBuffer(rows * f), FloatBuffer(rows * f),
+      FloatBuffer(rows * 3 * d)
+    )
+    scratch = FloatBuffer(2 * t * t)
+  }
+
+  func partial(_ count: Int) -> UnsafeMutablePointer<Float> { ensure(&partialBuffer, count).p }
+}

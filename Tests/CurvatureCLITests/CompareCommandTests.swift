@@ -1,0 +1,43 @@
+import Foundation
+import Testing
+
+@testable import CurvatureCLI
+
+@Suite struct CompareCommandTests {
+  @Test func runsEveryOptimizerFromTheSameStart() throws {
+    let r = runCurvature([
+      "compare", "--model", "mlp:64,8,10:relu", "--steps", "10", "--refresh-every", "5", "--k", "4",
+      "--hessian-batch", "64", "--batch-size", "16", "--optimizers",
+      "sgd,dom-sgd,bulk-sgd,interpolated:1:1,adam", "--json", "--quiet",
+    ])
+    #expect(r.status == 0, "\(r.stderr)")
+    let o = try #require(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+    let runs = try #require(o["runs"] as? [[String: Any]])
+    #expect(
+      runs.map { $0["optimizer"] as? String } == [
+        "sgd", "dom-sgd", "bulk-sgd", "interpolated:1:1", "adam",
+      ])
+    for run in runs {
+      #expect(
+        Set(run.keys).isSuperset(of: ["optimizer", "final_loss", "losses", "hvps", "seconds"]))
+    }
+    let losses = runs.map { $0["losses"] as? [Double] ?? [] }
+    // Same initial parameters and minibatch order: identical first losses.
+    #expect(Set(losses.map { $0.first ?? -1 }).count == 1)
+    // interpolated:1:1 is exactly SGD.
+    #expect(
+      losses[3] == losses[0] && runs[3]["final_loss"] as? Double == runs[0]["final_loss"] as? Double
+    )
+    #expect(runs[0]["hvps"] as? Int == 0 && (runs[2]["hvps"] as? Int ?? 0) > 0)
+  }
+
+  @Test func humanTableAndBadList() {
+    let ok = runCurvature([
+      "compare", "--model", "mlp:64,4,10", "--steps", "3", "--optimizers", "sgd,momentum",
+      "--quiet",
+    ])
+    #expect(ok.status == 0 && ok.stdout.contains("momentum") && ok.stdout.contains("final loss"))
+    let bad = runCurvature(["compare", "--optimizers", "sgd,nope"])
+    #expect(bad.status == 2 && bad.stderr.contains("nope"))
+  }
+}

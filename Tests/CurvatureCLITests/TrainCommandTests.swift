@@ -1,0 +1,64 @@
+import Curvature
+import Foundation
+import Testing
+
+@testable import CurvatureCLI
+
+/// Runs `curvature ARGS` capturing stdout and stderr.
+func runCurvature(_ arguments: [String]) -> (status: Int32, stdout: String, stderr: String) {
+  final class Box: @unchecked Sendable {
+    var out = ""
+    var err = ""
+  }
+  let box = Box()
+  let status = CurvatureCommand.run(
+    arguments, standardOutput: { box.out += $0 }, standardError: { box.err += $0 })
+  return (status, box.out, box.err)
+}
+
+@Suite struct TrainCommandTests {
+  let small = [
+    "--model", "mlp:64,8,10:relu", "--steps", "12", "--refresh-every", "5", "--k", "4",
+    "--hessian-batch", "64", "--batch-size", "16", "--seed", "2",
+  ]
+
+  @Test func trainsBulkSGDAndReportsJSON() throws {
+    let r = runCurvature(["train"] + small + ["--optimizer", "bulk-sgd", "--json", "--quiet"])
+    #expect(r.status == 0, "\(r.stderr)")
+    let o = try #require(
+      JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+    #expect(o["optimizer"] as? String == "bulk-sgd")
+    let losses = try #require(o["losses"] as? [Double])
+    #expect(losses.count == 12 && losses.allSatisfy { $0.isFinite && $0 > 0 })
+    // 12 steps, refreshing at steps 0, 5, 10.
+    #expect(o["refreshes"] as? Int == 3)
+    #expect((o["hvps"] as? Int ?? 0) > 0)
+    #expect((o["eigenvalues"] as? [Double])?.count == 4)
+    let final = try #require(o["final_loss"] as? Double)
+    #expect(final.isFinite && final < losses[0] + 1)
+  }
+
+  @Test func plainSGDSpendsNoHVPsAndWritesACheckpoint() throws {
+    let path =
+      NSTemporaryDirectory() + "curvature-train-\(ProcessInfo.processInfo.processIdentifier).ckpt"
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    let r = runCurvature(["train"] + small + ["--checkpoint", path, "--quiet"])
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(r.stdout.contains("HVPs        0"))
+    let c = try Checkpoint.read(from: path)
+    #expect(c.step == 12 && c.optimizer.kind == "SGD" && c.tracker == nil)
+    #expect(c.parameters.count == 64 * 8 + 8 + 8 * 10 + 10)
+  }
+
+  @Test func rejectsBadOptimizerNames() {
+    for bad in ["sgdd", "interpolated:1", "interpolated:-1:1", "bulk-foo", "interpolated:1:nan"] {
+      let r = runCurvature(["train"] + small + ["--optimizer", bad])
+      #expect(r.status == 2, "\(bad)")
+      #expect(r.stderr.contains("--optimizer"))
+    }
+    let r = runCurvature([
+      "train", "--model", "mlp:64,8,10", "--k", "100000", "--optimizer", "bulk-sgd",
+    ])
+    #expect(r.status == 2)
+  }
+}
