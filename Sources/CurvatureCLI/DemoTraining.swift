@@ -19,7 +19,7 @@ struct DemoTraining {
     var refreshEvery = 50
     var stabilizationEvery = 200
     var stabilizationGrid = [16, 32, 64, 128, 256, 512, 1024]
-    var orders = 4
+    var orders = 16
     var stabilizationD = 10
     var sigma = 1e-3
     var epsilon = 2e-9
