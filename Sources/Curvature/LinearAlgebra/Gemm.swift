@@ -36,6 +36,7 @@ public enum Gemm {
 
   /// The micro-kernel path `multiply` uses on this machine: `"avx512"`, `"avx2+fma"`,
   /// `"baseline"` (x86-64 C kernels chosen at run time) or `"swift-simd"` (other architectures).
+  /// - Complexity: O(1).
   public static var path: String {
     #if arch(x86_64)
       switch CGemm.isa {

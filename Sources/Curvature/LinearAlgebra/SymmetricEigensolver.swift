@@ -33,8 +33,9 @@ public enum SymmetricEigensolver {
   /// - Returns: eigenvalues in descending order with column-major eigenvectors.
   /// - Throws: `CurvatureError` if `n < 0`, `a.count != n*n` or `a` holds NaN/Inf.
   /// - Complexity: O(n³): about 4n³/3 flops to reduce, 4n³/3 to form Q and 6n³ for the
-  ///   rotations (the large loops use both cores). A 2000×2000 matrix takes a few seconds in a
-  ///   release build (see Benchmarks/README.md).
+  ///   rotations (the large loops use both cores). A 2000×2000 matrix took 20 s in a release
+  ///   build on two heavily shared cores, 1.8× NumPy's `eigh` in the same run (see
+  ///   Benchmarks/README.md, `swift run -c release Figures dense`).
   public static func decompose(_ a: [Double], order n: Int) throws(CurvatureError)
     -> SymmetricEigendecomposition
   {
