@@ -230,6 +230,15 @@ struct DemoTraining {
       report.spectra.append(spectrum)
       hvps += products
     }
+    if measureStabilization {
+      // The whole spectrum at the end: stochastic Lanczos quadrature on the Hessian batch.
+      let hessian = try ObjectiveHessian(objective: model, at: w, samples: hessianSamples)
+      let slq = try DemoSpectralDensity(of: hessian, steps: 60, probes: 6, seed: settings.seed)
+      report.densityGrid = slq.grid
+      report.density = slq.density
+      report.densityNote = "at step \(stepsTaken), \(slq.productCount) HVPs"
+      hvps += slq.productCount
+    }
     run.hessianVectorProducts = hvps
     run.seconds = DemoTraining.seconds(clock.now - start)
     return run
