@@ -187,7 +187,7 @@ public struct ClassificationData: Sendable, Hashable {
       ys[i] = Int(v)
     }
     return try ClassificationData(
-      inputs: xs, labels: ys, featureCount: max(x.shape[1], 0) == 0 ? 0 : x.shape[1],
+      inputs: xs, labels: ys, featureCount: x.shape[1],
       classCount: classCount)
   }
 

@@ -65,16 +65,16 @@ public struct TokenSequences: Sendable, Hashable {
   }
 
   /// A seeded random split; both parts non-empty when N ≥ 2 (see ``ClassificationData``).
+  /// A single sequence cannot be split: both parts are then that sequence.
   /// - Complexity: O(N T).
   public func split(testFraction: Double, seed: UInt64) -> (
     train: TokenSequences, test: TokenSequences
   ) {
+    if count < 2 { return (self, self) }
     var rng = SeededGenerator(seed: seed)
     let perm = rng.permutation(count: count)
     let f = testFraction.isFinite ? min(max(testFraction, 0), 1) : 0
-    var nTest = Int((f * Double(count)).rounded())
-    if count >= 2 { nTest = min(max(nTest, 1), count - 1) }
-    if nTest == 0 { return (self, self) }
+    let nTest = min(max(Int((f * Double(count)).rounded()), 1), count - 1)
     return (try! subset(Array(perm[nTest...])), try! subset(Array(perm[..<nTest])))
   }
 

@@ -38,7 +38,7 @@ public final class Transformer: DifferentiableObjective {
     /// F (default 4D).
     public var mlpWidth: Int
 
-    /// Creates a configuration; `mlpWidth` defaults to 4 · `modelWidth`.
+    /// Creates a configuration; `mlpWidth` defaults to 4 · `modelWidth`. - Complexity: O(1).
     public init(
       vocabularySize: Int, contextLength: Int, modelWidth: Int, headCount: Int, layerCount: Int,
       mlpWidth: Int? = nil
@@ -588,7 +588,7 @@ public final class Transformer: DifferentiableObjective {
       // GELU: ū' = σ' ḡ' + σ'' u̇ ḡ.
       Dense.multiply(k.s1.p, dgT, into: duT, count: rows * f)
       if fn {
-        for i in 0..<(rows * f) { duT[i] += k.s2.p[i] * k.ut.p[i] * k.dg.p[i] }
+        Dense.addProduct(k.s2.p, k.ut.p, k.dg.p, into: duT, count: rows * f)
       }
       // MLP input: input h2, ȳ = du, ȳ' = duT.
       Dense.gemm(false, false, rows, d, f, duT, f, w + b.w1, d, 0, small, d)

@@ -24,7 +24,8 @@ import Testing
   }
 
   @Test func markovSequencesFollowTheirTransitions() throws {
-    let d = try TokenSequences.markov(vocabularySize: 10, length: 20, count: 50, branching: 2, seed: 8)
+    let d = try TokenSequences.markov(
+      vocabularySize: 10, length: 20, count: 50, branching: 2, seed: 8)
     #expect(d.count == 50 && d.tokens.count == 50 * 21)
     #expect(d.tokens.allSatisfy { (0..<10).contains($0) })
     // Every token is followed by at most `branching` distinct successors.
@@ -34,15 +35,21 @@ import Testing
     }
     #expect(successors.allSatisfy { $0.count <= 2 })
     #expect(successors.contains { $0.count == 2 })
-    #expect(try TokenSequences.markov(vocabularySize: 10, length: 20, count: 50, branching: 2, seed: 8) == d)
+    #expect(
+      try TokenSequences.markov(vocabularySize: 10, length: 20, count: 50, branching: 2, seed: 8)
+        == d)
     #expect(throws: CurvatureError.self) {
       try TokenSequences.markov(vocabularySize: 10, length: 5, count: 5, branching: 11, seed: 0)
     }
   }
 
   @Test func validatesAndSplits() throws {
-    #expect(throws: CurvatureError.self) { try TokenSequences(tokens: [0, 1, 2], length: 3, vocabularySize: 4) }
-    #expect(throws: CurvatureError.self) { try TokenSequences(tokens: [0, 5], length: 1, vocabularySize: 4) }
+    #expect(throws: CurvatureError.self) {
+      try TokenSequences(tokens: [0, 1, 2], length: 3, vocabularySize: 4)
+    }
+    #expect(throws: CurvatureError.self) {
+      try TokenSequences(tokens: [0, 5], length: 1, vocabularySize: 4)
+    }
     #expect(throws: CurvatureError.self) {
       try TokenSequences(tokens: [0, 1], length: 1, vocabularySize: 4, lossMask: [false])
     }
@@ -59,11 +66,20 @@ import Testing
     // the per-sample loss equals the loss at position 2.
     let d = try TokenSequences.modularAddition(modulus: 5, seed: 1)
     let m = try Transformer(
-      configuration: .init(vocabularySize: 6, contextLength: 3, modelWidth: 8, headCount: 2, layerCount: 1),
+      configuration: .init(
+        vocabularySize: 6, contextLength: 3, modelWidth: 8, headCount: 2, layerCount: 1),
       data: d)
     let w = m.initialParameters(seed: 4)
     let pos = try m.positionLosses(at: w, samples: .range(0..<4))
     let per = try m.perSampleLosses(at: w, samples: .range(0..<4))
     for i in 0..<4 { #expect(abs(per[i] - pos[i * 3 + 2]) < 1e-12) }
+  }
+}
+
+@Suite struct TokenSequencesEdgeTests {
+  @Test func singleSequenceSplitDoesNotCrash() throws {
+    let d = try TokenSequences(tokens: [0, 1, 2], length: 2, vocabularySize: 3)
+    let (train, test) = d.split(testFraction: 0.9, seed: 1)
+    #expect(train == d && test == d)
   }
 }

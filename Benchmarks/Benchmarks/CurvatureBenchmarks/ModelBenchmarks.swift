@@ -5,7 +5,8 @@ import CurvatureModels
 /// Model benchmarks (ordo-one/benchmark): gradient, HVP and block HVP of the reference MLP on
 /// the digits and of a small transformer. Side-by-side ratios live in `Figures models`.
 func modelBenchmarks() {
-  let config = Benchmark.Configuration(metrics: [.wallClock, .mallocCountTotal], maxDuration: .seconds(5))
+  let config = Benchmark.Configuration(
+    metrics: [.wallClock, .mallocCountTotal], maxDuration: .seconds(5))
   guard let data = try? ClassificationData.digits(),
     let mlp = try? MLP(layerSizes: [64, 512, 512, 10], activation: .tanh, data: data)
   else { return }
@@ -22,13 +23,15 @@ func modelBenchmarks() {
       blackHole(try mlp.lossAndGradient(at: flip ? w : w2, samples: all))
     }
   }
-  Benchmark("MLP 64-512-512-10 HVP (cached forward), 1797 digits", configuration: config) { benchmark in
+  Benchmark("MLP 64-512-512-10 HVP (cached forward), 1797 digits", configuration: config) {
+    benchmark in
     let direction = Array(v[0..<mlp.parameterCount])
     for _ in benchmark.scaledIterations {
       blackHole(try mlp.hessianVectorProduct(at: w, samples: all, direction: direction))
     }
   }
-  Benchmark("MLP 64-512-512-10 block of 8 HVPs (cached forward)", configuration: config) { benchmark in
+  Benchmark("MLP 64-512-512-10 block of 8 HVPs (cached forward)", configuration: config) {
+    benchmark in
     var out = [Float](repeating: 0, count: v.count)
     for _ in benchmark.scaledIterations {
       try w.withUnsafeBufferPointer { wp in
@@ -49,7 +52,8 @@ func modelBenchmarks() {
   else { return }
   let tw = transformer.initialParameters(seed: 0)
   let tv = SeededGenerator(seed: 5).gaussianVectorCopy(count: transformer.parameterCount)
-  Benchmark("Transformer 417k HVP (cached forward), 2048 tokens", configuration: config) { benchmark in
+  Benchmark("Transformer 417k HVP (cached forward), 2048 tokens", configuration: config) {
+    benchmark in
     for _ in benchmark.scaledIterations {
       blackHole(try transformer.hessianVectorProduct(at: tw, samples: .all(64), direction: tv))
     }

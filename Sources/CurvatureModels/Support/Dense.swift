@@ -101,4 +101,23 @@ enum Dense {
       i += 1
     }
   }
+
+  /// y += a ⊙ b ⊙ c over n values. - Complexity: O(n).
+  static func addProduct(
+    _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafePointer<Float>,
+    into y: UnsafeMutablePointer<Float>, count n: Int
+  ) {
+    var i = 0
+    while i + 16 <= n {
+      let v =
+        VectorMath.load(y + i, 16) + VectorMath.load(a + i, 16) * VectorMath.load(b + i, 16)
+        * VectorMath.load(c + i, 16)
+      VectorMath.store(v, y + i, 16)
+      i += 16
+    }
+    while i < n {
+      y[i] += a[i] * b[i] * c[i]
+      i += 1
+    }
+  }
 }
