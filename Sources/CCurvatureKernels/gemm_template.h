@@ -54,6 +54,26 @@ static GEMM_TARGET void GEMM_NAME(micro_narrow)(long kc, const float *restrict a
   for (int r = 0; r < GEMM_MR; r++) *(vec *)(tile + r * GEMM_NR) = acc0[r];
 }
 
+/// The narrow micro-kernel reading op(A) in place (element (r, p) at a[r·rs + p·ps]) instead
+/// of from a packed sliver: when B has at most GEMM_VW columns, packing A would cost as much as
+/// the multiply itself.
+static GEMM_TARGET void GEMM_NAME(micro_narrow_direct)(long kc, const float *a, long rs, long ps,
+                                                        const float *restrict bp,
+                                                        float *restrict tile) {
+  typedef GEMM_NAME(vec) vec;
+  vec acc0[GEMM_MR];
+  const float *row[GEMM_MR];
+  for (int r = 0; r < GEMM_MR; r++) {
+    acc0[r] = 0;
+    row[r] = a + r * rs;
+  }
+  for (long p = 0; p < kc; p++) {
+    vec b0 = *(const vec *)(bp + p * GEMM_NR);
+    for (int r = 0; r < GEMM_MR; r++) acc0[r] += row[r][p * ps] * b0;
+  }
+  for (int r = 0; r < GEMM_MR; r++) *(vec *)(tile + r * GEMM_NR) = acc0[r];
+}
+
 /// Packs op(B)[pc ..< pc+kc, jc ..< jc+nc] into NR-wide slivers (kc×NR each, zero padded).
 static GEMM_TARGET void GEMM_NAME(pack_b)(int transB, long kc, long nc, const float *b, long ldb,
                                            long pc, long jc, float *restrict out) {
@@ -122,7 +142,11 @@ static GEMM_TARGET void GEMM_NAME(sgemm)(int transA, int transB, long m, long n,
       GEMM_NAME(pack_b)(transB, kc, nc, b, ldb, pc, jc, bpack);
       for (long i0 = 0; i0 < m; i0 += GEMM_MR) {
         long h = m - i0 < GEMM_MR ? m - i0 : GEMM_MR;
-        GEMM_NAME(pack_a)(transA, kc, h, alpha, a, lda, i0, pc, apack);
+        // A narrow product (one sliver of at most GEMM_VW columns) reads full slivers of A in
+        // place and applies α to the tile; otherwise α·A is packed.
+        int direct = nc <= GEMM_VW && h == GEMM_MR;
+        float scale = direct ? alpha : 1.0f;
+        if (!direct) GEMM_NAME(pack_a)(transA, kc, h, alpha, a, lda, i0, pc, apack);
         for (long j0 = 0; j0 < nc; j0 += GEMM_NR) {
           long w = nc - j0 < GEMM_NR ? nc - j0 : GEMM_NR;
           // Fetch the C tile while the micro-kernel runs (it is updated right after).
@@ -130,7 +154,11 @@ static GEMM_TARGET void GEMM_NAME(sgemm)(int transA, int transB, long m, long n,
             const float *crow = c + (i0 + r) * ldc + jc + j0;
             for (long q = 0; q < w; q += 16) __builtin_prefetch(crow + q, 1, 3);
           }
-          if (w <= GEMM_VW) {
+          if (direct) {
+            const float *a0 = transA ? a + pc * lda + i0 : a + i0 * lda + pc;
+            GEMM_NAME(micro_narrow_direct)(kc, a0, transA ? 1 : lda, transA ? lda : 1,
+                                           bpack + j0 * kc, tile);
+          } else if (w <= GEMM_VW) {
             GEMM_NAME(micro_narrow)(kc, apack, bpack + j0 * kc, tile);
           } else {
             GEMM_NAME(micro)(kc, apack, bpack + j0 * kc, tile);
@@ -139,11 +167,11 @@ static GEMM_TARGET void GEMM_NAME(sgemm)(int transA, int transB, long m, long n,
             float *crow = c + (i0 + r) * ldc + jc + j0;
             const float *t = tile + r * GEMM_NR;
             if (!first) {
-              for (long q = 0; q < w; q++) crow[q] += t[q];
+              for (long q = 0; q < w; q++) crow[q] += scale * t[q];
             } else if (beta == 0) {
-              for (long q = 0; q < w; q++) crow[q] = t[q];
+              for (long q = 0; q < w; q++) crow[q] = scale * t[q];
             } else {
-              for (long q = 0; q < w; q++) crow[q] = t[q] + beta * crow[q];
+              for (long q = 0; q < w; q++) crow[q] = scale * t[q] + beta * crow[q];
             }
           }
         }

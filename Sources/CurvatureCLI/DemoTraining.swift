@@ -19,7 +19,7 @@ struct DemoTraining {
     var refreshEvery = 50
     var stabilizationEvery = 200
     var stabilizationGrid = [16, 32, 64, 128, 256, 512, 1024]
-    var orders = 4
+    var orders = 16
     var stabilizationD = 10
     var sigma = 1e-3
     var epsilon = 2e-9
@@ -229,6 +229,15 @@ struct DemoTraining {
       let (spectrum, products) = try leadingSpectrum(at: w, step: stepsTaken, warmStart: basis)
       report.spectra.append(spectrum)
       hvps += products
+    }
+    if measureStabilization {
+      // The whole spectrum at the end: stochastic Lanczos quadrature on the Hessian batch.
+      let hessian = try ObjectiveHessian(objective: model, at: w, samples: hessianSamples)
+      let slq = try DemoSpectralDensity(of: hessian, steps: 60, probes: 6, seed: settings.seed)
+      report.densityGrid = slq.grid
+      report.density = slq.density
+      report.densityNote = "at step \(stepsTaken), \(slq.productCount) HVPs"
+      hvps += slq.productCount
     }
     run.hessianVectorProducts = hvps
     run.seconds = DemoTraining.seconds(clock.now - start)

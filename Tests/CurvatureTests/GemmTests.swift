@@ -144,7 +144,7 @@ let gemmRoutines: [(String, GemmRoutine)] = {
   func oddSizesAllTransposes(transposeA: Bool, transposeB: Bool) {
     var seed: UInt64 = 10
     for m in [1, 7, 17, 33, 101] {
-      for n in [1, 17, 33, 101] {
+      for n in [1, 10, 17, 33, 101] {
         for k in [1, 7, 33, 101] {
           seed += 1
           let (e, path) = Self.worstError(
@@ -163,13 +163,21 @@ let gemmRoutines: [(String, GemmRoutine)] = {
         transposeA: transposeA, transposeB: transposeB, m: 19, n: 545, k: 300, alpha: 0.75,
         beta: 1, pad: 37, seed: 99))
     #expect(e < 2e-6, "\(path) \(e)")
+    // A narrow product (n ≤ one vector) over several k blocks reads A in place.
+    let (e2, path2) = Self.worstError(
+      Case(
+        transposeA: transposeA, transposeB: transposeB, m: 43, n: 10, k: 300, alpha: -0.5,
+        beta: 0.25, pad: 5, seed: 98))
+    #expect(e2 < 2e-6, "\(path2) \(e2)")
   }
 
   @Test func betaZeroIgnoresNaNInC() {
-    for (tA, tB) in [(false, false), (true, true)] {
+    for (tA, tB, n) in [
+      (false, false, 45), (true, true, 45), (false, false, 10), (true, false, 10),
+    ] {
       let (e, path) = Self.worstError(
         Case(
-          transposeA: tA, transposeB: tB, m: 37, n: 45, k: 19, alpha: 2, beta: 0, pad: 2,
+          transposeA: tA, transposeB: tB, m: 37, n: n, k: 19, alpha: 2, beta: 0, pad: 2,
           nanInC: true, seed: 5))
       #expect(e < 2e-6, "\(path) \(e)")
     }

@@ -144,7 +144,8 @@ enum ReportWriter {
     let peak = r.density.filter(\.isFinite).max() ?? 0
     let floorValue = peak * 1e-6
     var dens = SVGPlot(
-      id: "density", title: "Hessian spectral density (stochastic Lanczos quadrature)",
+      id: "density",
+      title: "Hessian spectral density (stochastic Lanczos quadrature)",
       xLabel: "eigenvalue λ (\(curvatureUnit))", yLabel: "density (per unit λ)", yLog: true)
     dens.series.append(
       PlotSeries(
@@ -154,7 +155,7 @@ enum ReportWriter {
       dens.references.append(
         ReferenceLine(orientation: .vertical, value: lk, label: "λ" + subscriptDigits(r.k)))
     }
-    dens.emptyNote = r.densityNote.isEmpty ? "spectral density not measured" : r.densityNote
+    dens.emptyNote = "spectral density not measured"
     plots.append(dens)
 
     // Gradient alignment.
@@ -306,6 +307,7 @@ enum ReportWriter {
     for plot in plots(r) {
       var caption = captions[plot.id] ?? ""
       if plot.id == "outliers", let gaps = outlierGaps(r) { caption += " " + gaps }
+      if plot.id == "density", !r.densityNote.isEmpty { caption += " Measured \(r.densityNote)." }
       h += "<figure>\n\(plot.render())\n<figcaption>\(esc(caption))</figcaption>\n</figure>\n"
     }
     h += "</div>\n"
@@ -316,12 +318,13 @@ enum ReportWriter {
     return h
   }
 
-  /// "Measured: λ₉/λ₁₀ = 1.52 at step 200; …" — the larger of the gaps after j = C − 1 and
-  /// j = C for each spectrum, or nil without a spectrum long enough.
+  /// "Measured gap: λ₉/λ₁₀ = 1.52 at step 200; …" — the larger of the gaps after j = C − 1 and
+  /// j = C for the first and the last spectrum, or nil without a spectrum long enough.
   static func outlierGaps(_ r: CurvatureReport) -> String? {
     let c = r.classCount
     var parts: [String] = []
-    for s in r.spectra where s.eigenvalues.count > c && c >= 2 {
+    let shown = r.spectra.count > 2 ? [r.spectra.first!, r.spectra.last!] : r.spectra
+    for s in shown where s.eigenvalues.count > c && c >= 2 {
       let v = s.eigenvalues
       let (j, ratio) =
         v[c - 2] / v[c - 1] >= v[c - 1] / v[c] ? (c - 1, v[c - 2] / v[c - 1]) : (c, v[c - 1] / v[c])
