@@ -11,8 +11,7 @@ public enum SketchMethod: String, Sendable, Codable, CaseIterable {
 
 /// Eigenpairs of a low-rank sketch, with an a-posteriori error bound.
 public struct SketchedEigendecomposition: Sendable {
-  /// Eigenvalues of the approximation Â, descending (by value; by magnitude for `.symmetric`
-  /// ties are broken by value).
+  /// The largest eigenvalues of the approximation Â, descending.
   public var eigenvalues: [Double]
   /// The corresponding orthonormal eigenvectors of Â.
   public var vectors: Basis
