@@ -233,7 +233,8 @@ struct DemoTraining {
     if measureStabilization {
       // The whole spectrum at the end: stochastic Lanczos quadrature on the Hessian batch.
       let hessian = try ObjectiveHessian(objective: model, at: w, samples: hessianSamples)
-      let slq = try DemoSpectralDensity(of: hessian, steps: 60, probes: 6, seed: settings.seed)
+      let slq = try SpectralDensity(
+        of: hessian, steps: 60, probes: 6, gridPoints: 300, seed: settings.seed)
       report.densityGrid = slq.grid
       report.density = slq.density
       report.densityNote = "at step \(stepsTaken), \(slq.productCount) HVPs"

@@ -28,7 +28,8 @@ private struct TrainingRun {
 
 /// One seeded training run; `every == nil` means plain SGD without a tracker.
 private func trainDigits(
-  model: MLP, every: Int?, warmStart: Bool = true, method: RefreshMethod = .lanczos, steps: Int
+  model: MLP, every: Int?, warmStart: Bool = true, method: RefreshMethod = .lanczos, steps: Int,
+  batchSeed: UInt64 = 4
 ) throws -> TrainingRun {
   let n = model.sampleCount
   var w = model.initialParameters(seed: 1)
@@ -41,7 +42,7 @@ private func trainDigits(
         warmStart: warmStart, method: method, seed: 3))
   }
   var plain = SGD(learningRate: 0.1)
-  var rng = SeededGenerator(seed: 4)
+  var rng = SeededGenerator(seed: batchSeed)
   var perRefresh: [Int] = []
   let clock = ContinuousClock()
   let began = clock.now
@@ -116,6 +117,18 @@ private func trainingFigures() throws {
         + "HVPs every step ÷ every 100 \(fmt(Double(every1.products) / Double(r.products), 1))× "
         + "(target ≥ 20×); final loss ÷ every step's \(fmt(r.loss / every1.loss, 4)) (target 0.95–1.05)")
   }
+  // The final-loss comparison over several minibatch orders: one order is noisy.
+  var ratios: [Double] = []
+  for seed in [UInt64(4), 5, 6, 7, 8] {
+    let a = seed == 4 ? best[0]! : try trainDigits(model: model, every: 100, steps: steps, batchSeed: seed)
+    let b = seed == 4 ? every1 : try trainDigits(model: model, every: 1, steps: steps, batchSeed: seed)
+    ratios.append(a.loss / b.loss)
+  }
+  let meanRatio = ratios.reduce(0, +) / Double(ratios.count)
+  print(
+    "- final loss, every 100 (warm Lanczos) ÷ every step, over 5 minibatch orders: "
+      + ratios.map { fmt($0, 4) }.joined(separator: ", ")
+      + "; mean \(fmt(meanRatio, 4)) (target 0.95–1.05)")
   // Batched against single HVPs on the Hessian batch (what block refreshes rely on).
   let hb = try HessianBatch.subset(count: 512, seed: 2).fixedSamples(sampleCount: data.count)!
   let w = model.initialParameters(seed: 1)
