@@ -154,7 +154,8 @@ public final class TrainingMonitor {
 
   /// Measures λ₁ of the Hessian of `objective` over `samples` at `w` with ``Lanczos`` and
   /// records it. For ``StabilityRule/adam(beta1:)`` pass `preconditioner` = √v̂ + ε (length P,
-  /// positive): λ₁ is then that of P^{-1/2} H P^{-1/2}.
+  /// positive; ``Adam/preconditionerDiagonal``): λ₁ is then that of the
+  /// ``PreconditionedOperator`` P^{-1/2} H P^{-1/2}.
   /// - Throws: `CurvatureError` for bad parameters, samples, preconditioner or rule.
   /// - Complexity: the Lanczos products for one eigenpair (tens of HVPs).
   public func measureSharpness(
@@ -171,18 +172,7 @@ public final class TrainingMonitor {
         throw CurvatureError.invalidArgument(
           name: "preconditioner", reason: "required for the Adam stability rule")
       }
-      try Validate.count("preconditioner", p.count, w.count)
-      if let bad = p.firstIndex(where: { !($0 > 0) || !$0.isFinite }) {
-        throw CurvatureError.outOfRange(
-          name: "preconditioner[\(bad)]", value: Double(p[bad]), range: "(0, ∞)")
-      }
-      let scale = p.map { 1 / $0.squareRoot() }
-      var tmp = [Float](repeating: 0, count: w.count)
-      let op = ClosureOperator(dimension: w.count) { v, out in
-        for i in 0..<v.count { tmp[i] = v[i] * scale[i] }
-        try tmp.withUnsafeBufferPointer { try h.apply($0, into: out) }
-        for i in 0..<out.count { out[i] *= scale[i] }
-      }
+      let op = try PreconditionedOperator(h, diagonal: p)
       lambda = try Lanczos(configuration: lanczos).eigenpairs(of: op, count: 1).eigenvalues[0]
     } else {
       lambda = try Lanczos(configuration: lanczos).eigenpairs(of: h, count: 1).eigenvalues[0]
