@@ -16,7 +16,8 @@ func stabilizationBenchmarks() {
     for _ in benchmark.scaledIterations { blackHole(e.gaussianMoment(sigma: 1e-3)) }
   }
   Benchmark(
-    "Stabilization/MLP k=128 D=10", configuration: .init(maxDuration: .seconds(5), maxIterations: 20)
+    "Stabilization/MLP k=128 D=10",
+    configuration: .init(maxDuration: .seconds(5), maxIterations: 20)
   ) { benchmark in
     let data = try ClassificationData.digits()
     let model = try MLP(layerSizes: [64, 32, 10], activation: .tanh, data: data)

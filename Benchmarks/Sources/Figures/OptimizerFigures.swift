@@ -94,8 +94,12 @@ private func trainingFigures() throws {
   let every1 = try trainDigits(model: model, every: 1, steps: steps)
   let s = sgd!
   func row(_ name: String, _ r: TrainingRun) -> String {
-    let perRefresh = r.refreshes > 1 ? fmt(Double(r.productsPerRefresh.dropFirst().reduce(0, +)) / Double(r.refreshes - 1), 1) : "–"
-    return "| \(name) | \(fmt(r.loss, 4)) | \(fmt(r.seconds, 3)) | \(fmt(r.seconds / s.seconds, 2)) | "
+    let perRefresh =
+      r.refreshes > 1
+      ? fmt(Double(r.productsPerRefresh.dropFirst().reduce(0, +)) / Double(r.refreshes - 1), 1)
+      : "–"
+    return
+      "| \(name) | \(fmt(r.loss, 4)) | \(fmt(r.seconds, 3)) | \(fmt(r.seconds / s.seconds, 2)) | "
       + "\(r.products) | \(r.refreshes) | \(r.productsPerRefresh.first.map(String.init) ?? "–") | \(perRefresh) |"
   }
   print(
@@ -115,13 +119,17 @@ private func trainingFigures() throws {
     print(
       "- every 100, warm \(v.0): wall time ÷ SGD \(fmt(r.seconds / s.seconds, 2))× (target ≤ 1.5×); "
         + "HVPs every step ÷ every 100 \(fmt(Double(every1.products) / Double(r.products), 1))× "
-        + "(target ≥ 20×); final loss ÷ every step's \(fmt(r.loss / every1.loss, 4)) (target 0.95–1.05)")
+        + "(target ≥ 20×); final loss ÷ every step's \(fmt(r.loss / every1.loss, 4)) (target 0.95–1.05)"
+    )
   }
   // The final-loss comparison over several minibatch orders: one order is noisy.
   var ratios: [Double] = []
   for seed in [UInt64(4), 5, 6, 7, 8] {
-    let a = seed == 4 ? best[0]! : try trainDigits(model: model, every: 100, steps: steps, batchSeed: seed)
-    let b = seed == 4 ? every1 : try trainDigits(model: model, every: 1, steps: steps, batchSeed: seed)
+    let a =
+      seed == 4
+      ? best[0]! : try trainDigits(model: model, every: 100, steps: steps, batchSeed: seed)
+    let b =
+      seed == 4 ? every1 : try trainDigits(model: model, every: 1, steps: steps, batchSeed: seed)
     ratios.append(a.loss / b.loss)
   }
   let meanRatio = ratios.reduce(0, +) / Double(ratios.count)

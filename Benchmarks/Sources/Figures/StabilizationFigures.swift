@@ -37,7 +37,8 @@ func stabilizationFigures(arguments: [String]) throws {
   let trainLoss = try model.loss(at: w, samples: .all(data.count))
   print(
     "\n## Stabilisation estimators (digits MLP 64-32-10, P = \(model.parameterCount), "
-      + "\(report.completedSteps) SGD steps, training loss \(stabSci(trainLoss)), k = \(k), σ = 1e-3)")
+      + "\(report.completedSteps) SGD steps, training loss \(stabSci(trainLoss)), k = \(k), σ = 1e-3)"
+  )
 
   try stabilizationCostTables(model: model, at: w, k: k, name: "MLP")
 
@@ -45,7 +46,8 @@ func stabilizationFigures(arguments: [String]) throws {
   let s = 64
   for (dim, sigma) in [(10, 1e-3), (45, 1e-3), (10, 1e-2)] {
     let e = try StabilizationEstimator(
-      configuration: .init(sigma: sigma, subspaceDimension: dim, probeCount: s, orderCount: 1, seed: 2))
+      configuration: .init(
+        sigma: sigma, subspaceDimension: dim, probeCount: s, orderCount: 1, seed: 2))
     let long = try StabilizationEstimator(
       configuration: .init(
         sigma: sigma, subspaceDimension: dim, probeCount: referenceProbes, orderCount: 1, seed: 2))
@@ -54,7 +56,8 @@ func stabilizationFigures(arguments: [String]) throws {
     }
     print(
       "\n### Accuracy against direct Monte Carlo with S = \(referenceProbes) (D = \(dim), σ = \(sigma), k = \(k)): "
-        + "\(stabSci(ref.mean[0])) ± \(stabSci(ref.standardError[0])) in \(stabDuration(refSeconds))")
+        + "\(stabSci(ref.mean[0])) ± \(stabSci(ref.standardError[0])) in \(stabDuration(refSeconds))"
+    )
     print("| estimator | Δ | relative difference | time (incl. eigenvectors) |")
     print("|---|---:|---:|---:|")
     for method in [
@@ -72,13 +75,15 @@ func stabilizationFigures(arguments: [String]) throws {
       case .pointwise: name = "Δ₁² (pointwise)"
       }
       print(
-        "| \(name) | \(stabSci(value)) | \(stabSci((value - ref.mean[0]) / ref.mean[0])) | \(stabDuration(t)) |")
+        "| \(name) | \(stabSci(value)) | \(stabSci((value - ref.mean[0]) / ref.mean[0])) | \(stabDuration(t)) |"
+      )
     }
   }
   // 3. The curve: closed form and full-space Δ₂ over k, averaged over 8 seeded orders.
   let grid = [8, 16, 32, 64, 128, 256, 512, 1024]
   let curveEstimator = try StabilizationEstimator(
-    configuration: .init(sigma: 1e-3, subspaceDimension: 10, probeCount: 32, orderCount: 16, seed: 4))
+    configuration: .init(
+      sigma: 1e-3, subspaceDimension: 10, probeCount: 32, orderCount: 16, seed: 4))
   let (gmCurve, gmCurveSeconds) = try time {
     try curveEstimator.curve(of: model, at: w, sampleCounts: grid, method: .gaussianMoment)
   }
@@ -158,12 +163,15 @@ func stabilizationCostTables(
       of: model, at: w, basis: inc.basis, order: order, sampleCount: k)
   }
   let gm = inc.expansion.gaussianMoment(sigma: 1e-3)
-  print("\n### \(name): evaluation stage, D = \(d), S = \(s), k = \(k) (given U_D and a, c, B; best of 5)")
+  print(
+    "\n### \(name): evaluation stage, D = \(d), S = \(s), k = \(k) (given U_D and a, c, B; best of 5)"
+  )
   print("| stage | time | ratio to closed form |")
   print("|---|---:|---:|")
   print("| closed form Δ̂_GM (O(D²)) | \(stabDuration(gmSeconds)) | 1× |")
   print(
-    "| quadratic Monte Carlo, S = \(s) | \(stabDuration(qmcSeconds)) | \(stabRatio(qmcSeconds / gmSeconds)) |")
+    "| quadratic Monte Carlo, S = \(s) | \(stabDuration(qmcSeconds)) | \(stabRatio(qmcSeconds / gmSeconds)) |"
+  )
   print(
     "| direct Monte Carlo, S = \(s) (S·(k+1) per-sample losses) | \(stabDuration(directSeconds)) | **\(stabRatio(directSeconds / gmSeconds))** |"
   )
@@ -171,16 +179,20 @@ func stabilizationCostTables(
   print("| stage | time | HVPs |")
   print("|---|---:|---:|")
   print(
-    "| top-\(d) eigenvectors of H^(k) alone (Lanczos) | \(stabDuration(eigSeconds)) | \(eig.productCount) |")
+    "| top-\(d) eigenvectors of H^(k) alone (Lanczos) | \(stabDuration(eigSeconds)) | \(eig.productCount) |"
+  )
   print(
-    "| eigenvectors + a, c, B setup (losses, 2 gradients, 2D HVPs) | \(stabDuration(incSeconds)) | \(inc.productCount) |")
+    "| eigenvectors + a, c, B setup (losses, 2 gradients, 2D HVPs) | \(stabDuration(incSeconds)) | \(inc.productCount) |"
+  )
   let gmTotal = incSeconds + gmSeconds
   let directTotal = eigSeconds + directSeconds
   print("| closed form, total | \(stabDuration(gmTotal)) | |")
   print("| direct Monte Carlo, total | \(stabDuration(directTotal)) | |")
   print(
     "| direct / closed form, total | \(stabRatio(directTotal / gmTotal)) | |")
-  print("closed form \(stabSci(gm)), direct \(stabSci(direct.mean)) ± \(stabSci(direct.standardError)) (sink \(sink > 0))")
+  print(
+    "closed form \(stabSci(gm)), direct \(stabSci(direct.mean)) ± \(stabSci(direct.standardError)) (sink \(sink > 0))"
+  )
 
 }
 

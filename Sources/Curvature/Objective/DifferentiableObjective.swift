@@ -43,7 +43,8 @@ public protocol DifferentiableObjective: AnyObject {
   /// Writes the per-sample losses ℓ_i(w), in the order of `samples`, into `losses`
   /// (`samples.count` elements).
   func perSampleLosses(
-    at w: UnsafeBufferPointer<Float>, samples: SampleSet, into losses: UnsafeMutableBufferPointer<Double>
+    at w: UnsafeBufferPointer<Float>, samples: SampleSet,
+    into losses: UnsafeMutableBufferPointer<Double>
   ) throws
 }
 
@@ -55,7 +56,8 @@ extension DifferentiableObjective {
     let p = parameterCount
     for j in 0..<count {
       try hessianVectorProduct(
-        at: w, samples: samples, direction: UnsafeBufferPointer(rebasing: v[(j * p)..<((j + 1) * p)]),
+        at: w, samples: samples,
+        direction: UnsafeBufferPointer(rebasing: v[(j * p)..<((j + 1) * p)]),
         into: UnsafeMutableBufferPointer(rebasing: out[(j * p)..<((j + 1) * p)]))
     }
   }
@@ -112,7 +114,9 @@ extension DifferentiableObjective {
     try samples.validate(sampleCount: sampleCount)
     var out = [Double](repeating: 0, count: samples.count)
     try w.withUnsafeBufferPointer { wp in
-      try out.withUnsafeMutableBufferPointer { try perSampleLosses(at: wp, samples: samples, into: $0) }
+      try out.withUnsafeMutableBufferPointer {
+        try perSampleLosses(at: wp, samples: samples, into: $0)
+      }
     }
     return out
   }

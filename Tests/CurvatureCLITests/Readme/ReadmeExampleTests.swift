@@ -15,13 +15,18 @@ import Testing
   }
 
   @Test func readmeExampleIsVerbatimTheCompiledOne() throws {
-    let readme = try String(contentsOf: Self.root.appendingPathComponent("README.md"), encoding: .utf8)
+    let readme = try String(
+      contentsOf: Self.root.appendingPathComponent("README.md"), encoding: .utf8)
     let source = try String(
-      contentsOf: Self.root.appendingPathComponent("Tests/CurvatureCLITests/Readme/ReadmeExample.swift"),
+      contentsOf: Self.root.appendingPathComponent(
+        "Tests/CurvatureCLITests/Readme/ReadmeExample.swift"),
       encoding: .utf8)
-    let compiled = try #require(Self.block(in: source, begin: "// README example begin", end: "// README example end"))
+    let compiled = try #require(
+      Self.block(in: source, begin: "// README example begin", end: "// README example end"))
     let documented = try #require(
-      Self.block(in: readme, begin: "<!-- training-loop example begin -->", end: "<!-- training-loop example end -->"))
+      Self.block(
+        in: readme, begin: "<!-- training-loop example begin -->",
+        end: "<!-- training-loop example end -->"))
     #expect(documented == "```swift\n" + compiled + "\n```")
   }
 
