@@ -422,9 +422,7 @@ public final class Transformer: DifferentiableObjective {
     _ c: TransformerChunk, _ w: UnsafePointer<Float>, gradient g: UnsafeMutablePointer<Float>?
   ) {
     let cf = configuration
-    let (rows, d, f, t, nv) = (
-      c.rows, cf.modelWidth, cf.mlpWidth, cf.contextLength, cf.vocabularySize
-    )
+    let (rows, d, f, nv) = (c.rows, cf.modelWidth, cf.mlpWidth, cf.vocabularySize)
     // dlogits = ω (p − onehot)
     for r in 0..<rows {
       let wr = c.weights[r]
