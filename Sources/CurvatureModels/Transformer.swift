@@ -467,7 +467,9 @@ public final class Transformer: DifferentiableObjective {
         Dense.gemm(true, false, d, d, rows, k.dxmid.p, d, k.o.p, d, 1, g + b.wo, d)
         accumulateColumnSums(k.dxmid.p, rows, d, g + b.bo)
       }
-      att.backward(qkv: k.qkv.p, att: k.att.p, dO: k.dout.p, dqkv: k.dqkv.p, scratch: c.scratch.p)
+      att.backward(
+        qkv: k.qkv.p, att: k.att.p, dO: k.dout.p, dqkv: k.dqkv.p, attBar: k.attBar.p,
+        scratch: c.scratch.p)
       Dense.gemm(false, false, rows, d, 3 * d, k.dqkv.p, 3 * d, w + b.wqkv, d, 0, k.dh1.p, d)
       if let g {
         Dense.gemm(true, false, 3 * d, d, rows, k.dqkv.p, 3 * d, k.h1.p, d, 1, g + b.wqkv, d)
@@ -533,8 +535,7 @@ public final class Transformer: DifferentiableObjective {
         gammaT: v + b.ln2g, betaT: v + b.ln2b, nt: k.n2t.p, rstdT: k.rstd2t.p, yt: k.h2t.p)
       Dense.gemm2(
         false, true, rows, f, d, k.h2t.p, d, w + b.w1, d, d, k.h2.p, d, v + b.w1, d, 0, k.ut.p, f)
-      Dense.addBias(k.ut.p, rows: rows, cols: f, bias: v + b.b1)
-      Dense.multiply(k.s1.p, k.ut.p, into: k.gt.p, count: rows * f)
+      Dense.addBiasAndMultiply(k.ut.p, rows: rows, cols: f, bias: v + b.b1, k.s1.p, into: k.gt.p)
       Dense.gemm2(
         false, true, rows, d, f, k.gt.p, f, w + b.w2, f, f, k.g.p, f, v + b.w2, f, 1, xt, d)
       Dense.addBias(xt, rows: rows, cols: d, bias: v + b.b2)
@@ -595,9 +596,10 @@ public final class Transformer: DifferentiableObjective {
       }
       accumulateColumnSums(dxT, rows, d, out + b.b2)
       // GELU: ū' = σ' ḡ' + σ'' u̇ ḡ.
-      Dense.multiply(k.s1.p, dgT, into: duT, count: rows * f)
       if fn {
-        Dense.addProduct(k.s2.p, k.ut.p, k.dg.p, into: duT, count: rows * f)
+        Dense.multiplyAddProduct(k.s1.p, dgT, k.s2.p, k.ut.p, k.dg.p, into: duT, count: rows * f)
+      } else {
+        Dense.multiply(k.s1.p, dgT, into: duT, count: rows * f)
       }
       // MLP input: input h2, ȳ = du, ȳ' = duT.
       if fn {
@@ -631,7 +633,7 @@ public final class Transformer: DifferentiableObjective {
       accumulateColumnSums(dmidT, rows, d, out + b.bo)
       att.tangentBackward(
         qkv: k.qkv.p, qkvT: k.qkvt.p, att: k.att.p, attT: k.attt.p, dO: k.dout.p, dOT: small,
-        functional: fn, dqkvT: dqkvT, scratch: c.scratch.p)
+        attBar: k.attBar.p, functional: fn, dqkvT: dqkvT, scratch: c.scratch.p)
       // QKV projection: input h1, ȳ = dqkv, ȳ' = dqkvT.
       if fn {
         Dense.gemm2(
@@ -659,7 +661,7 @@ public final class Transformer: DifferentiableObjective {
 final class TransformerChunk {
   final class Block {
     let xin, n1, rstd1, h1, qkv, att, o, xmid, n2, rstd2, h2, g, s1, s2: FloatBuffer
-    let dxout, dg, du, dh2, dxmid, dout, dqkv, dh1: FloatBuffer
+    let dxout, dg, du, dh2, dxmid, dout, dqkv, dh1, attBar: FloatBuffer
     let n1t, rstd1t, h1t, qkvt, attt, ot, n2t, rstd2t, h2t, ut, gt: FloatBuffer
 
     init(rows: Int, sequences: Int, c: Transformer.Configuration) {
@@ -677,7 +679,9 @@ final class TransformerChunk {
         FloatBuffer(rows * d), FloatBuffer(rows * d), FloatBuffer(rows * d), FloatBuffer(rows * d),
         FloatBuffer(rows * d)
       )
-      (dg, du, dqkv) = (FloatBuffer(rows * f), FloatBuffer(rows * f), FloatBuffer(rows * 3 * d))
+      (dg, du, dqkv, attBar) = (
+        FloatBuffer(rows * f), FloatBuffer(rows * f), FloatBuffer(rows * 3 * d), FloatBuffer(a)
+      )
       (n1t, h1t, ot, n2t, h2t) = (
         FloatBuffer(rows * d), FloatBuffer(rows * d), FloatBuffer(rows * d), FloatBuffer(rows * d),
         FloatBuffer(rows * d)
