@@ -272,7 +272,8 @@ struct DemoTraining {
         seed: settings.seed))
     let grid = settings.stabilizationGrid.filter { $0 + 1 <= train.count }
     let c = try estimator.curve(of: model, at: w, sampleCounts: grid, method: .gaussianMoment)
-    let (slope, intercept) = DemoTraining.fit(k: c.sampleCounts, values: c.mean)
+    let (slope, intercept) =
+      StabilizationCurve.logLogFit(sampleCounts: c.sampleCounts, values: c.mean) ?? (.nan, .nan)
     return (
       CurvatureReport.StabilizationCurve(
         step: step, k: c.sampleCounts, delta: c.mean, standardError: c.standardError, slope: slope,
@@ -285,23 +286,4 @@ struct DemoTraining {
     Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
   }
 
-  /// Least-squares fit log₁₀ Δ = intercept + slope · log₁₀ k over positive finite points.
-  static func fit(k: [Int], values: [Double]) -> (slope: Double, intercept: Double) {
-    let pairs = zip(k, values).filter { $0.0 > 0 && $0.1 > 0 && $0.1.isFinite }
-    guard pairs.count >= 2 else { return (.nan, .nan) }
-    let xs = pairs.map { log10(Double($0.0)) }
-    let ys = pairs.map { log10($0.1) }
-    let n = Double(xs.count)
-    let mx = xs.reduce(0, +) / n
-    let my = ys.reduce(0, +) / n
-    var sxy = 0.0
-    var sxx = 0.0
-    for (x, y) in zip(xs, ys) {
-      sxy += (x - mx) * (y - my)
-      sxx += (x - mx) * (x - mx)
-    }
-    guard sxx > 0 else { return (.nan, .nan) }
-    let slope = sxy / sxx
-    return (slope, my - slope * mx)
-  }
 }

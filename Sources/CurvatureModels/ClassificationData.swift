@@ -144,8 +144,8 @@ public struct ClassificationData: Sendable, Hashable {
       inputs: x, labels: y, featureCount: dimension, classCount: classes)
   }
 
-  /// Loads user data from two `.npy` files: inputs (N × d, any float or integer dtype) and
-  /// labels (N integers, or integral floats).
+  /// Loads user data from two `.npy` files (read by `NpyFile`): inputs (N × d, `<f4`, `<f8`,
+  /// `<i4` or `<i8`) and labels (N integers, or integral floats).
   ///
   /// - Parameter classCount: C; defaults to `max(labels) + 1`.
   /// - Throws: `CurvatureError` for unreadable or malformed files, a non-2-D inputs array, a
@@ -155,8 +155,8 @@ public struct ClassificationData: Sendable, Hashable {
   public static func load(inputs: String, labels: String, classCount: Int? = nil) throws
     -> ClassificationData
   {
-    let x = try NpyCodec.read(inputs)
-    let y = try NpyCodec.read(labels)
+    let x = try NpyFile.read(path: inputs)
+    let y = try NpyFile.read(path: labels)
     guard x.shape.count == 2 else {
       throw CurvatureError.invalidArgument(
         name: "inputs", reason: "expected a 2-D array (N × d), got shape \(x.shape)")
@@ -172,19 +172,18 @@ public struct ClassificationData: Sendable, Hashable {
     if x.shape[0] == 0 {
       throw CurvatureError.invalidArgument(name: "inputs", reason: "no samples")
     }
-    var xs = [Float](repeating: 0, count: x.values.count)
-    for (i, v) in x.values.enumerated() {
-      let f = Float(v)
-      if !f.isFinite { throw CurvatureError.nonFinite(name: "inputs", index: i) }
-      xs[i] = f
+    let xs = try x.floats()
+    if let i = xs.firstIndex(where: { !$0.isFinite }) {
+      throw CurvatureError.nonFinite(name: "inputs", index: i)
     }
-    var ys = [Int](repeating: 0, count: y.values.count)
-    for (i, v) in y.values.enumerated() {
-      guard v.isFinite, v == v.rounded(), v >= 0, v < 1e15 else {
-        throw CurvatureError.invalidArgument(
-          name: "labels", reason: "label \(v) at index \(i) is not a non-negative integer")
-      }
-      ys[i] = Int(v)
+    let ys: [Int]
+    do { ys = try y.ints() } catch {
+      throw CurvatureError.invalidArgument(
+        name: "labels", reason: "must be non-negative integers (\(error))")
+    }
+    if let i = ys.firstIndex(where: { $0 < 0 }) {
+      throw CurvatureError.invalidArgument(
+        name: "labels", reason: "label \(ys[i]) at index \(i) is not a non-negative integer")
     }
     return try ClassificationData(
       inputs: xs, labels: ys, featureCount: x.shape[1],
@@ -195,8 +194,9 @@ public struct ClassificationData: Sendable, Hashable {
   /// - Throws: `CurvatureError.fileSystem`.
   /// - Complexity: O(N d).
   public func save(inputs: String, labels: String) throws(CurvatureError) {
-    try NpyCodec.write(
-      NpyCodec.encode(float: self.inputs, shape: [count, featureCount]), to: inputs)
-    try NpyCodec.write(NpyCodec.encode(int: self.labels, shape: [count]), to: labels)
+    try NpyFile.write(
+      NpyArray(shape: [count, featureCount], elements: .float32(self.inputs)), to: inputs)
+    try NpyFile.write(
+      NpyArray(shape: [count], elements: .int64(self.labels.map { Int64($0) })), to: labels)
   }
 }

@@ -60,7 +60,7 @@ import Testing
     #expect(throws: CurvatureError.self) { try ParameterFile.load(from: Self.file(Self.y32)) }
   }
 
-  @Test func rejectsNonFiniteAndMismatchedData() {
+  @Test func rejectsNonFiniteAndMismatchedData() throws {
     #expect(throws: CurvatureError.self) {
       try ClassificationData(inputs: [1, .nan], labels: [0], featureCount: 2)
     }
@@ -70,8 +70,11 @@ import Testing
     #expect(throws: CurvatureError.self) {
       try ClassificationData(inputs: [1, 2], labels: [3], featureCount: 2, classCount: 3)
     }
-    let path = Self.file(nil, bytes: NpyCodec.encode(float: [1, .infinity], shape: [1, 2]))
-    let labels = Self.file(nil, bytes: NpyCodec.encode(int: [0], shape: [1]))
+    let path = Self.file(
+      nil,
+      bytes: Data(try NpyFile.encode(NpyArray(shape: [1, 2], elements: .float32([1, .infinity])))))
+    let labels = Self.file(
+      nil, bytes: Data(try NpyFile.encode(NpyArray(shape: [1], elements: .int64([0])))))
     #expect(throws: CurvatureError.self) {
       try ClassificationData.load(inputs: path, labels: labels)
     }

@@ -64,7 +64,9 @@ import Testing
     let big = try Basis(orthonormalizing: [[3e38, 1e38, 0], [1e38, -3e38, 2e38]], dimension: 3)
     #expect(big.count == 2)
     Self.check(big)
-    let tiny = try Basis(orthonormalizing: [[1e-44, 0, 3e-45], [0, 2e-40, 0]], dimension: 3)
+    // Subnormal entries, written by bit pattern (≈ 1e-44, 3e-45 and 2e-40).
+    let (a, b3, c) = (Float(bitPattern: 7), Float(bitPattern: 2), Float(bitPattern: 142_724))
+    let tiny = try Basis(orthonormalizing: [[a, 0, b3], [0, c, 0]], dimension: 3)
     #expect(tiny.count == 2)
     Self.check(tiny)
   }

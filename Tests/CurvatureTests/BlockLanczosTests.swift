@@ -53,15 +53,7 @@ import Testing
 
   @Test func agreesWithDenseOnSmallestAndWarmStarts() throws {
     let n = 100
-    var rng = SeededGenerator(seed: 17)
-    var a = [Double](repeating: 0, count: n * n)
-    for i in 0..<n {
-      for j in 0...i {
-        let x = rng.nextGaussian()
-        a[i * n + j] = x
-        a[j * n + i] = x
-      }
-    }
+    let a = Dense.randomSymmetric(n, seed: 17)
     let dense = try SymmetricEigensolver.decompose(a, order: n)
     let op = try DenseSymmetricOperator(matrix: a.map { Float($0) }, order: n)
     let solver = BlockLanczos(

@@ -45,15 +45,7 @@ import Testing
 
   @Test func agreesWithDenseSolverOnRandomSymmetric() throws {
     let n = 120
-    var rng = SeededGenerator(seed: 7)
-    var a = [Double](repeating: 0, count: n * n)
-    for i in 0..<n {
-      for j in 0...i {
-        let x = rng.nextGaussian()
-        a[i * n + j] = x
-        a[j * n + i] = x
-      }
-    }
+    let a = Dense.randomSymmetric(n, seed: 7)
     let dense = try SymmetricEigensolver.decompose(a, order: n)
     let op = try DenseSymmetricOperator(matrix: a.map { Float($0) }, order: n)
     for target in EigenTarget.allCases {
@@ -155,15 +147,7 @@ import Testing
     for i in 0..<8 { lambda[i] = 1.4 - 0.05 * Double(i) }
     let (m0, q0) = S.rotated(lambda, seed: 21)
     // 1% relative Frobenius perturbation by a random symmetric matrix.
-    var rng = SeededGenerator(seed: 4)
-    var e = [Double](repeating: 0, count: n * n)
-    for i in 0..<n {
-      for j in 0...i {
-        let x = rng.nextGaussian()
-        e[i * n + j] = x
-        e[j * n + i] = x
-      }
-    }
+    let e = Dense.randomSymmetric(n, seed: 4)
     let f0 = (m0.reduce(0.0) { $0 + Double($1) * Double($1) }).squareRoot()
     let fe = (e.reduce(0.0) { $0 + $1 * $1 }).squareRoot()
     let m1 = (0..<(n * n)).map { m0[$0] + Float(0.01 * f0 / fe * e[$0]) }

@@ -16,6 +16,58 @@ func optimizerFigures(arguments: [String]) throws {
   let sections = Set(arguments.isEmpty ? ["training", "projection"] : arguments)
   if sections.contains("training") { try trainingFigures() }
   if sections.contains("projection") { try projectionStepFigures() }
+  if sections.contains("overhead") { try stepOverheadFigures() }
+}
+
+/// The per-step cost of the tracker and the projection at the digits MLP's size (P = 2,410,
+/// k = 10), piece by piece, against a plain SGD step.
+private func stepOverheadFigures() throws {
+  let data = try ClassificationData.digits()
+  let model = try MLP(layerSizes: [64, 32, 10], activation: .relu, data: data)
+  let p = model.parameterCount
+  var rng = SeededGenerator(seed: 7)
+  let g = rng.gaussianVector(count: p)
+  let w0 = model.initialParameters(seed: 1)
+  let tracker = try DominantSubspaceTracker(
+    objective: model,
+    configuration: .init(k: 10, hessianBatch: .subset(count: 512, seed: 2), refresh: .onDemand))
+  var opt = SGD(learningRate: 1e-9).projected(.bulk)
+  var w = w0
+  try tracker.step(&opt, parameters: &w, gradient: g)
+  let basis = tracker.basis!
+  print("\n## Per-step overhead at P = \(p), k = 10 (best of 5, µs per call)")
+  print("\n| piece | µs |")
+  print("|---|---:|")
+  func show(_ name: String, _ body: () -> Void) {
+    print("| \(name) | \(fmt(bestSeconds(body) * 1e6, 2)) |")
+  }
+  var plain = SGD(learningRate: 1e-9)
+  show("SGD step (validated)") { try! plain.step(parameters: &w, gradient: g) }
+  show("Bulk-SGD step (ProjectedOptimizer, validated)") {
+    try! opt.step(parameters: &w, gradient: g)
+  }
+  show("tracker step + Bulk-SGD step") {
+    _ = try! tracker.step(&opt, parameters: &w, gradient: g)
+  }
+  show("tracker.alignment (χ_k, validated)") { blackHoleValue = try! tracker.alignment(of: g) }
+  var c = [Double](repeating: 0, count: 10)
+  show("Uᵀg") {
+    g.withUnsafeBufferPointer { gp in
+      c.withUnsafeMutableBufferPointer { basis.coefficients(of: gp, into: $0) }
+    }
+  }
+  var out = [Float](repeating: 0, count: p)
+  show("bulk projection g − U(Uᵀg)") {
+    g.withUnsafeBufferPointer { gp in
+      out.withUnsafeMutableBufferPointer {
+        basis.project(gp, dominantWeight: 0, bulkWeight: 1, into: $0)
+      }
+    }
+  }
+  show("‖g‖") { blackHoleValue = Kernels.norm(g) }
+  show("finite check of g (Array.allSatisfy)") {
+    blackHoleValue = g.allSatisfy { $0.isFinite } ? 1 : 0
+  }
 }
 
 private struct TrainingRun {

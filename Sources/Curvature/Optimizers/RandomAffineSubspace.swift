@@ -174,13 +174,7 @@ public final class RandomAffineSubspace: DifferentiableObjective {
       e[j] = 0
       for i in 0..<d { h[i * d + j] = Double(col[i]) }
     }
-    for i in 0..<d {
-      for j in 0..<i {
-        let s = 0.5 * (h[i * d + j] + h[j * d + i])
-        h[i * d + j] = s
-        h[j * d + i] = s
-      }
-    }
+    SmallMatrix.symmetrize(&h, order: d)
     return h
   }
 

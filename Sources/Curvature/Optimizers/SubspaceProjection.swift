@@ -110,21 +110,24 @@ public struct SubspaceProjection: Sendable, Equatable {
   ///   dimension, or a basis with k ≥ P.
   /// - Complexity: O(1).
   public func validate(dimension: Int, step t: Int = 0) throws(CurvatureError) {
-    let candidates: [(String, Float)]
+    // Checked one by one (no temporary array: this runs at every optimizer step).
+    func check(_ name: String, _ v: Float) throws(CurvatureError) {
+      if !Self.weightRange.contains(v) {
+        throw .outOfRange(name: name, value: Double(v), range: "[0, 10]")
+      }
+    }
     if let s = schedule {
       if s.endStep < s.startStep {
         throw .invalidArgument(name: "schedule", reason: "endStep precedes startStep")
       }
-      candidates = [
-        ("startDominant", s.startDominant), ("startBulk", s.startBulk),
-        ("endDominant", s.endDominant), ("endBulk", s.endBulk),
-      ]
+      try check("startDominant", s.startDominant)
+      try check("startBulk", s.startBulk)
+      try check("endDominant", s.endDominant)
+      try check("endBulk", s.endBulk)
     } else {
       let w = mode.weights
-      candidates = [("dominant weight α", w.dominant), ("bulk weight β", w.bulk)]
-    }
-    for (name, v) in candidates where !Self.weightRange.contains(v) {
-      throw .outOfRange(name: name, value: Double(v), range: "[0, 10]")
+      try check("dominant weight α", w.dominant)
+      try check("bulk weight β", w.bulk)
     }
     if let b = basis {
       if b.dimension != dimension {
@@ -152,7 +155,9 @@ public struct SubspaceProjection: Sendable, Equatable {
       }
       return
     }
-    basis.project(x, dominantWeight: a, bulkWeight: b, into: out)
+    withUnsafeTemporaryAllocation(of: Double.self, capacity: basis.count) { c in
+      basis.project(x, dominantWeight: a, bulkWeight: b, into: out, coefficients: c)
+    }
   }
 }
 

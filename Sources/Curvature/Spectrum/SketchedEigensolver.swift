@@ -161,58 +161,22 @@ public struct SketchedEigensolver: Sendable {
           }
         }
       }
+      // R restricted to its first m rows: QᵀY (m × l).
+      let rm = Array(r[0..<(m * l)])
       switch method {
       case .symmetric:
-        // Least squares B (QᵀΩ) = R: B = R Mᵀ (M Mᵀ)⁻¹ with M = QᵀΩ, then symmetrised.
-        var mmt = [Double](repeating: 0, count: m * m)
-        var rmt = [Double](repeating: 0, count: m * m)
-        for i in 0..<m {
-          for j in 0..<m {
-            var s1 = 0.0
-            var s2 = 0.0
-            for t in 0..<l {
-              s1 += qo[i * l + t] * qo[j * l + t]
-              s2 += r[i * l + t] * qo[j * l + t]
-            }
-            mmt[i * m + j] = s1
-            rmt[i * m + j] = s2
-          }
-        }
-        // B = rmt · mmt⁻¹ via the eigendecomposition of the SPD matrix mmt (pseudo-inverse).
+        // Least squares B (QᵀΩ) = R: B = R Mᵀ (M Mᵀ)⁻¹ with M = QᵀΩ, then symmetrised; the
+        // inverse of the SPD matrix M Mᵀ is taken as a pseudo-inverse.
+        let mmt = SmallMatrix.product(qo, qo, rows: m, inner: l, columns: m, transposeB: true)
+        let rmt = SmallMatrix.product(rm, qo, rows: m, inner: l, columns: m, transposeB: true)
         let e = try SymmetricEigensolver.decompose(mmt, order: m)
-        let cutoff = (e.values.first ?? 0) * 1e-12
-        var inv = [Double](repeating: 0, count: m * m)
-        for t in 0..<m where e.values[t] > cutoff {
-          let s = 1 / e.values[t]
-          for i in 0..<m {
-            for j in 0..<m { inv[i * m + j] += s * e.vectors[t * m + i] * e.vectors[t * m + j] }
-          }
-        }
-        for i in 0..<m {
-          for j in 0..<m {
-            var s = 0.0
-            for t in 0..<m { s += rmt[i * m + t] * inv[t * m + j] }
-            core[i * m + j] = s
-          }
-        }
+        let inverse = SmallMatrix.pseudoInverse(e, cutoff: (e.values.first ?? 0) * 1e-12)
+        core = SmallMatrix.product(rmt, inverse, rows: m, inner: m, columns: m)
       case .nystrom:
         // Â = Y (ΩᵀY)⁺ Yᵀ = Q R (ΩᵀY)⁺ Rᵀ Qᵀ with ΩᵀY = (QᵀΩ)ᵀ R, symmetrised; a shift ν
         // keeps the small core positive definite (Tropp et al. 2017, Alg. 3).
-        var oy = [Double](repeating: 0, count: l * l)
-        for i in 0..<l {
-          for j in 0..<l {
-            var s = 0.0
-            for t in 0..<m { s += qo[t * l + i] * r[t * l + j] }
-            oy[i * l + j] = s
-          }
-        }
-        for i in 0..<l {
-          for j in 0..<i {
-            let a = 0.5 * (oy[i * l + j] + oy[j * l + i])
-            oy[i * l + j] = a
-            oy[j * l + i] = a
-          }
-        }
+        var oy = SmallMatrix.product(qo, rm, rows: l, inner: m, columns: l, transposeA: true)
+        SmallMatrix.symmetrize(&oy, order: l)
         let e = try SymmetricEigensolver.decompose(oy, order: l)
         let top = max(abs(e.values.first ?? 0), abs(e.values.last ?? 0))
         if let low = e.values.last, low < -1e-4 * top {
@@ -220,38 +184,12 @@ public struct SketchedEigensolver: Sendable {
             name: "operator",
             reason: "is not positive semidefinite (ΩᵀHΩ has eigenvalue \(low)); use .symmetric")
         }
-        let cutoff = top * 1e-6
-        // (ΩᵀY)⁺ then core = R (ΩᵀY)⁺ Rᵀ.
-        var pinv = [Double](repeating: 0, count: l * l)
-        for t in 0..<l where e.values[t] > cutoff {
-          let s = 1 / e.values[t]
-          for i in 0..<l {
-            for j in 0..<l { pinv[i * l + j] += s * e.vectors[t * l + i] * e.vectors[t * l + j] }
-          }
-        }
-        var rp = [Double](repeating: 0, count: m * l)
-        for i in 0..<m {
-          for j in 0..<l {
-            var s = 0.0
-            for t in 0..<l { s += r[i * l + t] * pinv[t * l + j] }
-            rp[i * l + j] = s
-          }
-        }
-        for i in 0..<m {
-          for j in 0..<m {
-            var s = 0.0
-            for t in 0..<l { s += rp[i * l + t] * r[j * l + t] }
-            core[i * m + j] = s
-          }
-        }
+        // core = R (ΩᵀY)⁺ Rᵀ.
+        let pinv = SmallMatrix.pseudoInverse(e, cutoff: top * 1e-6)
+        let rp = SmallMatrix.product(rm, pinv, rows: m, inner: l, columns: l)
+        core = SmallMatrix.product(rp, rm, rows: m, inner: l, columns: m, transposeB: true)
       }
-      for i in 0..<m {
-        for j in 0..<i {
-          let a = 0.5 * (core[i * m + j] + core[j * m + i])
-          core[i * m + j] = a
-          core[j * m + i] = a
-        }
-      }
+      SmallMatrix.symmetrize(&core, order: m)
     }
     let eig = try SymmetricEigensolver.decompose(core, order: m)
     let kk = min(k, m)

@@ -38,13 +38,7 @@ public struct IncrementExpansion: Sendable, Equatable {
   init(unchecked value: Double, gradient: [Double], hessian: [Double]) {
     let d = gradient.count
     var sym = hessian
-    for i in 0..<d {
-      for j in 0..<i {
-        let s = 0.5 * (hessian[i * d + j] + hessian[j * d + i])
-        sym[i * d + j] = s
-        sym[j * d + i] = s
-      }
-    }
+    SmallMatrix.symmetrize(&sym, order: d)
     self.value = value
     self.gradient = gradient
     self.hessian = sym

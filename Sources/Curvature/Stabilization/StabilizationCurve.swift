@@ -73,11 +73,22 @@ public struct StabilizationCurve: Sendable, Equatable {
   /// values; `nil` with fewer than two usable points.
   /// - Complexity: O(n).
   public static func logLogSlope(sampleCounts: [Int], values: [Double]) -> Double? {
+    logLogFit(sampleCounts: sampleCounts, values: values)?.slope
+  }
+
+  /// The least-squares line log₁₀ value = intercept + slope · log₁₀ k over the points with
+  /// k > 0 and a positive finite value; `nil` with fewer than two usable points or when all
+  /// usable k are equal.
+  /// - Complexity: O(n).
+  public static func logLogFit(sampleCounts: [Int], values: [Double])
+    -> (slope: Double, intercept: Double)?
+  {
+    let ln10 = _log(10.0)
     var xs: [Double] = []
     var ys: [Double] = []
     for (k, v) in zip(sampleCounts, values) where v > 0 && v.isFinite && k > 0 {
-      xs.append(Double(k).logValue)
-      ys.append(v.logValue)
+      xs.append(_log(Double(k)) / ln10)
+      ys.append(_log(v) / ln10)
     }
     guard xs.count >= 2 else { return nil }
     let n = Double(xs.count)
@@ -89,11 +100,8 @@ public struct StabilizationCurve: Sendable, Equatable {
       sxy += (x - mx) * (y - my)
       sxx += (x - mx) * (x - mx)
     }
-    return sxx > 0 ? sxy / sxx : nil
+    guard sxx > 0 else { return nil }
+    let slope = sxy / sxx
+    return (slope, my - slope * mx)
   }
-}
-
-extension Double {
-  /// Natural logarithm through the portable implementation used by ``SeededGenerator``.
-  var logValue: Double { _log(self) }
 }

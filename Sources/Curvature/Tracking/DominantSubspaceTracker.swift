@@ -41,14 +41,17 @@ public final class DominantSubspaceTracker {
     public var switchRule: SwitchRule?
     /// Seed of the tracker's random stream (solver start vectors).
     public var seed: UInt64
+    /// Whether refreshes run on the calling thread or in the background (``RefreshExecution``).
+    public var execution: RefreshExecution
 
     /// Creates a configuration. - Complexity: O(1).
     public init(
       k: Int, hessianBatch: HessianBatch = .full, refresh: RefreshPolicy = .every(1),
       lanczos: LanczosConfiguration = LanczosConfiguration(tolerance: 1e-3, maxProducts: 2000),
       warmStart: Bool = true, method: RefreshMethod = .lanczos, switchRule: SwitchRule? = nil,
-      seed: UInt64 = 0
+      seed: UInt64 = 0, execution: RefreshExecution = .synchronous
     ) {
+      self.execution = execution
       self.method = method
       self.k = k
       self.hessianBatch = hessianBatch
@@ -85,6 +88,7 @@ public final class DominantSubspaceTracker {
   private var generator: SeededGenerator
   private var refreshRequested = false
   private var referenceParameters: [Float] = []
+  private var pending: PendingRefresh? = nil
 
   /// Creates a tracker (no products are computed until the first step).
   /// - Throws: `CurvatureError` if k is not in 1..<P or a setting is out of range.
@@ -96,6 +100,7 @@ public final class DominantSubspaceTracker {
         name: "k", value: Double(configuration.k), range: "[1, \(p - 1)]")
     }
     try configuration.refresh.validate()
+    try configuration.execution.validate(policy: configuration.refresh)
     try configuration.switchRule?.validate()
     try Validate.positive("lanczos.tolerance", configuration.lanczos.tolerance)
     if case .blockRitz(let iterations) = configuration.method, iterations < 1 {
@@ -109,24 +114,38 @@ public final class DominantSubspaceTracker {
     self.generator = SeededGenerator(seed: configuration.seed)
   }
 
-  /// Forces a refresh at the next step.
+  /// Forces a refresh at the next step (or, while an asynchronous refresh is in flight, at the
+  /// first step after it has been installed).
   /// - Complexity: O(1).
   public func requestRefresh() { refreshRequested = true }
+
+  /// Whether an asynchronous refresh is in flight.
+  public var refreshInFlight: Bool { pending != nil }
+
+  /// The step at which the refresh in flight will be installed (`nil` if none is in flight).
+  public var pendingInstallStep: Int? { pending?.installStep }
 
   /// χ_k = ‖U Uᵀg‖/‖g‖ = ‖Uᵀg‖/‖g‖ for the current basis (0 without a basis or for g = 0).
   /// - Complexity: O(P k), one pass over U.
   public func alignment(of gradient: [Float]) throws(CurvatureError) -> Double {
     try Validate.count("gradient", gradient.count, objective.parameterCount)
-    try Validate.finite("gradient", gradient)
-    return uncheckedAlignment(gradient)
+    try Validate.finiteVector("gradient", gradient)
+    return Self.alignment(gradient, basis)
   }
 
-  private func uncheckedAlignment(_ g: [Float]) -> Double {
+  /// χ_k of `g` against `basis`, without checks or allocations.
+  private static func alignment(_ g: [Float], _ basis: Basis?) -> Double {
     guard let basis, basis.count > 0 else { return 0 }
-    let gn = Kernels.norm(g)
-    guard gn > 0 else { return 0 }
-    let c = basis.coefficients(of: g)
-    return min(1, c.reduce(0) { $0 + $1 * $1 }.squareRoot() / gn)
+    return g.withUnsafeBufferPointer { gp in
+      let gn = Kernels.norm(gp)
+      guard gn > 0 else { return 0 }
+      return withUnsafeTemporaryAllocation(of: Double.self, capacity: basis.count) { c in
+        basis.coefficients(of: gp, into: c)
+        var s = 0.0
+        for j in 0..<c.count { s += c[j] * c[j] }
+        return min(1, s.squareRoot() / gn)
+      }
+    }
   }
 
   /// The Hessian batch for this step.
@@ -140,28 +159,42 @@ public final class DominantSubspaceTracker {
     return minibatch
   }
 
-  /// Recomputes the basis now at `parameters` (on-demand refresh), warm-started from the
-  /// previous basis if the configuration says so.
+  /// Recomputes the basis now at `parameters` (on-demand refresh, always synchronous),
+  /// warm-started from the previous basis if the configuration says so. An asynchronous
+  /// refresh in flight is waited for and discarded.
   /// - Throws: `CurvatureError` for bad parameters or samples, or a solver failure; the tracker
   ///   is then unchanged.
   /// - Complexity: the solver's HVPs (typically a few times k) plus O(P k²) vector work.
   @discardableResult
   public func refresh(parameters: [Float], minibatch: SampleSet? = nil) throws -> RefreshReport {
     try Validate.count("parameters", parameters.count, objective.parameterCount)
-    try Validate.finite("parameters", parameters)
-    return try refresh(
-      parameters: parameters, samples: batch(minibatch: minibatch), reason: .requested)
+    try Validate.finiteVector("parameters", parameters)
+    let samples = try batch(minibatch: minibatch)
+    var rng = generator
+    let outcome = try Self.compute(
+      objective: objective, parameters: parameters, samples: samples, previous: basis,
+      seed: rng.next(), configuration: configuration)
+    if let job = pending {
+      _ = job.wait()
+      pending = nil
+    }
+    generator = rng
+    return install(
+      outcome, step: stepCount, installStep: stepCount, reason: .requested,
+      parameters: parameters)
   }
 
-  private func refresh(parameters: [Float], samples: SampleSet, reason: RefreshReason) throws
-    -> RefreshReport
-  {
+  /// One refresh: the solver on the Hessian at `parameters`, warm-started from `previous` when
+  /// configured. Depends only on its arguments (no tracker state), so it can run on any thread.
+  private static func compute(
+    objective: any DifferentiableObjective, parameters: [Float], samples: SampleSet,
+    previous: Basis?, seed: UInt64, configuration: Configuration
+  ) throws -> RefreshOutcome {
     let op = try ObjectiveHessian(objective: objective, at: parameters, samples: samples)
-    var rng = generator
     var cfg = configuration.lanczos
     cfg.target = .largest
-    cfg.seed = rng.next()
-    let warm = configuration.warmStart ? basis : nil
+    cfg.seed = seed
+    let warm = configuration.warmStart ? previous : nil
     let result: EigenResult
     if let warm, case .blockRitz(let iterations) = configuration.method {
       result = try Self.blockRitz(
@@ -170,63 +203,126 @@ public final class DominantSubspaceTracker {
       result = try Lanczos(configuration: cfg).eigenpairs(
         of: op, count: configuration.k, warmStart: warm)
     }
-    let overlap = try basis.map { b throws(CurvatureError) in
+    let overlap = try previous.map { b throws(CurvatureError) in
       try SubspaceMetrics.overlap(b, result.vectors)
     }
+    return RefreshOutcome(
+      result: result, productCount: op.productCount, overlap: overlap, warmStarted: warm != nil)
+  }
+
+  /// Makes `outcome` the current basis (commit; cannot fail).
+  private func install(
+    _ outcome: RefreshOutcome, step: Int, installStep: Int, reason: RefreshReason,
+    parameters: [Float], clearsRequest: Bool = true
+  ) -> RefreshReport {
+    let result = outcome.result
     let report = RefreshReport(
-      step: stepCount, reason: reason, eigenvalues: result.eigenvalues,
-      residuals: result.residuals, converged: result.converged, productCount: op.productCount,
-      warmStarted: warm != nil, overlapWithPrevious: overlap)
-    // Commit.
-    generator = rng
+      step: step, installStep: installStep, reason: reason, eigenvalues: result.eigenvalues,
+      residuals: result.residuals, converged: result.converged,
+      productCount: outcome.productCount, warmStarted: outcome.warmStarted,
+      overlapWithPrevious: outcome.overlap)
     basis = result.vectors
     eigenvalues = result.eigenvalues
     refreshCount += 1
-    productCount += op.productCount
-    refreshRequested = false
+    productCount += outcome.productCount
+    if clearsRequest { refreshRequested = false }
     if configuration.refresh.maximumDrift != nil { referenceParameters = parameters }
     lastRefresh = report
     return report
   }
 
-  /// One tracker step: refreshes the basis if the policy says so, then measures χ_k and
-  /// updates the switch rule. Call it with the parameters and gradient of the coming step.
-  /// - Throws: `CurvatureError` for bad input or a solver failure; the tracker is unchanged.
+  /// One tracker step: installs an asynchronous refresh that is due, refreshes the basis (or
+  /// launches an asynchronous refresh) if the policy says so, then measures χ_k and updates the
+  /// switch rule. Call it with the parameters and gradient of the coming step.
+  /// - Throws: `CurvatureError` for bad input, a solver failure, or the failure of an
+  ///   asynchronous refresh due at this step (that refresh is then discarded); everything else
+  ///   in the tracker is unchanged.
   /// - Complexity: O(P k) without a refresh (one pass over U, plus one over w for the drift
-  ///   trigger); a refresh adds the solver's HVPs.
+  ///   trigger); a synchronous refresh adds the solver's HVPs, an asynchronous one O(P) to copy
+  ///   w (plus any wait for its result at the install step).
   public func observe(parameters: [Float], gradient: [Float], minibatch: SampleSet? = nil)
     throws -> TrackerStepReport
   {
     let p = objective.parameterCount
     try Validate.count("parameters", parameters.count, p)
     try Validate.count("gradient", gradient.count, p)
-    try Validate.finite("gradient", gradient)
-    try Validate.finite("parameters", parameters)
+    try Validate.finiteVector("gradient", gradient)
+    try Validate.finiteVector("parameters", parameters)
     return try observeValidated(parameters: parameters, gradient: gradient, minibatch: minibatch)
   }
 
-  /// ``observe(parameters:gradient:minibatch:)`` for inputs already checked.
+  /// ``observe(parameters:gradient:minibatch:)`` for inputs already checked. Everything that
+  /// can throw runs before the first change of state.
   private func observeValidated(parameters: [Float], gradient: [Float], minibatch: SampleSet?)
     throws -> TrackerStepReport
   {
+    // An asynchronous refresh due now.
+    var due: (job: PendingRefresh, outcome: RefreshOutcome)? = nil
+    if let job = pending, job.installStep <= stepCount {
+      switch job.wait() {
+      case .success(let outcome): due = (job, outcome)
+      case .failure(let error):
+        pending = nil
+        throw error
+      }
+    }
+    let current = due?.outcome.result.vectors ?? basis
+    // Triggers (none while a refresh stays in flight).
     var reason: RefreshReason? = nil
-    if basis == nil {
+    if current == nil {
       reason = .initial
-    } else if refreshRequested {
-      reason = .requested
-    } else if let n = configuration.refresh.interval, stepCount % n == 0 {
-      reason = .interval
-    } else if let d = configuration.refresh.maximumDrift, relativeDrift(parameters) > d {
-      reason = .drift
-    } else if let a = configuration.refresh.minimumAlignment, uncheckedAlignment(gradient) < a {
-      reason = .alignment
+    } else if pending == nil || due != nil {
+      if refreshRequested {
+        reason = .requested
+      } else if let n = configuration.refresh.interval, stepCount % n == 0 {
+        reason = .interval
+      } else if let d = configuration.refresh.maximumDrift,
+        Self.relativeDrift(parameters, from: due?.job.parameters ?? referenceParameters) > d
+      {
+        reason = .drift
+      } else if let a = configuration.refresh.minimumAlignment,
+        Self.alignment(gradient, current) < a
+      {
+        reason = .alignment
+      }
     }
-    var report: RefreshReport? = nil
+    // Compute (synchronous) or prepare (asynchronous) the refresh: may throw, changes nothing.
+    var computed: RefreshOutcome? = nil
+    var launch: PendingRefresh? = nil
+    var rng = generator
     if let reason {
-      report = try refresh(
-        parameters: parameters, samples: batch(minibatch: minibatch), reason: reason)
+      let samples = try batch(minibatch: minibatch)
+      let seed = rng.next()
+      if case .asynchronous(let lag, _) = configuration.execution, reason != .initial {
+        let job = PendingRefresh(
+          launchStep: stepCount, installStep: stepCount + lag, reason: reason,
+          parameters: parameters, seed: seed, samples: samples)
+        launch = job
+      } else {
+        computed = try Self.compute(
+          objective: objective, parameters: parameters, samples: samples, previous: current,
+          seed: seed, configuration: configuration)
+      }
     }
-    let chi = uncheckedAlignment(gradient)
+    // Commit.
+    var report: RefreshReport? = nil
+    if let due {
+      pending = nil
+      report = install(
+        due.outcome, step: due.job.launchStep, installStep: stepCount, reason: due.job.reason,
+        parameters: due.job.parameters, clearsRequest: false)
+    }
+    if let computed, let reason {
+      generator = rng
+      report = install(
+        computed, step: stepCount, installStep: stepCount, reason: reason, parameters: parameters)
+    }
+    if let launch {
+      generator = rng
+      refreshRequested = false
+      start(launch)
+    }
+    let chi = Self.alignment(gradient, basis)
     var switched = false
     if let rule = configuration.switchRule {
       let ema = alignmentAverage.map { rule.decay * $0 + (1 - rule.decay) * chi } ?? chi
@@ -237,16 +333,36 @@ public final class DominantSubspaceTracker {
       }
     }
     let out = TrackerStepReport(
-      step: stepCount, alignment: chi, refresh: report, alignmentAverage: alignmentAverage,
-      switched: switched)
+      step: stepCount, alignment: chi, refresh: report, launched: launch?.reason,
+      alignmentAverage: alignmentAverage, switched: switched)
     stepCount += 1
     return out
+  }
+
+  /// Starts `job` on a background thread with its own objective from the configured factory,
+  /// warm-started from the current basis, and makes it the pending refresh.
+  private func start(_ job: PendingRefresh) {
+    guard case .asynchronous(_, let factory) = configuration.execution else { return }
+    let previous = basis
+    let configuration = configuration
+    let p = objective.parameterCount
+    let n = objective.sampleCount
+    pending = job
+    job.start {
+      let copy = try factory()
+      try Validate.count("background objective parameterCount", copy.parameterCount, p)
+      try Validate.count("background objective sampleCount", copy.sampleCount, n)
+      return try Self.compute(
+        objective: copy, parameters: job.parameters, samples: job.samples, previous: previous,
+        seed: job.seed, configuration: configuration)
+    }
   }
 
   /// One training step: ``observe(parameters:gradient:minibatch:)``, then pushes a refreshed
   /// basis into the optimizer's projection, applies the switch rule (projection mode ←
   /// rule's target) and steps the optimizer.
-  /// - Throws: `CurvatureError` for bad input; nothing changes on throw.
+  /// - Throws: `CurvatureError` for bad input; nothing changes on throw (except that a failed
+  ///   asynchronous refresh due at this step is discarded).
   /// - Complexity: that of `observe` plus the optimizer step.
   @discardableResult
   public func step<O: Optimizer>(
@@ -270,16 +386,21 @@ public final class DominantSubspaceTracker {
     return report
   }
 
-  private func relativeDrift(_ w: [Float]) -> Double {
-    guard referenceParameters.count == w.count else { return .infinity }
-    var d = 0.0
-    var r = 0.0
-    for i in 0..<w.count {
-      let x = Double(w[i]) - Double(referenceParameters[i])
-      d += x * x
-      r += Double(referenceParameters[i]) * Double(referenceParameters[i])
+  /// ‖w − w_ref‖/‖w_ref‖ (‖w − w_ref‖ for w_ref = 0; ∞ without a reference).
+  private static func relativeDrift(_ w: [Float], from reference: [Float]) -> Double {
+    guard reference.count == w.count else { return .infinity }
+    return w.withUnsafeBufferPointer { wp in
+      reference.withUnsafeBufferPointer { rp in
+        var d = 0.0
+        var r = 0.0
+        for i in 0..<wp.count {
+          let x = Double(wp[i]) - Double(rp[i])
+          d += x * x
+          r += Double(rp[i]) * Double(rp[i])
+        }
+        return r > 0 ? (d / r).squareRoot() : d.squareRoot()
+      }
     }
-    return r > 0 ? (d / r).squareRoot() : d.squareRoot()
   }
 
   // MARK: Checkpointing
@@ -303,6 +424,16 @@ public final class DominantSubspaceTracker {
       for (i, e) in eigenvalues.enumerated() { s.scalars["eigenvalue.\(i)"] = e }
     }
     if !referenceParameters.isEmpty { s.arrays["referenceParameters"] = referenceParameters }
+    if let job = pending {
+      // The inputs of the refresh in flight (its warm start is the current basis): a restored
+      // tracker recomputes it, with the same result.
+      s.scalars["pending.step"] = Double(job.launchStep)
+      s.scalars["pending.installStep"] = Double(job.installStep)
+      s.strings["pending.reason"] = job.reason.rawValue
+      s.strings["pending.seed"] = String(job.seed, radix: 16)
+      s.arrays["pending.parameters"] = job.parameters
+      s.strings["pending.samples"] = job.samples.checkpointText
+    }
     return s
   }
 
@@ -332,7 +463,38 @@ public final class DominantSubspaceTracker {
     let steps = try state.integer("stepCount")
     let refreshes = try state.integer("refreshCount")
     let products = try state.integer("productCount")
+    var job: PendingRefresh? = nil
+    if let launch = state.scalars["pending.step"] {
+      guard case .asynchronous = configuration.execution, newBasis != nil else {
+        throw CurvatureError.invalidArgument(
+          name: "state",
+          reason: "the state has an asynchronous refresh in flight; this tracker is synchronous")
+      }
+      let install = try state.integer("pending.installStep")
+      guard launch.isFinite, launch == launch.rounded(), Int(exactly: launch) != nil,
+        Int(launch) < steps, install >= steps,
+        let reason = RefreshReason(rawValue: try state.string("pending.reason")),
+        let seed = UInt64(try state.string("pending.seed"), radix: 16),
+        let samples = SampleSet(checkpointText: try state.string("pending.samples"))
+      else {
+        throw CurvatureError.invalidArgument(
+          name: "state", reason: "malformed asynchronous refresh in flight")
+      }
+      let w = try state.array("pending.parameters", count: p, allowEmpty: false)
+      guard w.count == p, w.allSatisfy({ $0.isFinite }) else {
+        throw CurvatureError.invalidArgument(
+          name: "state", reason: "parameters of the refresh in flight have the wrong size")
+      }
+      try samples.validate(sampleCount: objective.sampleCount)
+      job = PendingRefresh(
+        launchStep: Int(launch), installStep: install, reason: reason, parameters: w, seed: seed,
+        samples: samples)
+    }
     // Commit.
+    if let old = pending {
+      _ = old.wait()
+      pending = nil
+    }
     generator = gen
     basis = newBasis
     eigenvalues = values
@@ -344,6 +506,7 @@ public final class DominantSubspaceTracker {
     alignmentAverage = state.scalars["alignmentAverage"]
     referenceParameters = reference
     lastRefresh = nil
+    if let job { start(job) }
   }
 
   static func encode(_ g: SeededGenerator) -> String {

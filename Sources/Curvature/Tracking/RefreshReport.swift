@@ -1,7 +1,10 @@
 /// What one refresh of the dominant basis found and cost.
 public struct RefreshReport: Sendable {
-  /// The tracker step at which the refresh ran.
+  /// The tracker step at which the refresh was due (its parameters are w at that step).
   public var step: Int
+  /// The step from which its basis is used: ``step`` for a synchronous refresh, ``step`` plus
+  /// the lag for an asynchronous one (``RefreshExecution``).
+  public var installStep: Int
   /// Why it ran.
   public var reason: RefreshReason
   /// The top-k eigenvalues, descending.
@@ -33,8 +36,11 @@ public struct TrackerStepReport: Sendable {
   public var alignment: Double
   /// f_top = χ_k², the fraction of ‖g‖² in the dominant subspace (chance level k/P).
   public var topFraction: Double { alignment * alignment }
-  /// The refresh made at this step, if any.
+  /// The refresh whose basis is used from this step on (computed now, or launched ``lag``
+  /// steps ago by an asynchronous tracker), if any.
   public var refresh: RefreshReport?
+  /// Why an asynchronous refresh was launched at this step (`nil` if none was).
+  public var launched: RefreshReason?
   /// The exponential moving average of χ_k (the switch rule's statistic), if a rule is set.
   public var alignmentAverage: Double?
   /// Whether the switch rule fired at this step.

@@ -18,6 +18,16 @@ import Testing
     #expect(curve([8, 16], [0, 1]).slope == nil)
   }
 
+  @Test func logLogFitRecoversPrefactorAndSkipsBadPoints() throws {
+    // Δ(k) = 3 k^-1.5: log₁₀ Δ = log₁₀ 3 − 1.5 log₁₀ k; NaN, 0 and k = 0 points are skipped.
+    let k = [0, 10, 100, 1000, 10_000, 20]
+    let v = [5.0] + [10.0, 100, 1000, 10_000].map { 3 / ($0 * $0.squareRoot()) } + [.nan]
+    let fit = try #require(StabilizationCurve.logLogFit(sampleCounts: k, values: v))
+    #expect(abs(fit.slope + 1.5) <= 1e-12)
+    #expect(abs(fit.intercept - 0.47712125471966244) <= 1e-12)
+    #expect(StabilizationCurve.logLogFit(sampleCounts: [4, 4], values: [1, 2]) == nil)
+  }
+
   @Test func sufficientSampleSizeIsFirstPointBelowEpsilon() throws {
     let c = curve([8, 16, 32, 64], [1e-2, 5e-3, 6e-3, 1e-4])
     #expect(try c.sufficientSampleSize(epsilon: 5e-3) == 16)

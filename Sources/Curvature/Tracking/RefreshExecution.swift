@@ -1,0 +1,50 @@
+/// Where and when a ``DominantSubspaceTracker`` computes its refreshes.
+///
+/// With ``synchronous`` a refresh runs on the calling thread at the step it is due, and the new
+/// basis is used from that step on. With ``asynchronous(lag:objective:)`` a refresh due at step
+/// t is computed on a background thread from the parameters w_t while training continues with
+/// the previous basis, and the new basis is installed at step t + `lag` exactly (the calling
+/// thread waits there if the result is not ready yet). Install steps, inputs and random seeds
+/// are fixed by the step count alone, so the trajectory is bit-identical whatever the timing
+/// and scheduling of the threads; only wall time changes.
+///
+/// The first refresh (no basis yet) is always synchronous, so a projected optimizer never runs
+/// without a basis. While a refresh is in flight, no other trigger starts one: a pending
+/// ``DominantSubspaceTracker/requestRefresh()`` waits until it has been installed.
+public enum RefreshExecution: Sendable {
+  /// Makes an independent instance of the tracked objective for the background thread.
+  ///
+  /// It must compute exactly what the tracked objective computes (same model, data and sample
+  /// numbering); the instance is used by one background refresh at a time and by nothing else,
+  /// so objectives that cache their forward pass (and are not thread-safe) are fine. For a
+  /// reference model: `{ try MLP(layerSizes: sizes, activation: .relu, data: data) }`.
+  public typealias ObjectiveFactory = @Sendable () throws -> any DifferentiableObjective
+
+  /// Each refresh runs on the calling thread when it is due.
+  case synchronous
+  /// Each refresh after the first is computed on a background thread by an objective from
+  /// `objective` and installed `lag` steps after it was due (1 ≤ `lag`, and `lag` ≤ the refresh
+  /// interval when the policy has one).
+  case asynchronous(lag: Int, objective: ObjectiveFactory)
+
+  /// The install lag in steps (0 for synchronous refreshes). - Complexity: O(1).
+  public var lag: Int {
+    switch self {
+    case .synchronous: return 0
+    case .asynchronous(let lag, _): return lag
+    }
+  }
+
+  /// Checks the lag against `policy`.
+  /// - Throws: `CurvatureError.outOfRange` for a lag below 1 or above the refresh interval.
+  /// - Complexity: O(1).
+  public func validate(policy: RefreshPolicy) throws(CurvatureError) {
+    guard case .asynchronous(let lag, _) = self else { return }
+    let upper = policy.interval ?? Int.max
+    if lag < 1 || lag > upper {
+      throw .outOfRange(
+        name: "refresh lag", value: Double(lag),
+        range: policy.interval.map { "[1, \($0)] (the refresh interval)" } ?? "[1, ∞)")
+    }
+  }
+}
