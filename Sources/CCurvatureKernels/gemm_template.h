@@ -74,12 +74,14 @@ static GEMM_TARGET void GEMM_NAME(micro_narrow_direct)(long kc, const float *a, 
   for (int r = 0; r < GEMM_MR; r++) *(vec *)(tile + r * GEMM_NR) = acc0[r];
 }
 
-/// Packs op(B)[pc ..< pc+kc, jc ..< jc+nc] into NR-wide slivers (kc×NR each, zero padded).
+/// Packs op(B)[pc ..< pc+kc, jc ..< jc+nc] into NR-wide slivers (zero padded) of `ks` ≥ kc
+/// rows each, starting at row `p0` of every sliver (so two sources can fill one sliver).
 static GEMM_TARGET void GEMM_NAME(pack_b)(int transB, long kc, long nc, const float *b, long ldb,
-                                           long pc, long jc, float *restrict out) {
+                                           long pc, long jc, long ks, long p0,
+                                           float *restrict out) {
   for (long j0 = 0; j0 < nc; j0 += GEMM_NR) {
     long w = nc - j0 < GEMM_NR ? nc - j0 : GEMM_NR;
-    float *s = out + j0 * kc;
+    float *s = out + j0 * ks + p0 * GEMM_NR;
     if (!transB) {
       for (long p = 0; p < kc; p++) {
         const float *src = b + (pc + p) * ldb + jc + j0;
@@ -124,11 +126,17 @@ static GEMM_TARGET void GEMM_NAME(pack_a)(int transA, long kc, long h, float alp
   }
 }
 
-static GEMM_TARGET void GEMM_NAME(sgemm)(int transA, int transB, long m, long n, long k,
-                                          float alpha, const float *a, long lda, const float *b,
-                                          long ldb, float beta, float *c, long ldc) {
+/// C ← α (op(A₁) op(B₁) + op(A₂) op(B₂)) + β C, the inner dimension being k₁ then k₂ (k₂ may be
+/// 0): the two products share every pass over C, as one product with the inner dimension
+/// concatenated would.
+static GEMM_TARGET void GEMM_NAME(sgemm2)(int transA, int transB, long m, long n, long k1,
+                                           float alpha, const float *a1, long lda1,
+                                           const float *b1, long ldb1, long k2, const float *a2,
+                                           long lda2, const float *b2, long ldb2, float beta,
+                                           float *c, long ldc) {
   const long KC = CURVATURE_GEMM_KC;
   const long NC = (CURVATURE_GEMM_NC / GEMM_NR) * GEMM_NR;
+  const long k = k1 + k2;
   long ncMax = n < NC ? ((n + GEMM_NR - 1) / GEMM_NR) * GEMM_NR : NC;
   long kcMax = k < KC ? k : KC;
   float *bpack = curvature_scratch(0, (size_t)(kcMax * ncMax));
@@ -139,14 +147,26 @@ static GEMM_TARGET void GEMM_NAME(sgemm)(int transA, int transB, long m, long n,
     for (long pc = 0; pc < k; pc += KC) {
       long kc = k - pc < KC ? k - pc : KC;
       int first = pc == 0;
-      GEMM_NAME(pack_b)(transB, kc, nc, b, ldb, pc, jc, bpack);
+      // Rows [pc, pc + kc) of the concatenated inner dimension: k₁-part then k₂-part.
+      long n1 = pc < k1 ? (k1 - pc < kc ? k1 - pc : kc) : 0;
+      long n2 = kc - n1;
+      long pc2 = pc + n1 - k1;
+      if (n1 > 0) GEMM_NAME(pack_b)(transB, n1, nc, b1, ldb1, pc, jc, kc, 0, bpack);
+      if (n2 > 0) GEMM_NAME(pack_b)(transB, n2, nc, b2, ldb2, pc2, jc, kc, n1, bpack);
       for (long i0 = 0; i0 < m; i0 += GEMM_MR) {
         long h = m - i0 < GEMM_MR ? m - i0 : GEMM_MR;
         // A narrow product (one sliver of at most GEMM_VW columns) reads full slivers of A in
         // place and applies α to the tile; otherwise α·A is packed.
-        int direct = nc <= GEMM_VW && h == GEMM_MR;
+        int direct = nc <= GEMM_VW && h == GEMM_MR && n2 == 0;
         float scale = direct ? alpha : 1.0f;
-        if (!direct) GEMM_NAME(pack_a)(transA, kc, h, alpha, a, lda, i0, pc, apack);
+        const float *a = a1;
+        long lda = lda1;
+        if (!direct) {
+          if (n1 > 0) GEMM_NAME(pack_a)(transA, n1, h, alpha, a1, lda1, i0, pc, apack);
+          if (n2 > 0) {
+            GEMM_NAME(pack_a)(transA, n2, h, alpha, a2, lda2, i0, pc2, apack + n1 * GEMM_MR);
+          }
+        }
         for (long j0 = 0; j0 < nc; j0 += GEMM_NR) {
           long w = nc - j0 < GEMM_NR ? nc - j0 : GEMM_NR;
           // Fetch the C tile while the micro-kernel runs (it is updated right after).
@@ -178,6 +198,13 @@ static GEMM_TARGET void GEMM_NAME(sgemm)(int transA, int transB, long m, long n,
       }
     }
   }
+}
+
+static GEMM_TARGET void GEMM_NAME(sgemm)(int transA, int transB, long m, long n, long k,
+                                          float alpha, const float *a, long lda, const float *b,
+                                          long ldb, float beta, float *c, long ldc) {
+  GEMM_NAME(sgemm2)(transA, transB, m, n, k, alpha, a, lda, b, ldb, 0, a, lda, b, ldb, beta, c,
+                    ldc);
 }
 
 #undef GEMM_NR

@@ -507,11 +507,13 @@ public final class MLP: DifferentiableObjective {
       for j in 0..<b {
         let gtj = gt + j * rows * nout
         let hw = out + j * P + weightOffsets[l]
-        Dense.gemm(true, false, nout, nin, rows, gtj, nout, x, nin, 0, hw, nin)
         if !gaussNewton && l > 0 {
-          Dense.gemm(
-            true, false, nout, nin, rows, c.g[l].p, nout, c.xt[l - 1]!.p + j * rows * nin, nin, 1,
-            hw, nin)
+          // Ġᵀ X + Gᵀ Ẋ as one product over the concatenated sample dimension.
+          Dense.gemm2(
+            true, false, nout, nin, rows, gtj, nout, x, nin, rows, c.g[l].p, nout,
+            c.xt[l - 1]!.p + j * rows * nin, nin, 0, hw, nin)
+        } else {
+          Dense.gemm(true, false, nout, nin, rows, gtj, nout, x, nin, 0, hw, nin)
         }
         Dense.columnSums(gtj, rows: rows, cols: nout, into: out + j * P + biasOffsets[l])
       }

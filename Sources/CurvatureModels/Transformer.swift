@@ -520,30 +520,32 @@ public final class Transformer: DifferentiableObjective {
       LayerNormOps.tangent(
         xt, rows: rows, width: d, n: k.n1.p, rstd: k.rstd1.p, gamma: w + b.ln1g,
         gammaT: v + b.ln1g, betaT: v + b.ln1b, nt: k.n1t.p, rstdT: k.rstd1t.p, yt: k.h1t.p)
-      Dense.gemm(false, true, rows, 3 * d, d, k.h1t.p, d, w + b.wqkv, d, 0, k.qkvt.p, 3 * d)
-      Dense.gemm(false, true, rows, 3 * d, d, k.h1.p, d, v + b.wqkv, d, 1, k.qkvt.p, 3 * d)
+      Dense.gemm2(
+        false, true, rows, 3 * d, d, k.h1t.p, d, w + b.wqkv, d, d, k.h1.p, d, v + b.wqkv, d, 0,
+        k.qkvt.p, 3 * d)
       Dense.addBias(k.qkvt.p, rows: rows, cols: 3 * d, bias: v + b.bqkv)
       att.tangent(qkv: k.qkv.p, qkvT: k.qkvt.p, att: k.att.p, attT: k.attt.p, oT: k.ot.p)
-      Dense.gemm(false, true, rows, d, d, k.ot.p, d, w + b.wo, d, 1, xt, d)
-      Dense.gemm(false, true, rows, d, d, k.o.p, d, v + b.wo, d, 1, xt, d)
+      Dense.gemm2(
+        false, true, rows, d, d, k.ot.p, d, w + b.wo, d, d, k.o.p, d, v + b.wo, d, 1, xt, d)
       Dense.addBias(xt, rows: rows, cols: d, bias: v + b.bo)
       LayerNormOps.tangent(
         xt, rows: rows, width: d, n: k.n2.p, rstd: k.rstd2.p, gamma: w + b.ln2g,
         gammaT: v + b.ln2g, betaT: v + b.ln2b, nt: k.n2t.p, rstdT: k.rstd2t.p, yt: k.h2t.p)
-      Dense.gemm(false, true, rows, f, d, k.h2t.p, d, w + b.w1, d, 0, k.ut.p, f)
-      Dense.gemm(false, true, rows, f, d, k.h2.p, d, v + b.w1, d, 1, k.ut.p, f)
+      Dense.gemm2(
+        false, true, rows, f, d, k.h2t.p, d, w + b.w1, d, d, k.h2.p, d, v + b.w1, d, 0, k.ut.p, f)
       Dense.addBias(k.ut.p, rows: rows, cols: f, bias: v + b.b1)
       Dense.multiply(k.s1.p, k.ut.p, into: k.gt.p, count: rows * f)
-      Dense.gemm(false, true, rows, d, f, k.gt.p, f, w + b.w2, f, 1, xt, d)
-      Dense.gemm(false, true, rows, d, f, k.g.p, f, v + b.w2, f, 1, xt, d)
+      Dense.gemm2(
+        false, true, rows, d, f, k.gt.p, f, w + b.w2, f, f, k.g.p, f, v + b.w2, f, 1, xt, d)
       Dense.addBias(xt, rows: rows, cols: d, bias: v + b.b2)
     }
     LayerNormOps.tangent(
       xt, rows: rows, width: d, n: c.nf.p, rstd: c.rstdf.p, gamma: w + lnfGamma,
       gammaT: v + lnfGamma, betaT: v + lnfBeta, nt: c.nft.p, rstdT: c.rstdft.p, yt: c.hft.p)
     let zt = c.zt.p
-    Dense.gemm(false, true, rows, nv, d, c.hft.p, d, w + unembedding, d, 0, zt, nv)
-    Dense.gemm(false, true, rows, nv, d, c.hf.p, d, v + unembedding, d, 1, zt, nv)
+    Dense.gemm2(
+      false, true, rows, nv, d, c.hft.p, d, w + unembedding, d, d, c.hf.p, d, v + unembedding, d,
+      0, zt, nv)
     // Output: ȳ' = ω (diag p − p pᵀ) ż, in place.
     for r in 0..<rows {
       let pr = c.probs.p + r * nv
@@ -555,11 +557,16 @@ public final class Transformer: DifferentiableObjective {
     }
     // Tangent backward.
     let dhfT = c.dhfT.p
-    Dense.gemm(false, false, rows, d, nv, zt, nv, w + unembedding, d, 0, dhfT, d)
-    Dense.gemm(true, false, nv, d, rows, zt, nv, c.hf.p, d, 1, out + unembedding, d)
     if fn {
-      Dense.gemm(false, false, rows, d, nv, c.dlogits.p, nv, v + unembedding, d, 1, dhfT, d)
-      Dense.gemm(true, false, nv, d, rows, c.dlogits.p, nv, c.hft.p, d, 1, out + unembedding, d)
+      Dense.gemm2(
+        false, false, rows, d, nv, zt, nv, w + unembedding, d, nv, c.dlogits.p, nv,
+        v + unembedding, d, 0, dhfT, d)
+      Dense.gemm2(
+        true, false, nv, d, rows, zt, nv, c.hf.p, d, rows, c.dlogits.p, nv, c.hft.p, d, 1,
+        out + unembedding, d)
+    } else {
+      Dense.gemm(false, false, rows, d, nv, zt, nv, w + unembedding, d, 0, dhfT, d)
+      Dense.gemm(true, false, nv, d, rows, zt, nv, c.hf.p, d, 1, out + unembedding, d)
     }
     let dxT = c.dxT.p
     dxT.update(repeating: 0, count: rows * d)
@@ -576,50 +583,68 @@ public final class Transformer: DifferentiableObjective {
       let b = blocks[l]
       let k = c.blocks[l]
       // MLP projection: input g, ȳ = dxout, ȳ' = dxT.
-      Dense.gemm(false, false, rows, f, d, dxT, d, w + b.w2, f, 0, dgT, f)
-      Dense.gemm(true, false, d, f, rows, dxT, d, k.g.p, f, 1, out + b.w2, f)
-      accumulateColumnSums(dxT, rows, d, out + b.b2)
       if fn {
-        Dense.gemm(false, false, rows, f, d, k.dxout.p, d, v + b.w2, f, 1, dgT, f)
-        Dense.gemm(true, false, d, f, rows, k.dxout.p, d, k.gt.p, f, 1, out + b.w2, f)
+        Dense.gemm2(
+          false, false, rows, f, d, dxT, d, w + b.w2, f, d, k.dxout.p, d, v + b.w2, f, 0, dgT, f)
+        Dense.gemm2(
+          true, false, d, f, rows, dxT, d, k.g.p, f, rows, k.dxout.p, d, k.gt.p, f, 1, out + b.w2,
+          f)
+      } else {
+        Dense.gemm(false, false, rows, f, d, dxT, d, w + b.w2, f, 0, dgT, f)
+        Dense.gemm(true, false, d, f, rows, dxT, d, k.g.p, f, 1, out + b.w2, f)
       }
+      accumulateColumnSums(dxT, rows, d, out + b.b2)
       // GELU: ū' = σ' ḡ' + σ'' u̇ ḡ.
       Dense.multiply(k.s1.p, dgT, into: duT, count: rows * f)
       if fn {
         Dense.addProduct(k.s2.p, k.ut.p, k.dg.p, into: duT, count: rows * f)
       }
       // MLP input: input h2, ȳ = du, ȳ' = duT.
-      Dense.gemm(false, false, rows, d, f, duT, f, w + b.w1, d, 0, small, d)
-      Dense.gemm(true, false, f, d, rows, duT, f, k.h2.p, d, 1, out + b.w1, d)
-      accumulateColumnSums(duT, rows, f, out + b.b1)
       if fn {
-        Dense.gemm(false, false, rows, d, f, k.du.p, f, v + b.w1, d, 1, small, d)
-        Dense.gemm(true, false, f, d, rows, k.du.p, f, k.h2t.p, d, 1, out + b.w1, d)
+        Dense.gemm2(
+          false, false, rows, d, f, duT, f, w + b.w1, d, f, k.du.p, f, v + b.w1, d, 0, small, d)
+        Dense.gemm2(
+          true, false, f, d, rows, duT, f, k.h2.p, d, rows, k.du.p, f, k.h2t.p, d, 1, out + b.w1,
+          d)
+      } else {
+        Dense.gemm(false, false, rows, d, f, duT, f, w + b.w1, d, 0, small, d)
+        Dense.gemm(true, false, f, d, rows, duT, f, k.h2.p, d, 1, out + b.w1, d)
       }
+      accumulateColumnSums(duT, rows, f, out + b.b1)
       dmidT.update(from: dxT, count: rows * d)
       LayerNormOps.tangentBackward(
         dy: k.dh2.p, dyT: small, rows: rows, width: d, n: k.n2.p, rstd: k.rstd2.p, nt: k.n2t.p,
         rstdT: k.rstd2t.p, gamma: w + b.ln2g, gammaT: v + b.ln2g, functional: fn, dxT: dmidT,
         dGammaT: out + b.ln2g, dBetaT: out + b.ln2b)
       // Attention output projection: input o, ȳ = dxmid, ȳ' = dmidT.
-      Dense.gemm(false, false, rows, d, d, dmidT, d, w + b.wo, d, 0, small, d)
-      Dense.gemm(true, false, d, d, rows, dmidT, d, k.o.p, d, 1, out + b.wo, d)
-      accumulateColumnSums(dmidT, rows, d, out + b.bo)
       if fn {
-        Dense.gemm(false, false, rows, d, d, k.dxmid.p, d, v + b.wo, d, 1, small, d)
-        Dense.gemm(true, false, d, d, rows, k.dxmid.p, d, k.ot.p, d, 1, out + b.wo, d)
+        Dense.gemm2(
+          false, false, rows, d, d, dmidT, d, w + b.wo, d, d, k.dxmid.p, d, v + b.wo, d, 0, small,
+          d)
+        Dense.gemm2(
+          true, false, d, d, rows, dmidT, d, k.o.p, d, rows, k.dxmid.p, d, k.ot.p, d, 1,
+          out + b.wo, d)
+      } else {
+        Dense.gemm(false, false, rows, d, d, dmidT, d, w + b.wo, d, 0, small, d)
+        Dense.gemm(true, false, d, d, rows, dmidT, d, k.o.p, d, 1, out + b.wo, d)
       }
+      accumulateColumnSums(dmidT, rows, d, out + b.bo)
       att.tangentBackward(
         qkv: k.qkv.p, qkvT: k.qkvt.p, att: k.att.p, attT: k.attt.p, dO: k.dout.p, dOT: small,
         functional: fn, dqkvT: dqkvT, scratch: c.scratch.p)
       // QKV projection: input h1, ȳ = dqkv, ȳ' = dqkvT.
-      Dense.gemm(false, false, rows, d, 3 * d, dqkvT, 3 * d, w + b.wqkv, d, 0, small, d)
-      Dense.gemm(true, false, 3 * d, d, rows, dqkvT, 3 * d, k.h1.p, d, 1, out + b.wqkv, d)
-      accumulateColumnSums(dqkvT, rows, 3 * d, out + b.bqkv)
       if fn {
-        Dense.gemm(false, false, rows, d, 3 * d, k.dqkv.p, 3 * d, v + b.wqkv, d, 1, small, d)
-        Dense.gemm(true, false, 3 * d, d, rows, k.dqkv.p, 3 * d, k.h1t.p, d, 1, out + b.wqkv, d)
+        Dense.gemm2(
+          false, false, rows, d, 3 * d, dqkvT, 3 * d, w + b.wqkv, d, 3 * d, k.dqkv.p, 3 * d,
+          v + b.wqkv, d, 0, small, d)
+        Dense.gemm2(
+          true, false, 3 * d, d, rows, dqkvT, 3 * d, k.h1.p, d, rows, k.dqkv.p, 3 * d, k.h1t.p, d,
+          1, out + b.wqkv, d)
+      } else {
+        Dense.gemm(false, false, rows, d, 3 * d, dqkvT, 3 * d, w + b.wqkv, d, 0, small, d)
+        Dense.gemm(true, false, 3 * d, d, rows, dqkvT, 3 * d, k.h1.p, d, 1, out + b.wqkv, d)
       }
+      accumulateColumnSums(dqkvT, rows, 3 * d, out + b.bqkv)
       dxT.update(from: dmidT, count: rows * d)
       LayerNormOps.tangentBackward(
         dy: k.dh1.p, dyT: small, rows: rows, width: d, n: k.n1.p, rstd: k.rstd1.p, nt: k.n1t.p,

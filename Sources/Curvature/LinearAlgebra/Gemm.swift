@@ -34,6 +34,53 @@ public enum Gemm {
     #endif
   }
 
+  /// C ← op(A₁) op(B₁) + op(A₂) op(B₂) + β C (row-major, α = 1): one product whose inner
+  /// dimension is k₁ followed by k₂, so a pair of products such as W ẋ + Ẇ x costs one pass over
+  /// C, with no copy of the operands. Both products use the same transposition flags; the
+  /// leading dimensions are as in ``multiply(transposeA:transposeB:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:)``.
+  /// At most `threads` threads (all cores when nil); code that already runs one piece of work
+  /// per core passes 1. With k₂ = 0 it is exactly `multiply` with α = 1.
+  /// - Complexity: O(m n (k₁ + k₂)).
+  package static func multiplySum(
+    transposeA: Bool, transposeB: Bool, m: Int, n: Int,
+    k1: Int, a1: UnsafePointer<Float>, lda1: Int, b1: UnsafePointer<Float>, ldb1: Int,
+    k2: Int, a2: UnsafePointer<Float>, lda2: Int, b2: UnsafePointer<Float>, ldb2: Int,
+    beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int? = nil
+  ) {
+    precondition(m >= 0 && n >= 0 && k1 >= 0 && k2 >= 0, "Gemm.multiplySum: negative size")
+    precondition(
+      lda1 >= (transposeA ? m : k1) && ldb1 >= (transposeB ? k1 : n)
+        && lda2 >= (transposeA ? m : k2) && ldb2 >= (transposeB ? k2 : n) && ldc >= n,
+      "Gemm.multiplySum: leading dimension too small")
+    if m == 0 || n == 0 { return }
+    if k1 == 0 {
+      if k2 == 0 {
+        scaleC(m: m, n: n, beta: beta, c: c, ldc: ldc)
+      } else {
+        multiplySum(
+          transposeA: transposeA, transposeB: transposeB, m: m, n: n, k1: k2, a1: a2, lda1: lda2,
+          b1: b2, ldb1: ldb2, k2: 0, a2: a2, lda2: lda2, b2: b2, ldb2: ldb2, beta: beta, c: c,
+          ldc: ldc, threads: threads)
+      }
+      return
+    }
+    #if arch(x86_64)
+      CGemm.multiplySum(
+        transposeA: transposeA, transposeB: transposeB, m: m, n: n, k1: k1, a1: a1, lda1: lda1,
+        b1: b1, ldb1: ldb1, k2: k2, a2: a2, lda2: lda2, b2: b2, ldb2: ldb2, beta: beta, c: c,
+        ldc: ldc, threads: threads ?? Parallel.processorCount)
+    #else
+      SwiftGemm.multiply(
+        transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k1, alpha: 1,
+        a: a1, lda: lda1, b: b1, ldb: ldb1, beta: beta, c: c, ldc: ldc)
+      if k2 > 0 {
+        SwiftGemm.multiply(
+          transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k2, alpha: 1,
+          a: a2, lda: lda2, b: b2, ldb: ldb2, beta: 1, c: c, ldc: ldc)
+      }
+    #endif
+  }
+
   /// The micro-kernel path `multiply` uses on this machine: `"avx512"`, `"avx2+fma"`,
   /// `"baseline"` (x86-64 C kernels chosen at run time) or `"swift-simd"` (other architectures).
   /// - Complexity: O(1).
@@ -173,6 +220,46 @@ enum CGemm {
         let bp = transposeB ? b + r.lowerBound * ldb : b + r.lowerBound
         curvature_sgemm(
           isa, tA, tB, m, r.count, k, alpha, a, lda, bp, ldb, beta, c + r.lowerBound, ldc)
+      }
+    }
+  }
+
+  /// `Gemm.multiplySum` on the C kernels, split over the cores like `multiply`.
+  static func multiplySum(
+    transposeA: Bool, transposeB: Bool, m: Int, n: Int,
+    k1: Int, a1: UnsafePointer<Float>, lda1: Int, b1: UnsafePointer<Float>, ldb1: Int,
+    k2: Int, a2: UnsafePointer<Float>, lda2: Int, b2: UnsafePointer<Float>, ldb2: Int,
+    beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int
+  ) {
+    let tA: Int32 = transposeA ? 1 : 0
+    let tB: Int32 = transposeB ? 1 : 0
+    let mr = Int(curvature_sgemm_row_block(isa))
+    let nr = 32
+    let splitRows = m >= n || n < 2 * nr
+    var parts = threads <= 1 || m * n * (k1 + k2) < parallelThreshold ? 1 : 4 * threads
+    parts = Swift.min(parts, splitRows ? (m + 63) / 64 : (n + 63) / 64)
+    if parts <= 1 {
+      curvature_sgemm2(
+        isa, tA, tB, m, n, k1, 1, a1, lda1, b1, ldb1, k2, a2, lda2, b2, ldb2, beta, c, ldc)
+      return
+    }
+    Parallel.forEach(parts) { part in
+      if splitRows {
+        let r = Parallel.range(part, of: parts, count: m, align: mr)
+        if r.isEmpty { return }
+        let (o1, o2) =
+          transposeA ? (r.lowerBound, r.lowerBound) : (r.lowerBound * lda1, r.lowerBound * lda2)
+        curvature_sgemm2(
+          isa, tA, tB, r.count, n, k1, 1, a1 + o1, lda1, b1, ldb1, k2, a2 + o2, lda2, b2, ldb2,
+          beta, c + r.lowerBound * ldc, ldc)
+      } else {
+        let r = Parallel.range(part, of: parts, count: n, align: nr)
+        if r.isEmpty { return }
+        let (o1, o2) =
+          transposeB ? (r.lowerBound * ldb1, r.lowerBound * ldb2) : (r.lowerBound, r.lowerBound)
+        curvature_sgemm2(
+          isa, tA, tB, m, r.count, k1, 1, a1, lda1, b1 + o1, ldb1, k2, a2, lda2, b2 + o2, ldb2,
+          beta, c + r.lowerBound, ldc)
       }
     }
   }

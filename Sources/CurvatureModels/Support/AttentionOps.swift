@@ -78,8 +78,8 @@ struct AttentionOps {
         let qt = q(qkvT, s, h)
         let ap = att + a(s, h)
         let at = attT + a(s, h)
-        Dense.gemm(false, true, t, t, dh, qt, ld, qp + width, ld, 0, at, t)
-        Dense.gemm(false, true, t, t, dh, qp, ld, qt + width, ld, 1, at, t)
+        Dense.gemm2(
+          false, true, t, t, dh, qt, ld, qp + width, ld, dh, qp, ld, qt + width, ld, 0, at, t)
         for i in 0..<t {
           let ar = ap + i * t
           let tr = at + i * t
@@ -89,8 +89,9 @@ struct AttentionOps {
           for j in (i + 1)..<t { tr[j] = 0 }
         }
         let op = oT + oOffset(s, h)
-        Dense.gemm(false, false, t, dh, t, at, t, qp + 2 * width, ld, 0, op, width)
-        Dense.gemm(false, false, t, dh, t, ap, t, qt + 2 * width, ld, 1, op, width)
+        Dense.gemm2(
+          false, false, t, dh, t, at, t, qp + 2 * width, ld, t, ap, t, qt + 2 * width, ld, 0, op,
+          width)
       }
     }
   }
@@ -153,8 +154,8 @@ struct AttentionOps {
         let op = dO + oOffset(s, h)
         let opT = dOT + oOffset(s, h)
         let dq = mq(dqkvT, s, h)
-        Dense.gemm(false, true, t, t, dh, opT, width, qp + 2 * width, ld, 0, s2, t)
         if !functional {
+          Dense.gemm(false, true, t, t, dh, opT, width, qp + 2 * width, ld, 0, s2, t)
           softmaxBackward(ap, s2)
           Dense.gemm(false, false, t, dh, t, s2, t, qp + width, ld, 0, dq, ld)
           Dense.gemm(true, false, t, dh, t, s2, t, qp, ld, 0, dq + width, ld)
@@ -162,7 +163,9 @@ struct AttentionOps {
           continue
         }
         Dense.gemm(false, true, t, t, dh, op, width, qp + 2 * width, ld, 0, s1, t)
-        Dense.gemm(false, true, t, t, dh, op, width, qt + 2 * width, ld, 1, s2, t)
+        Dense.gemm2(
+          false, true, t, t, dh, opT, width, qp + 2 * width, ld, dh, op, width, qt + 2 * width, ld,
+          0, s2, t)
         for i in 0..<t {
           let ar = ap + i * t
           let tr = at + i * t
@@ -186,12 +189,11 @@ struct AttentionOps {
           }
         }
         // Q̄' = S̄'K + S̄K̇; K̄' = S̄'ᵀQ + S̄ᵀQ̇; V̄' = AᵀŌ' + ȦᵀŌ.
-        Dense.gemm(false, false, t, dh, t, s2, t, qp + width, ld, 0, dq, ld)
-        Dense.gemm(false, false, t, dh, t, s1, t, qt + width, ld, 1, dq, ld)
-        Dense.gemm(true, false, t, dh, t, s2, t, qp, ld, 0, dq + width, ld)
-        Dense.gemm(true, false, t, dh, t, s1, t, qt, ld, 1, dq + width, ld)
-        Dense.gemm(true, false, t, dh, t, ap, t, opT, width, 0, dq + 2 * width, ld)
-        Dense.gemm(true, false, t, dh, t, at, t, op, width, 1, dq + 2 * width, ld)
+        Dense.gemm2(
+          false, false, t, dh, t, s2, t, qp + width, ld, t, s1, t, qt + width, ld, 0, dq, ld)
+        Dense.gemm2(true, false, t, dh, t, s2, t, qp, ld, t, s1, t, qt, ld, 0, dq + width, ld)
+        Dense.gemm2(
+          true, false, t, dh, t, ap, t, opT, width, t, at, t, op, width, 0, dq + 2 * width, ld)
       }
     }
   }

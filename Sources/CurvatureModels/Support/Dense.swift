@@ -14,9 +14,26 @@ enum Dense {
       if beta == 0 { for i in 0..<m { (c + i * ldc).update(repeating: 0, count: n) } }
       return
     }
-    Gemm.multiply(
-      transposeA: transA, transposeB: transB, m: m, n: n, k: k, alpha: 1, a: a, lda: lda, b: b,
-      ldb: ldb, beta: beta, c: c, ldc: ldc)
+    Gemm.multiplySum(
+      transposeA: transA, transposeB: transB, m: m, n: n, k1: k, a1: a, lda1: lda, b1: b,
+      ldb1: ldb, k2: 0, a2: a, lda2: lda, b2: b, ldb2: ldb, beta: beta, c: c, ldc: ldc,
+      threads: Parallel.insideWorker ? 1 : nil)
+  }
+
+  /// C ← op(A₁) op(B₁) + op(A₂) op(B₂) + β C (row-major) as one product over the concatenated
+  /// inner dimension k₁ + k₂ (one pass over C), e.g. the tangent pair ẋ Wᵀ + x Ẇᵀ.
+  @inline(__always)
+  static func gemm2(
+    _ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int,
+    _ k1: Int, _ a1: UnsafePointer<Float>, _ lda1: Int, _ b1: UnsafePointer<Float>, _ ldb1: Int,
+    _ k2: Int, _ a2: UnsafePointer<Float>, _ lda2: Int, _ b2: UnsafePointer<Float>, _ ldb2: Int,
+    _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int
+  ) {
+    if m == 0 || n == 0 { return }
+    Gemm.multiplySum(
+      transposeA: transA, transposeB: transB, m: m, n: n, k1: k1, a1: a1, lda1: lda1, b1: b1,
+      ldb1: ldb1, k2: k2, a2: a2, lda2: lda2, b2: b2, ldb2: ldb2, beta: beta, c: c, ldc: ldc,
+      threads: Parallel.insideWorker ? 1 : nil)
   }
 
   /// dst[c] ← Σ_r src[r, c] (rows summed in order, so the result is deterministic).

@@ -1,6 +1,12 @@
 import Curvature
 import Dispatch
 
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
 /// A fixed-size, uninitialised-at-birth Float scratch buffer with a stable address.
 ///
 /// Model workspaces hold these instead of arrays so hot loops work on raw pointers without
@@ -52,6 +58,17 @@ struct UncheckedBox<T>: @unchecked Sendable {
 }
 
 enum Parallel {
+  /// Per-thread flag, set while a thread runs one index of a multi-index ``forEach``.
+  private static let workerKey: pthread_key_t = {
+    var key = pthread_key_t()
+    pthread_key_create(&key, nil)
+    return key
+  }()
+
+  /// Whether the calling thread is running one index of a ``forEach`` over several indices
+  /// (the cores are then already busy, so nested work should stay on this thread).
+  static var insideWorker: Bool { pthread_getspecific(workerKey) != nil }
+
   /// Runs `body(i)` for `i in 0..<count`, on both cores when `count > 1`.
   ///
   /// Each index must touch disjoint memory; any reduction is done afterwards by the caller in
@@ -61,9 +78,15 @@ enum Parallel {
       for i in 0..<count { body(i) }
       return
     }
+    let key = workerKey
     withoutActuallyEscaping(body) { b in
       let box = UncheckedBox(b)
-      DispatchQueue.concurrentPerform(iterations: count) { i in box.value(i) }
+      DispatchQueue.concurrentPerform(iterations: count) { i in
+        let previous = pthread_getspecific(key)
+        pthread_setspecific(key, UnsafeRawPointer(bitPattern: 1))
+        box.value(i)
+        pthread_setspecific(key, previous)
+      }
     }
   }
 
