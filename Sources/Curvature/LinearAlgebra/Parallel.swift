@@ -1,5 +1,6 @@
 import CCurvatureKernels
 import Dispatch
+import Foundation
 
 /// Fixed-partition parallel loops for the compute kernels.
 ///
@@ -15,8 +16,8 @@ enum Parallel {
   /// - Complexity: the cost of the parts, divided over the cores.
   @inlinable
   static func run(parts: Int, _ body: (Int) -> Void) {
-    if parts <= 1 {
-      if parts == 1 { body(0) }
+    if parts <= 1 || SerialScope.isActive {
+      for part in 0..<parts { body(part) }
       return
     }
     // The parts touch disjoint memory (or only read shared memory), so handing the
@@ -33,7 +34,7 @@ enum Parallel {
   /// - Complexity: the cost of the calls, divided over the cores.
   @inlinable
   static func forEach(_ count: Int, _ body: (Int) -> Void) {
-    if count <= 1 || processorCount < 2 {
+    if count <= 1 || processorCount < 2 || SerialScope.isActive {
       for i in 0..<count { body(i) }
       return
     }
@@ -58,4 +59,31 @@ enum Parallel {
 struct UncheckedSendable<Value>: @unchecked Sendable {
   @usableFromInline let value: Value
   @inlinable init(value: Value) { self.value = value }
+}
+
+/// Keeps the parallel loops of Curvature (and of models built on it) on the calling thread
+/// while a closure runs.
+///
+/// Background work that should occupy one core only — an asynchronous tracker refresh, which
+/// leaves the other cores to the training loop — runs inside ``run(_:)``. Results do not
+/// change: parallel loops are cut into fixed parts either way and only the thread that runs
+/// each part differs.
+public enum SerialScope {
+  private static let key = "org.curvature.SerialScope.depth"
+
+  /// Whether the calling thread is inside ``run(_:)``.
+  /// - Complexity: O(1) (a thread-local lookup).
+  public static var isActive: Bool {
+    (Thread.current.threadDictionary[key] as? Int ?? 0) > 0
+  }
+
+  /// Runs `body` with the library's parallel loops kept on the calling thread (nests).
+  /// - Complexity: that of `body`.
+  public static func run<R>(_ body: () throws -> R) rethrows -> R {
+    let dictionary = Thread.current.threadDictionary
+    let depth = dictionary[key] as? Int ?? 0
+    dictionary[key] = depth + 1
+    defer { dictionary[key] = depth }
+    return try body()
+  }
 }

@@ -349,12 +349,15 @@ public final class DominantSubspaceTracker {
     let n = objective.sampleCount
     pending = job
     job.start {
-      let copy = try factory()
-      try Validate.count("background objective parameterCount", copy.parameterCount, p)
-      try Validate.count("background objective sampleCount", copy.sampleCount, n)
-      return try Self.compute(
-        objective: copy, parameters: job.parameters, samples: job.samples, previous: previous,
-        seed: job.seed, configuration: configuration)
+      // One core for the refresh, the others stay with the training loop.
+      try SerialScope.run {
+        let copy = try factory()
+        try Validate.count("background objective parameterCount", copy.parameterCount, p)
+        try Validate.count("background objective sampleCount", copy.sampleCount, n)
+        return try Self.compute(
+          objective: copy, parameters: job.parameters, samples: job.samples, previous: previous,
+          seed: job.seed, configuration: configuration)
+      }
     }
   }
 

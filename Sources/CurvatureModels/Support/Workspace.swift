@@ -1,3 +1,4 @@
+import Curvature
 import Dispatch
 
 #if canImport(Glibc)
@@ -73,7 +74,7 @@ enum Parallel {
   /// Each index must touch disjoint memory; any reduction is done afterwards by the caller in
   /// index order, so results do not depend on thread timing.
   static func forEach(_ count: Int, _ body: (Int) -> Void) {
-    if count <= 1 {
+    if count <= 1 || SerialScope.isActive {
       for i in 0..<count { body(i) }
       return
     }
