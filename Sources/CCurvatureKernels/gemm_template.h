@@ -82,7 +82,17 @@ static GEMM_TARGET void GEMM_NAME(pack_b)(int transB, long kc, long nc, const fl
   for (long j0 = 0; j0 < nc; j0 += GEMM_NR) {
     long w = nc - j0 < GEMM_NR ? nc - j0 : GEMM_NR;
     float *s = out + j0 * ks + p0 * GEMM_NR;
-    if (!transB) {
+    if (!transB && w == GEMM_NR) {
+      // Whole slivers: two vector copies per row (slivers are NR-float aligned).
+      typedef GEMM_NAME(vec) vec;
+      typedef float uvec __attribute__((ext_vector_type(GEMM_VW), aligned(4)));
+      for (long p = 0; p < kc; p++) {
+        const float *src = b + (pc + p) * ldb + jc + j0;
+        float *dst = s + p * GEMM_NR;
+        *(vec *)dst = *(const uvec *)src;
+        *(vec *)(dst + GEMM_VW) = *(const uvec *)(src + GEMM_VW);
+      }
+    } else if (!transB) {
       for (long p = 0; p < kc; p++) {
         const float *src = b + (pc + p) * ldb + jc + j0;
         float *dst = s + p * GEMM_NR;
