@@ -122,6 +122,11 @@ public final class DominantSubspaceTracker {
   /// Whether an asynchronous refresh is in flight.
   public var refreshInFlight: Bool { pending != nil }
 
+  /// The total time the training thread has spent in ``step(_:parameters:gradient:minibatch:)``
+  /// and ``observe(parameters:gradient:minibatch:)`` waiting for asynchronous refreshes that were
+  /// not ready at their install step (a timing diagnostic: not part of the checkpointed state).
+  public private(set) var backgroundWaitTime: Duration = .zero
+
   /// The step at which the refresh in flight will be installed (`nil` if none is in flight).
   public var pendingInstallStep: Int? { pending?.installStep }
 
@@ -259,7 +264,11 @@ public final class DominantSubspaceTracker {
     // An asynchronous refresh due now.
     var due: (job: PendingRefresh, outcome: RefreshOutcome)? = nil
     if let job = pending, job.installStep <= stepCount {
-      switch job.wait() {
+      let clock = ContinuousClock()
+      let began = clock.now
+      let outcome = job.wait()
+      backgroundWaitTime += clock.now - began
+      switch outcome {
       case .success(let outcome): due = (job, outcome)
       case .failure(let error):
         pending = nil
