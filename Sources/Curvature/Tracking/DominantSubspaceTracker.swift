@@ -278,6 +278,7 @@ public final class DominantSubspaceTracker {
     let current = due?.outcome.result.vectors ?? basis
     // Triggers (none while a refresh stays in flight).
     var reason: RefreshReason? = nil
+    var measured: Double? = nil
     if current == nil {
       reason = .initial
     } else if pending == nil || due != nil {
@@ -289,10 +290,10 @@ public final class DominantSubspaceTracker {
         Self.relativeDrift(parameters, from: due?.job.parameters ?? referenceParameters) > d
       {
         reason = .drift
-      } else if let a = configuration.refresh.minimumAlignment,
-        Self.alignment(gradient, current) < a
-      {
-        reason = .alignment
+      } else if let a = configuration.refresh.minimumAlignment {
+        let chi = Self.alignment(gradient, current)
+        measured = chi
+        if chi < a { reason = .alignment }
       }
     }
     // Compute (synchronous) or prepare (asynchronous) the refresh: may throw, changes nothing.
@@ -331,7 +332,10 @@ public final class DominantSubspaceTracker {
       refreshRequested = false
       start(launch)
     }
-    let chi = Self.alignment(gradient, basis)
+    // χ_k with the basis of this step (measured above unless a refresh replaced it).
+    let chi =
+      computed == nil
+      ? measured ?? Self.alignment(gradient, basis) : Self.alignment(gradient, basis)
     var switched = false
     if let rule = configuration.switchRule {
       let ema = alignmentAverage.map { rule.decay * $0 + (1 - rule.decay) * chi } ?? chi
