@@ -280,7 +280,7 @@ public final class DominantSubspaceTracker {
     var reason: RefreshReason? = nil
     var measured: Double? = nil
     if current == nil {
-      reason = .initial
+      if pending == nil { reason = .initial }
     } else if pending == nil || due != nil {
       if refreshRequested {
         reason = .requested
@@ -303,7 +303,9 @@ public final class DominantSubspaceTracker {
     if let reason {
       let samples = try batch(minibatch: minibatch)
       let seed = rng.next()
-      if case .asynchronous(let lag, _) = configuration.execution, reason != .initial {
+      if case .asynchronous(let lag, _, let firstInBackground) = configuration.execution,
+        reason != .initial || firstInBackground
+      {
         let job = PendingRefresh(
           launchStep: stepCount, installStep: stepCount + lag, reason: reason,
           parameters: parameters, seed: seed, samples: samples)
@@ -355,7 +357,7 @@ public final class DominantSubspaceTracker {
   /// Starts `job` on a background thread with its own objective from the configured factory,
   /// warm-started from the current basis, and makes it the pending refresh.
   private func start(_ job: PendingRefresh) {
-    guard case .asynchronous(_, let factory) = configuration.execution else { return }
+    guard case .asynchronous(_, let factory, _) = configuration.execution else { return }
     let previous = basis
     let configuration = configuration
     let p = objective.parameterCount
@@ -481,10 +483,13 @@ public final class DominantSubspaceTracker {
     let products = try state.integer("productCount")
     var job: PendingRefresh? = nil
     if let launch = state.scalars["pending.step"] {
-      guard case .asynchronous = configuration.execution, newBasis != nil else {
+      guard case .asynchronous(_, _, let firstInBackground) = configuration.execution,
+        newBasis != nil || firstInBackground
+      else {
         throw CurvatureError.invalidArgument(
           name: "state",
-          reason: "the state has an asynchronous refresh in flight; this tracker is synchronous")
+          reason: "the state has an asynchronous refresh in flight that this tracker's "
+            + "configuration cannot take over")
       }
       let install = try state.integer("pending.installStep")
       guard launch.isFinite, launch == launch.rounded(), Int(exactly: launch) != nil,
