@@ -19,8 +19,13 @@
 /// }
 /// ```
 ///
-/// The whole state (basis, eigenvalues, counters, random stream) round-trips through
-/// ``snapshot()`` / ``restore(_:)`` for bit-identical resumption.
+/// With ``RefreshExecution/asynchronous(lag:objective:firstRefreshInBackground:)`` refreshes run
+/// on a background thread (with their own objective instance) and are installed a fixed number
+/// of steps after they were due, bit-identically whatever the timing.
+///
+/// The whole state (basis, eigenvalues, counters, random stream, and the inputs of a refresh in
+/// flight) round-trips through ``snapshot()`` / ``restore(_:)`` for bit-identical resumption. A
+/// tracker is used from one thread at a time (its background refreshes are its own business).
 public final class DominantSubspaceTracker {
   /// Settings of a tracker.
   public struct Configuration: Sendable {

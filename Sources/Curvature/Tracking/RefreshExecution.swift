@@ -1,7 +1,7 @@
 /// Where and when a ``DominantSubspaceTracker`` computes its refreshes.
 ///
 /// With ``synchronous`` a refresh runs on the calling thread at the step it is due, and the new
-/// basis is used from that step on. With ``asynchronous(lag:objective:)`` a refresh due at step
+/// basis is used from that step on. With ``asynchronous(lag:objective:firstRefreshInBackground:)`` a refresh due at step
 /// t is computed on a background thread from the parameters w_t while training continues with
 /// the previous basis, and the new basis is installed at step t + `lag` exactly (the calling
 /// thread waits there if the result is not ready yet). Install steps, inputs and random seeds
