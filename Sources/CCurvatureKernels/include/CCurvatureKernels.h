@@ -41,4 +41,20 @@ double curvature_probe_clock_hz(long iterations);
 /// (0 if the ISA has no vector FMA kernel).
 double curvature_probe_fma_flops(curvature_isa isa, long iterations);
 
+/// Whether `curvature_tsmv_t` / `curvature_tsmv_n` have a kernel for `isa` (AVX-512, AVX2+FMA).
+int curvature_projection_supported(curvature_isa isa);
+
+/// c[j] += Σ_{i<n} u[j·ldu + i]·x[i] for j < k (a column-major tall-skinny Uᵀx over n rows):
+/// Float lanes per block of 512 rows, added into c in Double. Does nothing for an ISA without
+/// a kernel. The summation order depends only on n and k.
+void curvature_tsmv_t(curvature_isa isa, long n, long k, const float *u, long ldu, const float *x,
+                      double *c);
+
+/// out[i] = init[i] + Σ_{j<k} d[j]·u[j·ldu + i] for i < n, where init is out[i] when
+/// `accumulate`, β·x[i] when x is non-null, else 0. Each element is computed by the same
+/// sequence of fused multiply–adds (columns in order). `stream` writes the output with
+/// non-temporal stores (for outputs much larger than the caches). `out` may equal `x`.
+void curvature_tsmv_n(curvature_isa isa, long n, long k, const float *u, long ldu, const float *d,
+                      const float *x, float beta, int accumulate, int stream, float *out);
+
 #endif

@@ -1,18 +1,39 @@
+import CCurvatureKernels
+
 /// Cache-blocked tall-skinny products with a column-major U ∈ R^{P×k}: Uᵀx and β·x + U d.
 ///
-/// P is processed in tiles of ``tile`` elements: a tile of x (or of the output) stays in L1/L2
-/// while the matching tile of every column of U streams past it, eight columns at a time (eight
-/// concurrent memory streams keep a core's memory pipeline full), so U
-/// is read from memory exactly once per product and x (or the output) once, not k times.
-/// Long products run on all cores. Uᵀx is reduced over fixed parts of ``part`` elements whose
-/// Double partial sums are added in part order, so its bits do not depend on timing or on the
-/// number of cores.
+/// P is processed in tiles: a tile of x (or of the output) stays in L2 while the matching tile
+/// of every column of U streams past it a few columns at a time, so U is read from memory
+/// exactly once per product and x (or the output) once, not k times. On x86-64 CPUs with
+/// AVX-512 or AVX2+FMA the tile loops are C kernels chosen at run time (software prefetch
+/// across pages, streaming stores for outputs much larger than the caches; see ``path``);
+/// elsewhere they are Swift SIMD. Long products run on all cores. Uᵀx is reduced over fixed
+/// parts of ``part`` elements whose Double partial sums are added in part order, and every
+/// output element of U d goes through the same arithmetic whatever the split, so results do not
+/// depend on timing or on the number of cores.
 ///
 /// ``Basis`` uses these for its projections; they are public for callers that keep their own
 /// column-major P×k storage (`u.count == dimension · k`).
 public enum ProjectionKernels {
-  /// Elements of x / out per cache tile (256 KiB of Float, held in L2).
+  /// The instruction set of the tile loops, detected once for this process.
+  static let isa: curvature_isa = curvature_detect_isa()
+
+  /// The tile-loop path the projections use on this machine: `"avx512"` or `"avx2+fma"` (C
+  /// kernels chosen at run time on x86-64) or `"swift-simd"` (baseline x86-64 and other
+  /// architectures).
+  /// - Complexity: O(1).
+  public static var path: String { name(of: isa) }
+
+  static func name(of isa: curvature_isa) -> String {
+    guard curvature_projection_supported(isa) != 0 else { return "swift-simd" }
+    return isa == CURVATURE_ISA_AVX512 ? "avx512" : "avx2+fma"
+  }
+
+  /// Elements of x / out per cache tile of the Swift path (256 KiB of Float, held in L2).
   static let tile = 65536
+  /// Outputs of at least this many elements (16 MiB) are written with streaming stores by the
+  /// C kernels: they cannot stay in cache, so reading them before writing only costs bandwidth.
+  static let streamingThreshold = 1 << 22
   /// Elements per reduction part of Uᵀx (the unit of the fixed summation order).
   static let part = 1 << 18
   /// Float accumulation block (elements) before lanes are flushed to Double.
@@ -28,6 +49,15 @@ public enum ProjectionKernels {
     of x: UnsafeBufferPointer<Float>, basis u: UnsafeBufferPointer<Float>, dimension: Int,
     into c: UnsafeMutableBufferPointer<Double>
   ) {
+    coefficients(of: x, basis: u, dimension: dimension, into: c, isa: isa)
+  }
+
+  /// ``coefficients(of:basis:dimension:into:)`` with the tile loops of `isa` (the Swift SIMD
+  /// loops when the C kernels do not support it).
+  static func coefficients(
+    of x: UnsafeBufferPointer<Float>, basis u: UnsafeBufferPointer<Float>, dimension: Int,
+    into c: UnsafeMutableBufferPointer<Double>, isa: curvature_isa
+  ) {
     let k = columns(u, dimension)
     precondition(x.count == dimension && c.count == k, "coefficients: size mismatch")
     guard k > 0, let cp = c.baseAddress else { return }
@@ -35,7 +65,7 @@ public enum ProjectionKernels {
       c.update(repeating: 0)
       return
     }
-    transposeMultiply(u: up, rows: dimension, columns: k, x: xp, into: cp)
+    transposeMultiply(u: up, rows: dimension, columns: k, x: xp, into: cp, isa: isa)
   }
 
   /// out ← U c (or out += U c when `accumulate`); c is rounded to `Float` first.
@@ -43,6 +73,14 @@ public enum ProjectionKernels {
   public static func combine(
     _ c: UnsafeBufferPointer<Double>, basis u: UnsafeBufferPointer<Float>, dimension: Int,
     into out: UnsafeMutableBufferPointer<Float>, accumulate: Bool
+  ) {
+    combine(c, basis: u, dimension: dimension, into: out, accumulate: accumulate, isa: isa)
+  }
+
+  /// ``combine(_:basis:dimension:into:accumulate:)`` with the tile loops of `isa`.
+  static func combine(
+    _ c: UnsafeBufferPointer<Double>, basis u: UnsafeBufferPointer<Float>, dimension: Int,
+    into out: UnsafeMutableBufferPointer<Float>, accumulate: Bool, isa: curvature_isa
   ) {
     let k = columns(u, dimension)
     precondition(c.count == k && out.count == dimension, "combine: size mismatch")
@@ -54,7 +92,7 @@ public enum ProjectionKernels {
     withFloatCoefficients(c, weight: 1) { d in
       multiplyAdd(
         u: up, rows: dimension, columns: k, coefficients: d, x: nil, beta: 0,
-        accumulate: accumulate, into: op)
+        accumulate: accumulate, into: op, isa: isa)
     }
   }
 
@@ -67,16 +105,28 @@ public enum ProjectionKernels {
     dominantWeight: Float, bulkWeight: Float, into out: UnsafeMutableBufferPointer<Float>,
     coefficients c: UnsafeMutableBufferPointer<Double>
   ) {
+    project(
+      x, basis: u, dimension: dimension, dominantWeight: dominantWeight, bulkWeight: bulkWeight,
+      into: out, coefficients: c, isa: isa)
+  }
+
+  /// ``project(_:basis:dimension:dominantWeight:bulkWeight:into:coefficients:)`` with the tile
+  /// loops of `isa`.
+  static func project(
+    _ x: UnsafeBufferPointer<Float>, basis u: UnsafeBufferPointer<Float>, dimension: Int,
+    dominantWeight: Float, bulkWeight: Float, into out: UnsafeMutableBufferPointer<Float>,
+    coefficients c: UnsafeMutableBufferPointer<Double>, isa: curvature_isa
+  ) {
     let k = columns(u, dimension)
     precondition(
       x.count == dimension && out.count == dimension && c.count == k, "project: size mismatch")
     guard dimension > 0, let xp = x.baseAddress, let op = out.baseAddress else { return }
-    coefficients(of: x, basis: u, dimension: dimension, into: c)
+    coefficients(of: x, basis: u, dimension: dimension, into: c, isa: isa)
     let w = Double(dominantWeight) - Double(bulkWeight)
     withFloatCoefficients(UnsafeBufferPointer(c), weight: w) { d in
       multiplyAdd(
         u: u.baseAddress ?? xp, rows: dimension, columns: k, coefficients: d,
-        x: bulkWeight == 0 ? nil : xp, beta: bulkWeight, accumulate: false, into: op)
+        x: bulkWeight == 0 ? nil : xp, beta: bulkWeight, accumulate: false, into: op, isa: isa)
     }
   }
 
@@ -103,14 +153,14 @@ public enum ProjectionKernels {
   /// - Complexity: O(P k), one pass over U and x.
   static func transposeMultiply(
     u: UnsafePointer<Float>, rows p: Int, columns k: Int, x: UnsafePointer<Float>,
-    into c: UnsafeMutablePointer<Double>
+    into c: UnsafeMutablePointer<Double>, isa: curvature_isa = ProjectionKernels.isa
   ) {
     if k == 0 { return }
     c.update(repeating: 0, count: k)
     if p == 0 { return }
     let parts = (p + part - 1) / part
     if parts == 1 {
-      partialTransposeMultiply(u: u, rows: p, columns: k, x: x, range: 0..<p, into: c)
+      partialTransposeMultiply(u: u, rows: p, columns: k, x: x, range: 0..<p, into: c, isa: isa)
       return
     }
     let partial = UnsafeMutablePointer<Double>.allocate(capacity: parts * k)
@@ -119,7 +169,7 @@ public enum ProjectionKernels {
     let body: (Int) -> Void = { q in
       partialTransposeMultiply(
         u: u, rows: p, columns: k, x: x, range: (q * part)..<Swift.min(p, (q + 1) * part),
-        into: partial + q * k)
+        into: partial + q * k, isa: isa)
     }
     if p * k >= parallelWork {
       Parallel.forEach(parts, body)
@@ -135,8 +185,14 @@ public enum ProjectionKernels {
   /// c[j] += Σ_{i ∈ range} U[i, j]·x[i] for every column j, tile by tile.
   static func partialTransposeMultiply(
     u: UnsafePointer<Float>, rows p: Int, columns k: Int, x: UnsafePointer<Float>,
-    range: Range<Int>, into c: UnsafeMutablePointer<Double>
+    range: Range<Int>, into c: UnsafeMutablePointer<Double>,
+    isa: curvature_isa = ProjectionKernels.isa
   ) {
+    if curvature_projection_supported(isa) != 0 {
+      let lo = range.lowerBound
+      curvature_tsmv_t(isa, range.count, k, u + lo, p, x + lo, c)
+      return
+    }
     var t = range.lowerBound
     while t < range.upperBound {
       let end = Swift.min(range.upperBound, t + tile)
@@ -282,14 +338,26 @@ public enum ProjectionKernels {
   /// - Complexity: O(P k), one pass over U, x and out.
   static func multiplyAdd(
     u: UnsafePointer<Float>, rows p: Int, columns k: Int, coefficients d: UnsafePointer<Float>,
-    x: UnsafePointer<Float>?, beta: Float, accumulate: Bool, into out: UnsafeMutablePointer<Float>
+    x: UnsafePointer<Float>?, beta: Float, accumulate: Bool, into out: UnsafeMutablePointer<Float>,
+    isa: curvature_isa = ProjectionKernels.isa
   ) {
     if p == 0 { return }
-    let tiles = (p + tile - 1) / tile
+    let native = curvature_projection_supported(isa) != 0 && k > 0
+    let chunk = native ? part : tile
+    let tiles = (p + chunk - 1) / chunk
+    let stream: Int32 = !accumulate && p >= streamingThreshold ? 1 : 0
     let body: (Int) -> Void = { t in
-      multiplyAddTile(
-        u: u, rows: p, columns: k, coefficients: d, x: x, beta: beta, accumulate: accumulate,
-        into: out, range: (t * tile)..<Swift.min(p, (t + 1) * tile))
+      let range = (t * chunk)..<Swift.min(p, (t + 1) * chunk)
+      if native {
+        let lo = range.lowerBound
+        curvature_tsmv_n(
+          isa, range.count, k, u + lo, p, d, x.map { $0 + lo }, beta, accumulate ? 1 : 0, stream,
+          out + lo)
+      } else {
+        multiplyAddTile(
+          u: u, rows: p, columns: k, coefficients: d, x: x, beta: beta, accumulate: accumulate,
+          into: out, range: range)
+      }
     }
     if p * Swift.max(k, 1) >= parallelWork && tiles > 1 {
       Parallel.forEach(tiles, body)
