@@ -12,7 +12,9 @@ let package = Package(
   platforms: [.macOS(.v13)],
   dependencies: [
     .package(path: ".."),
-    .package(url: "https://github.com/ordo-one/benchmark", "1.38.0"..<"1.39.0", traits: ["MallocInterposer"]),
+    .package(
+      url: "https://github.com/ordo-one/benchmark", "1.38.0"..<"1.39.0",
+      traits: ["MallocInterposer"]),
   ],
   targets: [
     .executableTarget(
@@ -25,9 +27,12 @@ let package = Package(
       path: "Benchmarks/CurvatureBenchmarks",
       plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
     ),
+    // Reference bandwidth kernels (STREAM triad with ordinary or streaming stores) for Figures.
+    .target(name: "CFigures", path: "Sources/CFigures"),
     .executableTarget(
       name: "Figures",
       dependencies: [
+        "CFigures",
         .product(name: "Curvature", package: root),
         .product(name: "CurvatureModels", package: root),
       ],
