@@ -12,9 +12,7 @@ let package = Package(
   platforms: [.macOS(.v13)],
   dependencies: [
     .package(path: ".."),
-    .package(
-      url: "https://github.com/ordo-one/benchmark", "1.38.0"..<"1.39.0",
-      traits: ["MallocInterposer"]),
+    .package(url: "https://github.com/ordo-one/benchmark", "1.38.0"..<"1.39.0", traits: ["MallocInterposer"]),
   ],
   targets: [
     .executableTarget(
