@@ -361,8 +361,9 @@ func bandwidthFigures(vectors: Bool, projections: Bool) throws {
     // One configuration at a time (each with its own triad), so at most one U is allocated.
     let quick = ProcessInfo.processInfo.environment["QUICK"] != nil
     var measured: [(Bandwidths, [Row])] = []
+    // P = 2·10⁵, k = 20 (U is 16 MB) shows the tile loops when U is largely served from cache.
     for (p, ks) in [(10_000_000, [20])]
-      + (quick ? [] : [10, 20, 50, 100].map { (5_000_000, [$0]) })
+      + (quick ? [] : [10, 20, 50, 100].map { (5_000_000, [$0]) } + [(200_000, [20])])
     {
       let x = randomArray(p)
       var out = [Float](repeating: 0, count: p)
@@ -426,25 +427,30 @@ func bandwidthFigures(vectors: Bool, projections: Bool) throws {
               }
             ))
         }
-        if p == 10_000_000 && ProjectionKernels.path != "swift-simd" {
-          // The same projection with the portable Swift SIMD tile loops.
-          ops.append(
-            (
-              "x − U(Uᵀx), Swift SIMD tile loops", k, (2 * kk + 2) * fp,
-              {
-                x.withUnsafeBufferPointer { xp in
-                  out.withUnsafeMutableBufferPointer { op in
-                    u.withUnsafeBufferPointer { up in
-                      c.withUnsafeMutableBufferPointer { cp in
-                        ProjectionKernels.project(
-                          xp, basis: up, dimension: p, dominantWeight: 0, bulkWeight: 1,
-                          into: op, coefficients: cp, path: "swift-simd")
+        if (p == 10_000_000 || p == 200_000) && ProjectionKernels.path != "swift-simd" {
+          // The same projections with the portable Swift SIMD tile loops.
+          for (name, dom, bulk) in [
+            ("P_dom x = U(Uᵀx), Swift SIMD tile loops", Float(1), Float(0)),
+            ("x − U(Uᵀx), Swift SIMD tile loops", 0, 1),
+          ] {
+            ops.append(
+              (
+                name, k, (2 * kk + 2) * fp,
+                {
+                  x.withUnsafeBufferPointer { xp in
+                    out.withUnsafeMutableBufferPointer { op in
+                      u.withUnsafeBufferPointer { up in
+                        c.withUnsafeMutableBufferPointer { cp in
+                          ProjectionKernels.project(
+                            xp, basis: up, dimension: p, dominantWeight: dom, bulkWeight: bulk,
+                            into: op, coefficients: cp, path: "swift-simd")
+                        }
                       }
                     }
                   }
                 }
-              }
-            ))
+              ))
+          }
         }
         if p == 10_000_000 {
           // The unblocked form for comparison: k dot products, then k axpys over x.
