@@ -82,7 +82,17 @@ static GEMM_TARGET void GEMM_NAME(pack_b)(int transB, long kc, long nc, const fl
   for (long j0 = 0; j0 < nc; j0 += GEMM_NR) {
     long w = nc - j0 < GEMM_NR ? nc - j0 : GEMM_NR;
     float *s = out + j0 * ks + p0 * GEMM_NR;
-    if (!transB) {
+    if (!transB && w == GEMM_NR) {
+      // Whole slivers: two vector copies per row (slivers are NR-float aligned).
+      typedef GEMM_NAME(vec) vec;
+      typedef float uvec __attribute__((ext_vector_type(GEMM_VW), aligned(4)));
+      for (long p = 0; p < kc; p++) {
+        const float *src = b + (pc + p) * ldb + jc + j0;
+        float *dst = s + p * GEMM_NR;
+        *(vec *)dst = *(const uvec *)src;
+        *(vec *)(dst + GEMM_VW) = *(const uvec *)(src + GEMM_VW);
+      }
+    } else if (!transB) {
       for (long p = 0; p < kc; p++) {
         const float *src = b + (pc + p) * ldb + jc + j0;
         float *dst = s + p * GEMM_NR;
@@ -126,6 +136,83 @@ static GEMM_TARGET void GEMM_NAME(pack_a)(int transA, long kc, long h, float alp
   }
 }
 
+/// Whether `small` handles the shape: every dimension at most 64, whole micro-tiles.
+static inline int GEMM_NAME(small_fits)(long m, long n, long k) {
+  return m <= 64 && n <= 64 && k <= 64 && m % GEMM_MR == 0 && n % GEMM_NR == 0;
+}
+
+/// `sgemm2` for small shapes (`small_fits`) without packing: A is read in place, B in place or,
+/// when transposed, from a transposed copy on the stack. Every element of C gets exactly the
+/// arithmetic of the packed path (same products α·a, same order, same update of C).
+static GEMM_TARGET void GEMM_NAME(small)(int transA, int transB, long m, long n, long k1,
+                                          float alpha, const float *a1, long lda1,
+                                          const float *b1, long ldb1, long k2, const float *a2,
+                                          long lda2, const float *b2, long ldb2, float beta,
+                                          float *c, long ldc) {
+  typedef GEMM_NAME(vec) vec;
+  typedef float uvec __attribute__((ext_vector_type(GEMM_VW), aligned(4)));
+  float bt[64 * 64] __attribute__((aligned(64)));
+  float tile[GEMM_MR * GEMM_NR] __attribute__((aligned(64)));
+  const float *as[2] = {a1, a2};
+  const float *bs[2] = {b1, b2};
+  long la[2] = {lda1, lda2};
+  long lb[2] = {ldb1, ldb2};
+  long ks[2] = {k1, k2};
+  if (transB) {
+    long off = 0;
+    for (int t = 0; t < 2; t++) {
+      for (long j = 0; j < n; j++) {
+        const float *src = bs[t] + j * lb[t];
+        for (long p = 0; p < ks[t]; p++) bt[(off + p) * n + j] = src[p];
+      }
+      bs[t] = bt + off * n;
+      lb[t] = n;
+      off += ks[t];
+    }
+  }
+  for (long i0 = 0; i0 < m; i0 += GEMM_MR) {
+    for (long j0 = 0; j0 < n; j0 += GEMM_NR) {
+      vec acc0[GEMM_MR];
+      vec acc1[GEMM_MR];
+      for (int r = 0; r < GEMM_MR; r++) {
+        acc0[r] = 0;
+        acc1[r] = 0;
+      }
+      for (int t = 0; t < 2; t++) {
+        const float *bb = bs[t] + j0;
+        long ldb = lb[t];
+        long rs = transA ? 1 : la[t];
+        long ps = transA ? la[t] : 1;
+        const float *aa = as[t] + i0 * rs;
+        for (long p = 0; p < ks[t]; p++) {
+          vec b0 = *(const uvec *)(bb + p * ldb);
+          vec b1v = *(const uvec *)(bb + p * ldb + GEMM_VW);
+          const float *ap = aa + p * ps;
+          for (int r = 0; r < GEMM_MR; r++) {
+            float s = alpha * ap[r * rs];
+            acc0[r] += s * b0;
+            acc1[r] += s * b1v;
+          }
+        }
+      }
+      for (int r = 0; r < GEMM_MR; r++) {
+        *(vec *)(tile + r * GEMM_NR) = acc0[r];
+        *(vec *)(tile + r * GEMM_NR + GEMM_VW) = acc1[r];
+      }
+      const float scale = 1.0f;
+      for (long r = 0; r < GEMM_MR; r++) {
+        float *crow = c + (i0 + r) * ldc + j0;
+        const float *tr = tile + r * GEMM_NR;
+        if (beta == 0) {
+          for (long q = 0; q < GEMM_NR; q++) crow[q] = scale * tr[q];
+        } else {
+          for (long q = 0; q < GEMM_NR; q++) crow[q] = scale * tr[q] + beta * crow[q];
+        }
+      }
+    }
+  }
+}
+
 /// C ← α (op(A₁) op(B₁) + op(A₂) op(B₂)) + β C, the inner dimension being k₁ then k₂ (k₂ may be
 /// 0): the two products share every pass over C, as one product with the inner dimension
 /// concatenated would.
@@ -137,6 +224,11 @@ static GEMM_TARGET void GEMM_NAME(sgemm2)(int transA, int transB, long m, long n
   const long KC = CURVATURE_GEMM_KC;
   const long NC = (CURVATURE_GEMM_NC / GEMM_NR) * GEMM_NR;
   const long k = k1 + k2;
+  if (GEMM_NAME(small_fits)(m, n, k)) {
+    GEMM_NAME(small)(transA, transB, m, n, k1, alpha, a1, lda1, b1, ldb1, k2, a2, lda2, b2, ldb2,
+                     beta, c, ldc);
+    return;
+  }
   long ncMax = n < NC ? ((n + GEMM_NR - 1) / GEMM_NR) * GEMM_NR : NC;
   long kcMax = k < KC ? k : KC;
   float *bpack = curvature_scratch(0, (size_t)(kcMax * ncMax));

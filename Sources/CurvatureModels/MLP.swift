@@ -60,10 +60,8 @@ public final class MLP: DifferentiableObjective {
   let weightOffsets: [Int]
   let biasOffsets: [Int]
   let labels32: [Int32]
-  private var chunks: [MLPChunk] = []
-  private var cachedParameters: [Float] = []
-  private var cachedSamples: SampleSet?
-  private var backwardValid = false
+  var chunks: [MLPChunk] = []
+  var cache = ForwardCache()
 
   /// Creates a network on `data`.
   ///
@@ -162,16 +160,10 @@ public final class MLP: DifferentiableObjective {
     try checkOut("gradient", gradient.count, parameterCount)
     prepareForward(w, samples)
     let wp = w.baseAddress!
-    let g = SendablePointer(gradient.baseAddress!)
-    let plan = self
-    Parallel.forEach(chunks.count) { i in
-      let target = i == 0 ? g.p : plan.chunks[i].partial(plan.parameterCount)
-      plan.backward(plan.chunks[i], wp, gradient: target)
+    sumOverChunks(count: parameterCount, into: gradient.baseAddress!) { i, target in
+      self.backward(self.chunks[i], wp, gradient: target)
     }
-    for i in 1..<max(chunks.count, 1) {
-      Dense.add(chunks[i].partialBuffer!.p, into: g.p, count: parameterCount)
-    }
-    backwardValid = true
+    cache.backwardValid = true
     return meanLoss()
   }
 
@@ -232,7 +224,7 @@ public final class MLP: DifferentiableObjective {
   /// - Throws: `CurvatureError` for a wrong parameter count, NaN/Inf or bad samples.
   /// - Complexity: one forward pass.
   public func logits(at w: [Float], samples: SampleSet) throws -> [Float] {
-    try validated(w, samples)
+    try checkFinite(w, samples)
     w.withUnsafeBufferPointer { prepareForward($0, samples) }
     let c = layerSizes.last!
     var out = [Float](repeating: 0, count: samples.count * c)
@@ -259,42 +251,10 @@ public final class MLP: DifferentiableObjective {
     return Double(correct) / Double(data.count)
   }
 
-  // MARK: - Validation
-
-  private func check(_ w: UnsafeBufferPointer<Float>, _ samples: SampleSet) throws(CurvatureError) {
-    try checkOut("parameters", w.count, parameterCount)
-    try samples.validate(sampleCount: sampleCount)
-  }
-
-  private func validated(_ w: [Float], _ samples: SampleSet) throws(CurvatureError) {
-    try checkOut("parameters", w.count, parameterCount)
-    if let i = w.firstIndex(where: { !$0.isFinite }) {
-      throw .nonFinite(name: "parameters", index: i)
-    }
-    try samples.validate(sampleCount: sampleCount)
-  }
-
   // MARK: - Passes
 
-  /// Makes the chunks hold the forward pass at (w, samples), reusing the cache when possible.
-  func prepareForward(_ w: UnsafeBufferPointer<Float>, _ samples: SampleSet) {
-    if let s = cachedSamples, s == samples, cachedParameters.count == w.count,
-      cachedParameters.withUnsafeBufferPointer({
-        memcmp($0.baseAddress!, w.baseAddress!, 4 * w.count) == 0
-      })
-    {
-      return
-    }
-    if cachedSamples != samples { gather(samples) }
-    cachedSamples = samples
-    cachedParameters = Array(w)
-    backwardValid = false
-    let wp = w.baseAddress!
-    let plan = self
-    Parallel.forEach(chunks.count) { i in plan.forward(plan.chunks[i], wp) }
-  }
-
-  private func gather(_ samples: SampleSet) {
+  /// Gathers the inputs and labels of `samples` into one or two chunks.
+  func makeChunks(for samples: SampleSet) {
     let idx = samples.indexArray
     let n = idx.count
     let widest = layerSizes.max()!
@@ -323,7 +283,7 @@ public final class MLP: DifferentiableObjective {
     return s / Double(n)
   }
 
-  private func forward(_ c: MLPChunk, _ w: UnsafePointer<Float>) {
+  func forward(_ c: MLPChunk, _ w: UnsafePointer<Float>) {
     let L = layerCount
     let rows = c.rows
     for l in 0..<L {
@@ -383,7 +343,7 @@ public final class MLP: DifferentiableObjective {
 
   /// Backward pass: stores G_l (and D ⊙ σ'' for the HVP) and, when `gradient` is non-nil,
   /// writes the chunk's gradient contribution there.
-  private func backward(
+  func backward(
     _ c: MLPChunk, _ w: UnsafePointer<Float>, gradient: UnsafeMutablePointer<Float>?
   ) {
     let L = layerCount
@@ -414,33 +374,18 @@ public final class MLP: DifferentiableObjective {
     _ w: UnsafeBufferPointer<Float>, _ samples: SampleSet, _ v: UnsafeBufferPointer<Float>,
     _ count: Int, _ out: UnsafeMutableBufferPointer<Float>, gaussNewton: Bool
   ) throws {
-    try check(w, samples)
-    if count < 1 {
-      throw CurvatureError.outOfRange(name: "count", value: Double(count), range: "[1, ∞)")
-    }
-    try checkOut("directions", v.count, parameterCount * count)
-    try checkOut("out", out.count, parameterCount * count)
+    try checkProducts(w, samples, v, count, out)
     prepareForward(w, samples)
     let wp = w.baseAddress!
-    if !gaussNewton && !backwardValid {
-      let plan = self
-      Parallel.forEach(chunks.count) { i in plan.backward(plan.chunks[i], wp, gradient: nil) }
-      backwardValid = true
-    }
+    if !gaussNewton { prepareBackward(w) }
     let P = parameterCount
     let group = 8
     var j0 = 0
     while j0 < count {
       let b = min(group, count - j0)
       let vp = v.baseAddress! + j0 * P
-      let op = SendablePointer(out.baseAddress! + j0 * P)
-      let plan = self
-      Parallel.forEach(chunks.count) { i in
-        let target = i == 0 ? op.p : plan.chunks[i].partial(P * b)
-        plan.tangent(plan.chunks[i], wp, vp, b, target, gaussNewton: gaussNewton)
-      }
-      for i in 1..<max(chunks.count, 1) {
-        Dense.add(chunks[i].partialBuffer!.p, into: op.p, count: P * b)
+      sumOverChunks(count: P * b, into: out.baseAddress! + j0 * P) { i, target in
+        self.tangent(self.chunks[i], wp, vp, b, target, gaussNewton: gaussNewton)
       }
       j0 += b
     }
@@ -541,7 +486,7 @@ public final class MLP: DifferentiableObjective {
 }
 
 /// Per-chunk workspace of an ``MLP``: gathered inputs, activations, derivatives, tangents.
-final class MLPChunk {
+final class MLPChunk: ObjectiveChunk {
   let start: Int
   let rows: Int
   let batch: Int
@@ -596,13 +541,5 @@ final class MLPChunk {
     gtB = FloatBuffer(b * rows * widest)
     tangentCapacity = b
   }
-
-  /// A scratch buffer of at least `count` elements for this chunk's partial sums.
-  func partial(_ count: Int) -> UnsafeMutablePointer<Float> {
-    ensure(&partialBuffer, count).p
-  }
 }
-
-func checkOut(_ name: String, _ count: Int, _ expected: Int) throws(CurvatureError) {
-  if count != expected { throw .dimensionMismatch(name: name, expected: expected, actual: count) }
-}
+extension MLP: ChunkedObjective {}

@@ -81,10 +81,8 @@ public final class Transformer: DifferentiableObjective {
   let lnfGamma: Int
   let lnfBeta: Int
   let unembedding: Int
-  private var chunks: [TransformerChunk] = []
-  private var cachedParameters: [Float] = []
-  private var cachedSamples: SampleSet?
-  private var backwardValid = false
+  var chunks: [TransformerChunk] = []
+  var cache = ForwardCache()
 
   /// Creates the model on `data`.
   /// - Throws: `CurvatureError` if a size is not positive, H does not divide D, the data's
@@ -204,16 +202,12 @@ public final class Transformer: DifferentiableObjective {
     try checkOut("gradient", gradient.count, parameterCount)
     prepareForward(w, samples)
     let wp = w.baseAddress!
-    let g = SendablePointer(gradient.baseAddress!)
-    let plan = self
     let p = parameterCount
-    Parallel.forEach(chunks.count) { i in
-      let target = i == 0 ? g.p : plan.chunks[i].partial(p)
+    sumOverChunks(count: p, into: gradient.baseAddress!) { i, target in
       target.update(repeating: 0, count: p)
-      plan.backward(plan.chunks[i], wp, gradient: target)
+      self.backward(self.chunks[i], wp, gradient: target)
     }
-    for i in 1..<max(chunks.count, 1) { Dense.add(chunks[i].partialBuffer!.p, into: g.p, count: p) }
-    backwardValid = true
+    cache.backwardValid = true
     return meanLoss()
   }
 
@@ -261,11 +255,7 @@ public final class Transformer: DifferentiableObjective {
   /// - Throws: `CurvatureError` for a wrong parameter count, NaN/Inf or bad samples.
   /// - Complexity: one forward pass.
   public func positionLosses(at w: [Float], samples: SampleSet) throws -> [Double] {
-    try checkOut("parameters", w.count, parameterCount)
-    if let i = w.firstIndex(where: { !$0.isFinite }) {
-      throw CurvatureError.nonFinite(name: "parameters", index: i)
-    }
-    try samples.validate(sampleCount: sampleCount)
+    try checkFinite(w, samples)
     w.withUnsafeBufferPointer { prepareForward($0, samples) }
     let t = configuration.contextLength
     var out = [Double](repeating: 0, count: samples.count * t)
@@ -277,11 +267,6 @@ public final class Transformer: DifferentiableObjective {
 
   // MARK: - Passes
 
-  private func check(_ w: UnsafeBufferPointer<Float>, _ samples: SampleSet) throws(CurvatureError) {
-    try checkOut("parameters", w.count, parameterCount)
-    try samples.validate(sampleCount: sampleCount)
-  }
-
   private func meanLoss() -> Double {
     var s = 0.0
     var n = 0
@@ -292,68 +277,40 @@ public final class Transformer: DifferentiableObjective {
     return s / Double(n)
   }
 
-  private func prepareForward(_ w: UnsafeBufferPointer<Float>, _ samples: SampleSet) {
-    if let s = cachedSamples, s == samples, cachedParameters.count == w.count,
-      cachedParameters.withUnsafeBufferPointer({
-        memcmp($0.baseAddress!, w.baseAddress!, 4 * w.count) == 0
-      })
-    {
-      return
-    }
-    if cachedSamples != samples {
-      let idx = samples.indexArray
-      let t = configuration.contextLength
-      let parts = idx.count * t * configuration.modelWidth >= 32_768 && idx.count >= 2 ? 2 : 1
-      let masked = Float(data.lossMask.filter { $0 }.count)
-      chunks = Parallel.ranges(idx.count, parts: parts).map { r in
-        let c = TransformerChunk(
-          start: r.lowerBound, sequences: r.count, configuration: configuration)
-        for (k, i) in idx[r].enumerated() {
-          for p in 0..<t {
-            c.inputs[k * t + p] = Int32(data.tokens[i * (t + 1) + p])
-            c.targets[k * t + p] = Int32(data.tokens[i * (t + 1) + p + 1])
-            c.weights[k * t + p] = data.lossMask[p] ? 1 / (masked * Float(idx.count)) : 0
-          }
+  /// Gathers the tokens, targets and loss weights of `samples` into one or two chunks.
+  func makeChunks(for samples: SampleSet) {
+    let idx = samples.indexArray
+    let t = configuration.contextLength
+    let parts = idx.count * t * configuration.modelWidth >= 32_768 && idx.count >= 2 ? 2 : 1
+    let masked = Float(data.lossMask.filter { $0 }.count)
+    chunks = Parallel.ranges(idx.count, parts: parts).map { r in
+      let c = TransformerChunk(
+        start: r.lowerBound, sequences: r.count, configuration: configuration)
+      for (k, i) in idx[r].enumerated() {
+        for p in 0..<t {
+          c.inputs[k * t + p] = Int32(data.tokens[i * (t + 1) + p])
+          c.targets[k * t + p] = Int32(data.tokens[i * (t + 1) + p + 1])
+          c.weights[k * t + p] = data.lossMask[p] ? 1 / (masked * Float(idx.count)) : 0
         }
-        return c
       }
+      return c
     }
-    cachedSamples = samples
-    cachedParameters = Array(w)
-    backwardValid = false
-    let wp = w.baseAddress!
-    let plan = self
-    Parallel.forEach(chunks.count) { i in plan.forward(plan.chunks[i], wp) }
   }
 
   private func products(
     _ w: UnsafeBufferPointer<Float>, _ samples: SampleSet, _ v: UnsafeBufferPointer<Float>,
     _ count: Int, _ out: UnsafeMutableBufferPointer<Float>, functional: Bool
   ) throws {
-    try check(w, samples)
-    if count < 1 {
-      throw CurvatureError.outOfRange(name: "count", value: Double(count), range: "[1, ∞)")
-    }
-    try checkOut("directions", v.count, parameterCount * count)
-    try checkOut("out", out.count, parameterCount * count)
+    try checkProducts(w, samples, v, count, out)
     prepareForward(w, samples)
     let wp = w.baseAddress!
-    let plan = self
-    if functional && !backwardValid {
-      Parallel.forEach(chunks.count) { i in plan.backward(plan.chunks[i], wp, gradient: nil) }
-      backwardValid = true
-    }
+    if functional { prepareBackward(w) }
     let p = parameterCount
     for j in 0..<count {
       let vj = v.baseAddress! + j * p
-      let oj = SendablePointer(out.baseAddress! + j * p)
-      Parallel.forEach(chunks.count) { i in
-        let target = i == 0 ? oj.p : plan.chunks[i].partial(p)
+      sumOverChunks(count: p, into: out.baseAddress! + j * p) { i, target in
         target.update(repeating: 0, count: p)
-        plan.tangent(plan.chunks[i], wp, vj, target, functional: functional)
-      }
-      for i in 1..<max(chunks.count, 1) {
-        Dense.add(chunks[i].partialBuffer!.p, into: oj.p, count: p)
+        self.tangent(self.chunks[i], wp, vj, target, functional: functional)
       }
     }
   }
@@ -364,7 +321,7 @@ public final class Transformer: DifferentiableObjective {
       width: configuration.modelWidth, heads: configuration.headCount)
   }
 
-  private func forward(_ c: TransformerChunk, _ w: UnsafePointer<Float>) {
+  func forward(_ c: TransformerChunk, _ w: UnsafePointer<Float>) {
     let cf = configuration
     let (rows, d, f, t, nv) = (
       c.rows, cf.modelWidth, cf.mlpWidth, cf.contextLength, cf.vocabularySize
@@ -418,7 +375,7 @@ public final class Transformer: DifferentiableObjective {
   }
 
   /// Backward pass storing every adjoint the HVP needs; adds the gradient into `gradient`.
-  private func backward(
+  func backward(
     _ c: TransformerChunk, _ w: UnsafePointer<Float>, gradient g: UnsafeMutablePointer<Float>?
   ) {
     let cf = configuration
@@ -467,7 +424,9 @@ public final class Transformer: DifferentiableObjective {
         Dense.gemm(true, false, d, d, rows, k.dxmid.p, d, k.o.p, d, 1, g + b.wo, d)
         accumulateColumnSums(k.dxmid.p, rows, d, g + b.bo)
       }
-      att.backward(qkv: k.qkv.p, att: k.att.p, dO: k.dout.p, dqkv: k.dqkv.p, scratch: c.scratch.p)
+      att.backward(
+        qkv: k.qkv.p, att: k.att.p, dO: k.dout.p, dqkv: k.dqkv.p, attBar: k.attBar.p,
+        scratch: c.scratch.p)
       Dense.gemm(false, false, rows, d, 3 * d, k.dqkv.p, 3 * d, w + b.wqkv, d, 0, k.dh1.p, d)
       if let g {
         Dense.gemm(true, false, 3 * d, d, rows, k.dqkv.p, 3 * d, k.h1.p, d, 1, g + b.wqkv, d)
@@ -533,8 +492,7 @@ public final class Transformer: DifferentiableObjective {
         gammaT: v + b.ln2g, betaT: v + b.ln2b, nt: k.n2t.p, rstdT: k.rstd2t.p, yt: k.h2t.p)
       Dense.gemm2(
         false, true, rows, f, d, k.h2t.p, d, w + b.w1, d, d, k.h2.p, d, v + b.w1, d, 0, k.ut.p, f)
-      Dense.addBias(k.ut.p, rows: rows, cols: f, bias: v + b.b1)
-      Dense.multiply(k.s1.p, k.ut.p, into: k.gt.p, count: rows * f)
+      Dense.addBiasAndMultiply(k.ut.p, rows: rows, cols: f, bias: v + b.b1, k.s1.p, into: k.gt.p)
       Dense.gemm2(
         false, true, rows, d, f, k.gt.p, f, w + b.w2, f, f, k.g.p, f, v + b.w2, f, 1, xt, d)
       Dense.addBias(xt, rows: rows, cols: d, bias: v + b.b2)
@@ -595,9 +553,10 @@ public final class Transformer: DifferentiableObjective {
       }
       accumulateColumnSums(dxT, rows, d, out + b.b2)
       // GELU: ū' = σ' ḡ' + σ'' u̇ ḡ.
-      Dense.multiply(k.s1.p, dgT, into: duT, count: rows * f)
       if fn {
-        Dense.addProduct(k.s2.p, k.ut.p, k.dg.p, into: duT, count: rows * f)
+        Dense.multiplyAddProduct(k.s1.p, dgT, k.s2.p, k.ut.p, k.dg.p, into: duT, count: rows * f)
+      } else {
+        Dense.multiply(k.s1.p, dgT, into: duT, count: rows * f)
       }
       // MLP input: input h2, ȳ = du, ȳ' = duT.
       if fn {
@@ -631,7 +590,7 @@ public final class Transformer: DifferentiableObjective {
       accumulateColumnSums(dmidT, rows, d, out + b.bo)
       att.tangentBackward(
         qkv: k.qkv.p, qkvT: k.qkvt.p, att: k.att.p, attT: k.attt.p, dO: k.dout.p, dOT: small,
-        functional: fn, dqkvT: dqkvT, scratch: c.scratch.p)
+        attBar: k.attBar.p, functional: fn, dqkvT: dqkvT, scratch: c.scratch.p)
       // QKV projection: input h1, ȳ = dqkv, ȳ' = dqkvT.
       if fn {
         Dense.gemm2(
@@ -656,10 +615,10 @@ public final class Transformer: DifferentiableObjective {
 }
 
 /// Per-chunk workspace of a ``Transformer`` (a contiguous run of sequences).
-final class TransformerChunk {
+final class TransformerChunk: ObjectiveChunk {
   final class Block {
     let xin, n1, rstd1, h1, qkv, att, o, xmid, n2, rstd2, h2, g, s1, s2: FloatBuffer
-    let dxout, dg, du, dh2, dxmid, dout, dqkv, dh1: FloatBuffer
+    let dxout, dg, du, dh2, dxmid, dout, dqkv, dh1, attBar: FloatBuffer
     let n1t, rstd1t, h1t, qkvt, attt, ot, n2t, rstd2t, h2t, ut, gt: FloatBuffer
 
     init(rows: Int, sequences: Int, c: Transformer.Configuration) {
@@ -677,7 +636,9 @@ final class TransformerChunk {
         FloatBuffer(rows * d), FloatBuffer(rows * d), FloatBuffer(rows * d), FloatBuffer(rows * d),
         FloatBuffer(rows * d)
       )
-      (dg, du, dqkv) = (FloatBuffer(rows * f), FloatBuffer(rows * f), FloatBuffer(rows * 3 * d))
+      (dg, du, dqkv, attBar) = (
+        FloatBuffer(rows * f), FloatBuffer(rows * f), FloatBuffer(rows * 3 * d), FloatBuffer(a)
+      )
       (n1t, h1t, ot, n2t, h2t) = (
         FloatBuffer(rows * d), FloatBuffer(rows * d), FloatBuffer(rows * d), FloatBuffer(rows * d),
         FloatBuffer(rows * d)
@@ -731,6 +692,6 @@ final class TransformerChunk {
     )
     scratch = FloatBuffer(2 * t * t)
   }
-
-  func partial(_ count: Int) -> UnsafeMutablePointer<Float> { ensure(&partialBuffer, count).p }
 }
+
+extension Transformer: ChunkedObjective {}

@@ -90,6 +90,37 @@ import Testing
     }
   }
 
+  /// Heads and contexts of 32 (the shapes the attention products take without packing) and a
+  /// two-sequence batch: uᵀ H v against mixed second differences of the Double reference.
+  @Test func wideHeadHVPMatchesMixedSecondDifferences() throws {
+    let c = Transformer.Configuration(
+      vocabularySize: 6, contextLength: 32, modelWidth: 64, headCount: 2, layerCount: 1,
+      mlpWidth: 32)
+    let data = try TokenSequences.markov(vocabularySize: 6, length: 32, count: 2, seed: 5)
+    let m = try Transformer(configuration: c, data: data)
+    let ref = TransformerReference(c: c, data: data)
+    var rng = SeededGenerator(seed: 7)
+    let w = m.initialParameters(seed: 2).map { $0 + Float(rng.nextGaussian() * 0.2) }
+    let wd = w.map(Double.init)
+    let p = m.parameterCount
+    let v = rng.gaussianVector(count: p)
+    let hv = try m.hessianVectorProduct(at: w, samples: .all(2), direction: v)
+    let f = { (x: [Double]) in ref.meanLoss(x, samples: [0, 1]) }
+    let hvNorm = hv.map { Double($0) * Double($0) }.reduce(0, +).squareRoot()
+    let vNorm = v.map { Double($0) * Double($0) }.reduce(0, +).squareRoot()
+    for _ in 0..<2 {
+      let u = rng.gaussianVector(count: p)
+      let uNorm = u.map { Double($0) * Double($0) }.reduce(0, +).squareRoot()
+      let h = 1e-3 / max(uNorm, vNorm)
+      func at(_ a: Double, _ b: Double) -> Double {
+        f((0..<p).map { wd[$0] + a * Double(u[$0]) + b * Double(v[$0]) })
+      }
+      let uhv = (at(h, h) - at(h, -h) - at(-h, h) + at(-h, -h)) / (4 * h * h)
+      let ours = zip(u, hv).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+      #expect(abs(ours - uhv) < 1e-5 * uNorm * hvNorm, "uᵀHv \(ours) vs \(uhv)")
+    }
+  }
+
   @Test func blockHVPEqualsSingleAndGaussNewtonIsSymmetricPSD() throws {
     let (m, w, _) = Self.setup(layers: 1)
     let p = m.parameterCount

@@ -96,10 +96,12 @@ struct AttentionOps {
     }
   }
 
-  /// Backward: from Ō writes Q̄, K̄, V̄ into `dqkv` (overwrites). `scratch` holds T × T.
+  /// Backward: from Ō writes Q̄, K̄, V̄ into `dqkv` (overwrites) and Ā = Ō Vᵀ into `attBar`
+  /// (laid out like `att`, kept for ``tangentBackward``). `scratch` holds T × T.
   func backward(
     qkv: UnsafePointer<Float>, att: UnsafePointer<Float>, dO: UnsafePointer<Float>,
-    dqkv: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>
+    dqkv: UnsafeMutablePointer<Float>, attBar: UnsafeMutablePointer<Float>,
+    scratch: UnsafeMutablePointer<Float>
   ) {
     let t = length
     let dh = headWidth
@@ -110,8 +112,9 @@ struct AttentionOps {
         let ap = att + a(s, h)
         let op = dO + oOffset(s, h)
         let dq = mq(dqkv, s, h)
-        Dense.gemm(false, true, t, t, dh, op, width, qp + 2 * width, ld, 0, scratch, t)
-        softmaxBackward(ap, scratch)
+        let bp = attBar + a(s, h)
+        Dense.gemm(false, true, t, t, dh, op, width, qp + 2 * width, ld, 0, bp, t)
+        softmaxBackward(ap, bp, into: scratch)
         Dense.gemm(false, false, t, dh, t, scratch, t, qp + width, ld, 0, dq, ld)
         Dense.gemm(true, false, t, dh, t, scratch, t, qp, ld, 0, dq + width, ld)
         Dense.gemm(true, false, t, dh, t, ap, t, op, width, 0, dq + 2 * width, ld)
@@ -119,26 +122,30 @@ struct AttentionOps {
     }
   }
 
-  /// In place: Ā → S̄·scale = scale · A ⊙ (Ā − rowsum(A ⊙ Ā)) (causal rows).
-  private func softmaxBackward(_ ap: UnsafePointer<Float>, _ g: UnsafeMutablePointer<Float>) {
+  /// S̄·scale = scale · A ⊙ (Ā − rowsum(A ⊙ Ā)) (causal rows) into `out` (may be `g`).
+  private func softmaxBackward(
+    _ ap: UnsafePointer<Float>, _ g: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>
+  ) {
     let t = length
     for i in 0..<t {
       let ar = ap + i * t
       let gr = g + i * t
+      let o = out + i * t
       var r: Float = 0
       for j in 0...i { r += ar[j] * gr[j] }
-      for j in 0...i { gr[j] = scale * ar[j] * (gr[j] - r) }
-      for j in (i + 1)..<t { gr[j] = 0 }
+      for j in 0...i { o[j] = scale * ar[j] * (gr[j] - r) }
+      for j in (i + 1)..<t { o[j] = 0 }
     }
   }
 
   /// Tangent of the backward pass: writes Q̄', K̄', V̄' into `dqkvT` (overwrites). With
-  /// `functional` false it is the backward pass applied to Ō' (Gauss–Newton).
-  /// `scratch` holds 2 T × T.
+  /// `functional` false it is the backward pass applied to Ō' (Gauss–Newton); with it true,
+  /// `attBar` holds Ā as left by ``backward``. `scratch` holds 2 T × T.
   func tangentBackward(
     qkv: UnsafePointer<Float>, qkvT: UnsafePointer<Float>, att: UnsafePointer<Float>,
     attT: UnsafePointer<Float>, dO: UnsafePointer<Float>, dOT: UnsafePointer<Float>,
-    functional: Bool, dqkvT: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>
+    attBar: UnsafePointer<Float>, functional: Bool, dqkvT: UnsafeMutablePointer<Float>,
+    scratch: UnsafeMutablePointer<Float>
   ) {
     let t = length
     let dh = headWidth
@@ -156,30 +163,31 @@ struct AttentionOps {
         let dq = mq(dqkvT, s, h)
         if !functional {
           Dense.gemm(false, true, t, t, dh, opT, width, qp + 2 * width, ld, 0, s2, t)
-          softmaxBackward(ap, s2)
+          softmaxBackward(ap, s2, into: s2)
           Dense.gemm(false, false, t, dh, t, s2, t, qp + width, ld, 0, dq, ld)
           Dense.gemm(true, false, t, dh, t, s2, t, qp, ld, 0, dq + width, ld)
           Dense.gemm(true, false, t, dh, t, ap, t, opT, width, 0, dq + 2 * width, ld)
           continue
         }
-        Dense.gemm(false, true, t, t, dh, op, width, qp + 2 * width, ld, 0, s1, t)
+        let bp = attBar + a(s, h)
         Dense.gemm2(
           false, true, t, t, dh, opT, width, qp + 2 * width, ld, dh, op, width, qt + 2 * width, ld,
           0, s2, t)
         for i in 0..<t {
           let ar = ap + i * t
           let tr = at + i * t
+          let gIn = bp + i * t
           let g = s1 + i * t
           let gT = s2 + i * t
           var r: Float = 0
           var rT: Float = 0
           for j in 0...i {
-            r += ar[j] * g[j]
-            rT += ar[j] * gT[j] + tr[j] * g[j]
+            r += ar[j] * gIn[j]
+            rT += ar[j] * gT[j] + tr[j] * gIn[j]
           }
           for j in 0...i {
-            let sb = ar[j] * (g[j] - r)
-            let sbT = ar[j] * (gT[j] - rT) + tr[j] * (g[j] - r)
+            let sb = ar[j] * (gIn[j] - r)
+            let sbT = ar[j] * (gT[j] - rT) + tr[j] * (gIn[j] - r)
             g[j] = scale * sb
             gT[j] = scale * sbT
           }

@@ -137,4 +137,40 @@ enum Dense {
       i += 1
     }
   }
+
+  /// y[r, c] += bias[c], then z ← a ⊙ y, in one pass (rows × cols, contiguous).
+  /// - Complexity: O(rows · cols).
+  static func addBiasAndMultiply(
+    _ y: UnsafeMutablePointer<Float>, rows: Int, cols: Int, bias: UnsafePointer<Float>,
+    _ a: UnsafePointer<Float>, into z: UnsafeMutablePointer<Float>
+  ) {
+    for r in 0..<rows {
+      let o = r * cols
+      var c = 0
+      while c < cols {
+        let w = min(16, cols - c)
+        let v = VectorMath.load(y + o + c, w) + VectorMath.load(bias + c, w)
+        VectorMath.store(v, y + o + c, w)
+        VectorMath.store(VectorMath.load(a + o + c, w) * v, z + o + c, w)
+        c += 16
+      }
+    }
+  }
+
+  /// y ← a ⊙ x + b ⊙ u ⊙ t over n values, in one pass. - Complexity: O(n).
+  static func multiplyAddProduct(
+    _ a: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+    _ u: UnsafePointer<Float>, _ t: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>,
+    count n: Int
+  ) {
+    var i = 0
+    while i < n {
+      let w = min(16, n - i)
+      let v =
+        VectorMath.load(a + i, w) * VectorMath.load(x + i, w) + VectorMath.load(b + i, w)
+        * VectorMath.load(u + i, w) * VectorMath.load(t + i, w)
+      VectorMath.store(v, y + i, w)
+      i += 16
+    }
+  }
 }
