@@ -17,7 +17,7 @@ enum Parallel {
   @inlinable
   static func run(parts: Int, _ body: (Int) -> Void) {
     if parts <= 1 || SerialScope.isActive {
-      for part in 0..<parts { body(part) }
+      for part in 0..<Swift.max(parts, 0) { body(part) }
       return
     }
     // The parts touch disjoint memory (or only read shared memory), so handing the

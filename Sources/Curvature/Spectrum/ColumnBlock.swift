@@ -12,6 +12,11 @@ enum ColumnBlock {
 
   /// Runs `body(0)` and `body(1)` concurrently.
   static func onBothCores(_ body: (Int) -> Void) {
+    if SerialScope.isActive {
+      body(0)
+      body(1)
+      return
+    }
     withoutActuallyEscaping(body) { escaping in
       let wrapped = UncheckedBody(body: escaping)
       DispatchQueue.concurrentPerform(iterations: 2) { wrapped.body($0) }

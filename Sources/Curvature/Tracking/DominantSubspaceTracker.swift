@@ -19,8 +19,13 @@
 /// }
 /// ```
 ///
-/// The whole state (basis, eigenvalues, counters, random stream) round-trips through
-/// ``snapshot()`` / ``restore(_:)`` for bit-identical resumption.
+/// With ``RefreshExecution/asynchronous(lag:objective:firstRefreshInBackground:)`` refreshes run
+/// on a background thread (with their own objective instance) and are installed a fixed number
+/// of steps after they were due, bit-identically whatever the timing.
+///
+/// The whole state (basis, eigenvalues, counters, random stream, and the inputs of a refresh in
+/// flight) round-trips through ``snapshot()`` / ``restore(_:)`` for bit-identical resumption. A
+/// tracker is used from one thread at a time (its background refreshes are its own business).
 public final class DominantSubspaceTracker {
   /// Settings of a tracker.
   public struct Configuration: Sendable {
@@ -121,6 +126,11 @@ public final class DominantSubspaceTracker {
 
   /// Whether an asynchronous refresh is in flight.
   public var refreshInFlight: Bool { pending != nil }
+
+  /// The total time the training thread has spent in ``step(_:parameters:gradient:minibatch:)``
+  /// and ``observe(parameters:gradient:minibatch:)`` waiting for asynchronous refreshes that were
+  /// not ready at their install step (a timing diagnostic: not part of the checkpointed state).
+  public private(set) var backgroundWaitTime: Duration = .zero
 
   /// The step at which the refresh in flight will be installed (`nil` if none is in flight).
   public var pendingInstallStep: Int? { pending?.installStep }
@@ -259,7 +269,11 @@ public final class DominantSubspaceTracker {
     // An asynchronous refresh due now.
     var due: (job: PendingRefresh, outcome: RefreshOutcome)? = nil
     if let job = pending, job.installStep <= stepCount {
-      switch job.wait() {
+      let clock = ContinuousClock()
+      let began = clock.now
+      let outcome = job.wait()
+      backgroundWaitTime += clock.now - began
+      switch outcome {
       case .success(let outcome): due = (job, outcome)
       case .failure(let error):
         pending = nil
@@ -269,8 +283,9 @@ public final class DominantSubspaceTracker {
     let current = due?.outcome.result.vectors ?? basis
     // Triggers (none while a refresh stays in flight).
     var reason: RefreshReason? = nil
+    var measured: Double? = nil
     if current == nil {
-      reason = .initial
+      if pending == nil { reason = .initial }
     } else if pending == nil || due != nil {
       if refreshRequested {
         reason = .requested
@@ -280,10 +295,10 @@ public final class DominantSubspaceTracker {
         Self.relativeDrift(parameters, from: due?.job.parameters ?? referenceParameters) > d
       {
         reason = .drift
-      } else if let a = configuration.refresh.minimumAlignment,
-        Self.alignment(gradient, current) < a
-      {
-        reason = .alignment
+      } else if let a = configuration.refresh.minimumAlignment {
+        let chi = Self.alignment(gradient, current)
+        measured = chi
+        if chi < a { reason = .alignment }
       }
     }
     // Compute (synchronous) or prepare (asynchronous) the refresh: may throw, changes nothing.
@@ -293,7 +308,9 @@ public final class DominantSubspaceTracker {
     if let reason {
       let samples = try batch(minibatch: minibatch)
       let seed = rng.next()
-      if case .asynchronous(let lag, _) = configuration.execution, reason != .initial {
+      if case .asynchronous(let lag, _, let firstInBackground) = configuration.execution,
+        reason != .initial || firstInBackground
+      {
         let job = PendingRefresh(
           launchStep: stepCount, installStep: stepCount + lag, reason: reason,
           parameters: parameters, seed: seed, samples: samples)
@@ -322,7 +339,10 @@ public final class DominantSubspaceTracker {
       refreshRequested = false
       start(launch)
     }
-    let chi = Self.alignment(gradient, basis)
+    // χ_k with the basis of this step (measured above unless a refresh replaced it).
+    let chi =
+      computed == nil
+      ? measured ?? Self.alignment(gradient, basis) : Self.alignment(gradient, basis)
     var switched = false
     if let rule = configuration.switchRule {
       let ema = alignmentAverage.map { rule.decay * $0 + (1 - rule.decay) * chi } ?? chi
@@ -342,7 +362,7 @@ public final class DominantSubspaceTracker {
   /// Starts `job` on a background thread with its own objective from the configured factory,
   /// warm-started from the current basis, and makes it the pending refresh.
   private func start(_ job: PendingRefresh) {
-    guard case .asynchronous(_, let factory) = configuration.execution else { return }
+    guard case .asynchronous(_, let factory, _) = configuration.execution else { return }
     let previous = basis
     let configuration = configuration
     let p = objective.parameterCount
@@ -468,10 +488,13 @@ public final class DominantSubspaceTracker {
     let products = try state.integer("productCount")
     var job: PendingRefresh? = nil
     if let launch = state.scalars["pending.step"] {
-      guard case .asynchronous = configuration.execution, newBasis != nil else {
+      guard case .asynchronous(_, _, let firstInBackground) = configuration.execution,
+        newBasis != nil || firstInBackground
+      else {
         throw CurvatureError.invalidArgument(
           name: "state",
-          reason: "the state has an asynchronous refresh in flight; this tracker is synchronous")
+          reason: "the state has an asynchronous refresh in flight that this tracker's "
+            + "configuration cannot take over")
       }
       let install = try state.integer("pending.installStep")
       guard launch.isFinite, launch == launch.rounded(), Int(exactly: launch) != nil,

@@ -14,7 +14,7 @@ struct RefreshOutcome: Sendable {
 }
 
 /// A refresh running on a background thread, to be installed at a fixed step
-/// (``RefreshExecution/asynchronous(lag:objective:)``).
+/// (``RefreshExecution/asynchronous(lag:objective:firstRefreshInBackground:)``).
 ///
 /// Its inputs are fixed when it is launched, so its outcome does not depend on when the
 /// background thread runs; ``wait()`` blocks until the outcome is there.

@@ -1,16 +1,20 @@
 /// Where and when a ``DominantSubspaceTracker`` computes its refreshes.
 ///
 /// With ``synchronous`` a refresh runs on the calling thread at the step it is due, and the new
-/// basis is used from that step on. With ``asynchronous(lag:objective:)`` a refresh due at step
+/// basis is used from that step on. With ``asynchronous(lag:objective:firstRefreshInBackground:)`` a refresh due at step
 /// t is computed on a background thread from the parameters w_t while training continues with
 /// the previous basis, and the new basis is installed at step t + `lag` exactly (the calling
 /// thread waits there if the result is not ready yet). Install steps, inputs and random seeds
 /// are fixed by the step count alone, so the trajectory is bit-identical whatever the timing
 /// and scheduling of the threads; only wall time changes.
 ///
-/// The first refresh (no basis yet) is always synchronous, so a projected optimizer never runs
-/// without a basis. While a refresh is in flight, no other trigger starts one: a pending
-/// ``DominantSubspaceTracker/requestRefresh()`` waits until it has been installed.
+/// The first refresh (no basis yet) is synchronous by default, so a projected optimizer never
+/// runs without a basis; with `firstRefreshInBackground` it is launched in the background at
+/// the first step like the others, and until it is installed at step `lag` the tracker has no
+/// basis (a projection is then the identity: the first `lag` steps are plain steps of the base
+/// optimizer, as under a ``SwitchRule`` that has not fired). While a refresh is in flight, no
+/// other trigger starts one: a pending ``DominantSubspaceTracker/requestRefresh()`` waits until
+/// it has been installed.
 public enum RefreshExecution: Sendable {
   /// Makes an independent instance of the tracked objective for the background thread.
   ///
@@ -22,16 +26,17 @@ public enum RefreshExecution: Sendable {
 
   /// Each refresh runs on the calling thread when it is due.
   case synchronous
-  /// Each refresh after the first is computed on a background thread by an objective from
-  /// `objective` and installed `lag` steps after it was due (1 ≤ `lag`, and `lag` ≤ the refresh
-  /// interval when the policy has one).
-  case asynchronous(lag: Int, objective: ObjectiveFactory)
+  /// Each refresh after the first (and the first too with `firstRefreshInBackground`) is
+  /// computed on a background thread by an objective from `objective` and installed `lag` steps
+  /// after it was due (1 ≤ `lag`, and `lag` ≤ the refresh interval when the policy has one).
+  case asynchronous(
+    lag: Int, objective: ObjectiveFactory, firstRefreshInBackground: Bool = false)
 
   /// The install lag in steps (0 for synchronous refreshes). - Complexity: O(1).
   public var lag: Int {
     switch self {
     case .synchronous: return 0
-    case .asynchronous(let lag, _): return lag
+    case .asynchronous(let lag, _, _): return lag
     }
   }
 
@@ -39,7 +44,7 @@ public enum RefreshExecution: Sendable {
   /// - Throws: `CurvatureError.outOfRange` for a lag below 1 or above the refresh interval.
   /// - Complexity: O(1).
   public func validate(policy: RefreshPolicy) throws(CurvatureError) {
-    guard case .asynchronous(let lag, _) = self else { return }
+    guard case .asynchronous(let lag, _, _) = self else { return }
     let upper = policy.interval ?? Int.max
     if lag < 1 || lag > upper {
       throw .outOfRange(

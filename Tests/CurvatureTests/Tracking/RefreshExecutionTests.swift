@@ -144,6 +144,39 @@ private struct QuarticProblem: Sendable {
     #expect(abs(referenceValues[10]![0] - referenceValues[0]![0]) > 1e-3 * referenceValues[0]![0])
   }
 
+  @Test func firstRefreshInBackgroundStartsWithPlainSteps() throws {
+    let problem = QuarticProblem()
+    let tracker = try Self.tracker(
+      problem,
+      execution: .asynchronous(
+        lag: 3, objective: { problem.make() }, firstRefreshInBackground: true))
+    let reference = try Self.tracker(problem, execution: .synchronous)
+    var w = Self.start(problem)
+    var plainW = w
+    var opt = SGD(learningRate: 0.01).projected(.bulk)
+    var plain = SGD(learningRate: 0.01)
+    var rng = SeededGenerator(seed: 9)
+    for t in 0..<6 {
+      let batch = SampleSet.indices((0..<4).map { _ in rng.nextInt(below: problem.n) })
+      let (_, g) = try tracker.objective.lossAndGradient(at: w, samples: batch)
+      if t == 0 { _ = try reference.observe(parameters: w, gradient: g) }
+      let r = try tracker.step(&opt, parameters: &w, gradient: g, minibatch: batch)
+      if t < 3 {
+        // No basis yet: the projection is the identity, so these are plain SGD steps.
+        try plain.step(parameters: &plainW, gradient: g)
+        #expect(w == plainW && tracker.basis == nil && r.alignment == 0)
+        #expect(r.launched == (t == 0 ? .initial : nil) && r.refresh == nil)
+      } else if t == 3 {
+        let installed = try #require(r.refresh)
+        #expect(installed.reason == .initial && installed.step == 0 && installed.installStep == 3)
+        #expect(!installed.warmStarted && tracker.basis == reference.basis)
+        #expect(opt.projection.basis == tracker.basis && w != plainW)
+      } else {
+        #expect(r.launched == (t == 5 ? .interval : nil))
+      }
+    }
+  }
+
   @Test func timingDoesNotChangeTheTrajectory() throws {
     let problem = QuarticProblem()
     func run(delay: Double, lag: Int) throws -> ([Float], Int) {
