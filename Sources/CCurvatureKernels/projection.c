@@ -23,6 +23,14 @@
 #ifndef PROJ_PREFETCH
 #define PROJ_PREFETCH 1024
 #endif
+#ifndef PROJ_PREFETCH_HINT
+#define PROJ_PREFETCH_HINT _MM_HINT_T0
+#endif
+#if PROJ_PREFETCH > 0
+#define PROJ_PREFETCH_LINE(p) _mm_prefetch((const char *)(p) + PROJ_PREFETCH, PROJ_PREFETCH_HINT)
+#else
+#define PROJ_PREFETCH_LINE(p) ((void)(p))
+#endif
 /// Elements per Float accumulation block of Uᵀx before the lanes are added in Double.
 #define PROJ_BLOCK 512
 #define PROJ_GROUP_MAX 8
@@ -72,7 +80,7 @@ proj_t_group_avx512(int g, long n, const float *u, long ldu, const float *x, dou
       __m512 xv = _mm512_loadu_ps(x + i);
       for (int q = 0; q < g; q++) {
         const float *p = u + q * ldu + i;
-        _mm_prefetch((const char *)p + PROJ_PREFETCH, _MM_HINT_T0);
+        PROJ_PREFETCH_LINE(p);
         acc[q] = _mm512_fmadd_ps(_mm512_loadu_ps(p), xv, acc[q]);
       }
     }
@@ -129,7 +137,7 @@ proj_n_group_avx512(int g, long n, long head, const float *u, long ldu, const fl
       acc = _mm512_setzero_ps();
     for (int q = 0; q < g; q++) {
       const float *p = u + q * ldu + i;
-      _mm_prefetch((const char *)p + PROJ_PREFETCH, _MM_HINT_T0);
+      PROJ_PREFETCH_LINE(p);
       acc = _mm512_fmadd_ps(dv[q], _mm512_maskz_loadu_ps(m, p), acc);
     }
     if (stream && len == 16)
@@ -158,7 +166,7 @@ proj_t_group_avx2(int g, long n, const float *u, long ldu, const float *x, doubl
       __m256 xv = _mm256_loadu_ps(x + i);
       for (int q = 0; q < g; q++) {
         const float *p = u + q * ldu + i;
-        if ((i & 15) == 0) _mm_prefetch((const char *)p + PROJ_PREFETCH, _MM_HINT_T0);
+        if ((i & 15) == 0) PROJ_PREFETCH_LINE(p);
         acc[q] = _mm256_fmadd_ps(_mm256_loadu_ps(p), xv, acc[q]);
       }
     }
@@ -212,7 +220,7 @@ proj_n_group_avx2(int g, long n, long head, const float *u, long ldu, const floa
       acc = _mm256_setzero_ps();
     for (int q = 0; q < g; q++) {
       const float *p = u + q * ldu + i;
-      if ((i & 15) == 0) _mm_prefetch((const char *)p + PROJ_PREFETCH, _MM_HINT_T0);
+      if ((i & 15) == 0) PROJ_PREFETCH_LINE(p);
       acc = _mm256_fmadd_ps(dv[q], _mm256_maskload_ps(p, m), acc);
     }
     if (stream && len == 8)
