@@ -25,9 +25,12 @@ let package = Package(
       path: "Benchmarks/CurvatureBenchmarks",
       plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
     ),
+    // Reference bandwidth kernels (STREAM triad with ordinary or streaming stores) for Figures.
+    .target(name: "CFigures", path: "Sources/CFigures"),
     .executableTarget(
       name: "Figures",
       dependencies: [
+        "CFigures",
         .product(name: "Curvature", package: root),
         .product(name: "CurvatureModels", package: root),
       ],

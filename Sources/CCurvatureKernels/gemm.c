@@ -83,22 +83,22 @@ void curvature_sgemm(curvature_isa isa, int transA, int transB, long m, long n, 
 void curvature_sgemm2(curvature_isa isa, int transA, int transB, long m, long n, long k1,
                       float alpha, const float *a1, long lda1, const float *b1, long ldb1,
                       long k2, const float *a2, long lda2, const float *b2, long ldb2, float beta,
-                      float *c, long ldc) {
+                      float *c, long ldc, int triangle) {
   if (m <= 0 || n <= 0) return;
   switch (isa) {
 #if defined(__x86_64__)
   case CURVATURE_ISA_AVX512:
     sgemm2_avx512(transA, transB, m, n, k1, alpha, a1, lda1, b1, ldb1, k2, a2, lda2, b2, ldb2,
-                  beta, c, ldc);
+                  beta, c, ldc, triangle);
     return;
   case CURVATURE_ISA_AVX2_FMA:
     sgemm2_avx2(transA, transB, m, n, k1, alpha, a1, lda1, b1, ldb1, k2, a2, lda2, b2, ldb2,
-                beta, c, ldc);
+                beta, c, ldc, triangle);
     return;
 #endif
   default:
     sgemm2_base(transA, transB, m, n, k1, alpha, a1, lda1, b1, ldb1, k2, a2, lda2, b2, ldb2, beta,
-                c, ldc);
+                c, ldc, triangle);
     return;
   }
 }

@@ -142,13 +142,14 @@ static inline int GEMM_NAME(small_fits)(long m, long n, long k) {
 }
 
 /// `sgemm2` for small shapes (`small_fits`) without packing: A is read in place, B in place or,
-/// when transposed, from a transposed copy on the stack. Every element of C gets exactly the
-/// arithmetic of the packed path (same products α·a, same order, same update of C).
+/// when transposed, from a transposed copy on the stack. Every element of C gets the arithmetic
+/// of the packed path (same products α·a, same order, same update of C). With `triangle` 1
+/// (op(Aₜ)[i, p] = 0 for p > i) or 2 (= 0 for p < i) the known zeros are skipped.
 static GEMM_TARGET void GEMM_NAME(small)(int transA, int transB, long m, long n, long k1,
                                           float alpha, const float *a1, long lda1,
                                           const float *b1, long ldb1, long k2, const float *a2,
                                           long lda2, const float *b2, long ldb2, float beta,
-                                          float *c, long ldc) {
+                                          float *c, long ldc, int triangle) {
   typedef GEMM_NAME(vec) vec;
   typedef float uvec __attribute__((ext_vector_type(GEMM_VW), aligned(4)));
   float bt[64 * 64] __attribute__((aligned(64)));
@@ -184,7 +185,9 @@ static GEMM_TARGET void GEMM_NAME(small)(int transA, int transB, long m, long n,
         long rs = transA ? 1 : la[t];
         long ps = transA ? la[t] : 1;
         const float *aa = as[t] + i0 * rs;
-        for (long p = 0; p < ks[t]; p++) {
+        long plo = triangle == 2 ? (i0 < ks[t] ? i0 : ks[t]) : 0;
+        long phi = triangle == 1 ? (i0 + GEMM_MR < ks[t] ? i0 + GEMM_MR : ks[t]) : ks[t];
+        for (long p = plo; p < phi; p++) {
           vec b0 = *(const uvec *)(bb + p * ldb);
           vec b1v = *(const uvec *)(bb + p * ldb + GEMM_VW);
           const float *ap = aa + p * ps;
@@ -220,13 +223,13 @@ static GEMM_TARGET void GEMM_NAME(sgemm2)(int transA, int transB, long m, long n
                                            float alpha, const float *a1, long lda1,
                                            const float *b1, long ldb1, long k2, const float *a2,
                                            long lda2, const float *b2, long ldb2, float beta,
-                                           float *c, long ldc) {
+                                           float *c, long ldc, int triangle) {
   const long KC = CURVATURE_GEMM_KC;
   const long NC = (CURVATURE_GEMM_NC / GEMM_NR) * GEMM_NR;
   const long k = k1 + k2;
   if (GEMM_NAME(small_fits)(m, n, k)) {
     GEMM_NAME(small)(transA, transB, m, n, k1, alpha, a1, lda1, b1, ldb1, k2, a2, lda2, b2, ldb2,
-                     beta, c, ldc);
+                     beta, c, ldc, triangle);
     return;
   }
   long ncMax = n < NC ? ((n + GEMM_NR - 1) / GEMM_NR) * GEMM_NR : NC;
@@ -296,7 +299,7 @@ static GEMM_TARGET void GEMM_NAME(sgemm)(int transA, int transB, long m, long n,
                                           float alpha, const float *a, long lda, const float *b,
                                           long ldb, float beta, float *c, long ldc) {
   GEMM_NAME(sgemm2)(transA, transB, m, n, k, alpha, a, lda, b, ldb, 0, a, lda, b, ldb, beta, c,
-                    ldc);
+                    ldc, 0);
 }
 
 #undef GEMM_NR

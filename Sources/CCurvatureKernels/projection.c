@@ -23,6 +23,14 @@
 #ifndef PROJ_PREFETCH
 #define PROJ_PREFETCH 1024
 #endif
+#ifndef PROJ_PREFETCH_HINT
+#define PROJ_PREFETCH_HINT _MM_HINT_T0
+#endif
+#if PROJ_PREFETCH > 0
+#define PROJ_PREFETCH_LINE(p) _mm_prefetch((const char *)(p) + PROJ_PREFETCH, PROJ_PREFETCH_HINT)
+#else
+#define PROJ_PREFETCH_LINE(p) ((void)(p))
+#endif
 /// Elements per Float accumulation block of Uᵀx before the lanes are added in Double.
 #define PROJ_BLOCK 512
 #define PROJ_GROUP_MAX 8
@@ -72,7 +80,7 @@ proj_t_group_avx512(int g, long n, const float *u, long ldu, const float *x, dou
       __m512 xv = _mm512_loadu_ps(x + i);
       for (int q = 0; q < g; q++) {
         const float *p = u + q * ldu + i;
-        _mm_prefetch((const char *)p + PROJ_PREFETCH, _MM_HINT_T0);
+        PROJ_PREFETCH_LINE(p);
         acc[q] = _mm512_fmadd_ps(_mm512_loadu_ps(p), xv, acc[q]);
       }
     }
@@ -129,7 +137,7 @@ proj_n_group_avx512(int g, long n, long head, const float *u, long ldu, const fl
       acc = _mm512_setzero_ps();
     for (int q = 0; q < g; q++) {
       const float *p = u + q * ldu + i;
-      _mm_prefetch((const char *)p + PROJ_PREFETCH, _MM_HINT_T0);
+      PROJ_PREFETCH_LINE(p);
       acc = _mm512_fmadd_ps(dv[q], _mm512_maskz_loadu_ps(m, p), acc);
     }
     if (stream && len == 16)
@@ -158,7 +166,7 @@ proj_t_group_avx2(int g, long n, const float *u, long ldu, const float *x, doubl
       __m256 xv = _mm256_loadu_ps(x + i);
       for (int q = 0; q < g; q++) {
         const float *p = u + q * ldu + i;
-        if ((i & 15) == 0) _mm_prefetch((const char *)p + PROJ_PREFETCH, _MM_HINT_T0);
+        if ((i & 15) == 0) PROJ_PREFETCH_LINE(p);
         acc[q] = _mm256_fmadd_ps(_mm256_loadu_ps(p), xv, acc[q]);
       }
     }
@@ -212,7 +220,7 @@ proj_n_group_avx2(int g, long n, long head, const float *u, long ldu, const floa
       acc = _mm256_setzero_ps();
     for (int q = 0; q < g; q++) {
       const float *p = u + q * ldu + i;
-      if ((i & 15) == 0) _mm_prefetch((const char *)p + PROJ_PREFETCH, _MM_HINT_T0);
+      if ((i & 15) == 0) PROJ_PREFETCH_LINE(p);
       acc = _mm256_fmadd_ps(dv[q], _mm256_maskload_ps(p, m), acc);
     }
     if (stream && len == 8)
@@ -233,7 +241,7 @@ proj_n_group_avx2(int g, long n, long head, const float *u, long ldu, const floa
       long n, long k, const float *u, long ldu, const float *d, const float *x, float beta,   \
       int accumulate, int stream, float *out)
 
-#define PROJ_N_BODY(GROUPFN, BYTES)                                                            \
+#define PROJ_N_BODY(BYTES)                                                            \
   float *scratch = stream && k > PROJ_GROUP ? proj_scratch() : 0;                              \
   if (stream && k > PROJ_GROUP && !scratch) stream = 0;                                        \
   for (long t = 0; t < n; t += PROJ_TILE) {                                                    \
@@ -253,25 +261,22 @@ proj_n_group_avx2(int g, long n, long head, const float *u, long ldu, const floa
       }                                                                                        \
       const float *uj = u + j * ldu + t;                                                       \
       int s = last && stream;                                                                  \
-      _Pragma("clang diagnostic push")                                                         \
-      _Pragma("clang diagnostic ignored \"-Wunused-value\"")                                   \
-      PROJ_DISPATCH(g, PROJ_N_CALL)                                                            \
-      _Pragma("clang diagnostic pop")                                                          \
+      PROJ_DISPATCH(g, PROJ_N_GROUP)                                                           \
     }                                                                                          \
-  }
-
-#define PROJ_N_CALL(G) GROUPFN_CALL(G)
+  }                                                                                            \
+  /* Streaming stores are weakly ordered: make them visible before the caller's next store. */ \
+  if (stream) _mm_sfence();
 
 PROJ_N_DRIVER("avx512f", avx512) {
-#define GROUPFN_CALL(G) proj_n_group_avx512(G, nt, head, uj, ldu, d + j, init, xt, beta, src, dst, s)
-  PROJ_N_BODY(proj_n_group_avx512, 64)
-#undef GROUPFN_CALL
+#define PROJ_N_GROUP(G) proj_n_group_avx512(G, nt, head, uj, ldu, d + j, init, xt, beta, src, dst, s)
+  PROJ_N_BODY(64)
+#undef PROJ_N_GROUP
 }
 
 PROJ_N_DRIVER("avx2,fma", avx2) {
-#define GROUPFN_CALL(G) proj_n_group_avx2(G, nt, head, uj, ldu, d + j, init, xt, beta, src, dst, s)
-  PROJ_N_BODY(proj_n_group_avx2, 32)
-#undef GROUPFN_CALL
+#define PROJ_N_GROUP(G) proj_n_group_avx2(G, nt, head, uj, ldu, d + j, init, xt, beta, src, dst, s)
+  PROJ_N_BODY(32)
+#undef PROJ_N_GROUP
 }
 #endif
 

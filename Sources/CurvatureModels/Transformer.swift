@@ -432,6 +432,8 @@ public final class Transformer: DifferentiableObjective {
         Dense.gemm(true, false, 3 * d, d, rows, k.dqkv.p, 3 * d, k.h1.p, d, 1, g + b.wqkv, d)
         accumulateColumnSums(k.dqkv.p, rows, 3 * d, g + b.bqkv)
       }
+      // The embeddings' adjoint only feeds the gradient (the tangent pass needs dh1, not it).
+      if l == 0 && g == nil { break }
       dxin.update(from: k.dxmid.p, count: rows * d)
       LayerNormOps.backward(
         k.dh1.p, rows: rows, width: d, n: k.n1.p, rstd: k.rstd1.p, gamma: w + b.ln1g, dx: dxin,

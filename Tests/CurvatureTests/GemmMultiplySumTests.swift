@@ -115,4 +115,49 @@ import Testing
       transposeA: true, transposeB: false, m: 4, n: 3, k1: 0, k2: 0, threads: nil, seed: 4)
     for i in 0..<12 { #expect(Double(e.sum[i]) == e.reference[i]) }
   }
+
+  /// Triangular left factors (the attention products): skipping the promised zeros gives the
+  /// same product, for both triangles, both layouts of A and two terms.
+  @Test(arguments: [Gemm.Triangle.lower, .upper])
+  func triangularLeftFactors(triangle: Gemm.Triangle) {
+    let (t, n) = (24, 32)  // small enough to take the unpacked path on every kernel
+    var rng = SeededGenerator(seed: 31)
+    for transposeA in [false, true] {
+      // op(Aₜ) is t × t with zeros on the promised side; stored transposed when asked.
+      var a = [[Float]](repeating: [], count: 2)
+      var opA = [[Float]](repeating: [], count: 2)
+      for term in 0..<2 {
+        var m = rng.gaussianVector(count: t * t)
+        for i in 0..<t {
+          for p in 0..<t where triangle == .lower ? p > i : p < i { m[i * t + p] = 0 }
+        }
+        opA[term] = m
+        a[term] = transposeA ? (0..<(t * t)).map { m[($0 % t) * t + $0 / t] } : m
+      }
+      let b = [rng.gaussianVector(count: t * n), rng.gaussianVector(count: t * n)]
+      var c = [Float](repeating: 0, count: t * n)
+      c.withUnsafeMutableBufferPointer { cp in
+        Gemm.multiplySum(
+          transposeA: transposeA, transposeB: false, m: t, n: n, k1: t, a1: a[0], lda1: t,
+          b1: b[0], ldb1: n, k2: t, a2: a[1], lda2: t, b2: b[1], ldb2: n, beta: 0,
+          c: cp.baseAddress!, ldc: n, threads: 1, triangle: triangle)
+      }
+      var worst = 0.0
+      for i in 0..<t {
+        for j in 0..<n {
+          var s = 0.0
+          var mag = 0.0
+          for term in 0..<2 {
+            for p in 0..<t {
+              let x = Double(opA[term][i * t + p]) * Double(b[term][p * n + j])
+              s += x
+              mag += abs(x)
+            }
+          }
+          worst = max(worst, abs(Double(c[i * n + j]) - s) / (mag + 1e-30))
+        }
+      }
+      #expect(worst < 1e-5, "transposeA \(transposeA)")
+    }
+  }
 }

@@ -1,4 +1,5 @@
-import Curvature
+import CFigures
+@_spi(Benchmarks) import Curvature
 import Dispatch
 import Foundation
 
@@ -9,7 +10,9 @@ import Foundation
 /// With no section named, all three run.
 func kernelFigures(arguments: [String]) throws {
   let sections = Set(arguments.isEmpty ? ["vectors", "projections", "gemm"] : arguments)
-  print("gemm path: \(Gemm.path), threads: \(ProcessInfo.processInfo.activeProcessorCount)")
+  print(
+    "gemm path: \(Gemm.path), projection path: \(ProjectionKernels.path), "
+      + "threads: \(ProcessInfo.processInfo.activeProcessorCount)")
   if sections.contains("vectors") || sections.contains("projections") {
     try bandwidthFigures(
       vectors: sections.contains("vectors"),
@@ -182,6 +185,72 @@ extension UnsafePointer {
   var mutating: UnsafeMutablePointer<Pointee> { UnsafeMutablePointer(mutating: self) }
 }
 
+/// The triad a ← b + s·c in C with the widest vectors (ordinary or streaming stores), on all
+/// cores over the same fixed 64 Ki-element chunks as `triad`.
+func vectorTriad(
+  _ a: UnsafeMutableBufferPointer<Float>, _ b: UnsafeBufferPointer<Float>,
+  _ c: UnsafeBufferPointer<Float>, _ s: Float, streaming: Bool
+) {
+  let n = a.count
+  let chunk = 1 << 16
+  let parts = (n + chunk - 1) / chunk
+  let (ap, bp, cp) = (Pointer(a.baseAddress!), Pointer(b.baseAddress!), Pointer(c.baseAddress!))
+  DispatchQueue.concurrentPerform(iterations: parts) { part in
+    let lo = part * chunk
+    figures_triad(
+      ap.p.mutating + lo, bp.p + lo, cp.p + lo, s, min(chunk, n - lo), streaming ? 1 : 0)
+  }
+}
+
+/// A read-only pass Σ a[i] in C on all cores (fixed 64 Ki-element chunks).
+func vectorSum(_ a: UnsafeBufferPointer<Float>) -> Double {
+  let n = a.count
+  let chunk = 1 << 16
+  let parts = (n + chunk - 1) / chunk
+  let ap = Pointer(a.baseAddress!)
+  let sums = UnsafeMutableBufferPointer<Double>.allocate(capacity: parts)
+  defer { sums.deallocate() }
+  let sp = UncheckedBuffer(sums)
+  DispatchQueue.concurrentPerform(iterations: parts) { part in
+    let lo = part * chunk
+    sp.buffer[part] = figures_sum(ap.p + lo, min(chunk, n - lo))
+  }
+  return sums.reduce(0, +)
+}
+
+/// A buffer whose disjoint elements are written by worker threads.
+struct UncheckedBuffer: @unchecked Sendable {
+  let buffer: UnsafeMutableBufferPointer<Double>
+  init(_ buffer: UnsafeMutableBufferPointer<Double>) { self.buffer = buffer }
+}
+
+/// Reference bandwidths (bytes per second) measured interleaved with the operations.
+struct Bandwidths {
+  /// The triad of the figure's definition: Swift SIMD, ordinary stores, three arrays of P.
+  var triad = 0.0
+  /// The C triad over the same arrays with ordinary and with streaming stores.
+  var vectorTriad = 0.0
+  var streamingTriad = 0.0
+  /// Triads (best of ordinary and streaming stores) and a read-only sum over arrays of
+  /// `largeCount` floats, each at least 4× the last-level cache (the STREAM rule).
+  var largeTriad = 0.0
+  var largeRead = 0.0
+  var largeCount = 0
+  /// The strongest triad over arrays of P floats.
+  var bestTriad: Double { max(triad, vectorTriad, streamingTriad) }
+}
+
+/// The last-level cache size in bytes as this machine's CPU 0 sees it (32 MiB when unknown).
+let lastLevelCacheBytes: Int = {
+  let path = "/sys/devices/system/cpu/cpu0/cache/index3/size"
+  if let text = try? String(contentsOfFile: path, encoding: .utf8) {
+    let t = text.trimmingCharacters(in: .whitespacesAndNewlines)
+    let scale = t.hasSuffix("K") ? 1 << 10 : t.hasSuffix("M") ? 1 << 20 : 1
+    if let n = Int(t.filter(\.isNumber)), n > 0 { return n * scale }
+  }
+  return 32 << 20
+}()
+
 /// Level-1 kernels and tall-skinny projections as a fraction of the triad bandwidth measured
 /// in the same run over arrays of the same length P.
 func bandwidthFigures(vectors: Bool, projections: Bool) throws {
@@ -196,19 +265,45 @@ func bandwidthFigures(vectors: Bool, projections: Bool) throws {
     var bytes: Double
   }
 
-  /// Measures `ops` interleaved with the triad (best of 5 each) for vectors of length p.
-  func measure(p: Int, _ ops: [(String, Int, Double, () -> Void)]) -> (Double, [Row]) {
+  /// Measures `ops` interleaved with the reference triads and read (best of 5 each) for vectors
+  /// of length p.
+  func measure(p: Int, _ ops: [(String, Int, Double, () -> Void)]) -> (Bandwidths, [Row]) {
     var a = [Float](repeating: 0, count: p)
     let b = randomArray(p)
     let c = randomArray(p)
-    var triadBest = Double.infinity
+    let large = max(p, lastLevelCacheBytes)
+    var la = [Float](repeating: 0, count: large)
+    let lb = [Float](repeating: 1, count: large)
+    let lc = [Float](repeating: 2, count: large)
+    var rates = Bandwidths()
+    rates.largeCount = large
     var best = [Double](repeating: .infinity, count: ops.count)
+    var sink = 0.0
+    func rate(_ bytes: Double, _ body: () -> Void) -> Double {
+      bytes / bestSeconds(trials: 1, minimum: 0.1, body)
+    }
     for _ in 0..<5 {
       a.withUnsafeMutableBufferPointer { ap in
         b.withUnsafeBufferPointer { bp in
           c.withUnsafeBufferPointer { cp in
-            triadBest = min(
-              triadBest, bestSeconds(trials: 1, minimum: 0.1) { triad(ap, bp, cp, 3) })
+            let bytes = 12 * Double(p)
+            rates.triad = max(rates.triad, rate(bytes) { triad(ap, bp, cp, 3) })
+            rates.vectorTriad = max(
+              rates.vectorTriad, rate(bytes) { vectorTriad(ap, bp, cp, 3, streaming: false) })
+            rates.streamingTriad = max(
+              rates.streamingTriad, rate(bytes) { vectorTriad(ap, bp, cp, 3, streaming: true) })
+          }
+        }
+      }
+      la.withUnsafeMutableBufferPointer { ap in
+        lb.withUnsafeBufferPointer { bp in
+          lc.withUnsafeBufferPointer { cp in
+            let bytes = 12 * Double(large)
+            rates.largeTriad = max(
+              rates.largeTriad, rate(bytes) { vectorTriad(ap, bp, cp, 3, streaming: false) },
+              rate(bytes) { vectorTriad(ap, bp, cp, 3, streaming: true) })
+            rates.largeRead = max(
+              rates.largeRead, rate(4 * Double(large)) { sink += vectorSum(bp) })
           }
         }
       }
@@ -216,16 +311,24 @@ func bandwidthFigures(vectors: Bool, projections: Bool) throws {
         best[i] = min(best[i], bestSeconds(trials: 1, minimum: 0.1, op.3))
       }
     }
-    let triadRate = 12 * Double(p) / triadBest
+    if sink == 42 { print(sink) }
     return (
-      triadRate,
+      rates,
       ops.enumerated().map { Row(name: $1.0, p: p, k: $1.1, seconds: best[$0], bytes: $1.2) }
     )
   }
 
-  func report(_ title: String, _ triadRate: Double, _ rows: [Row]) {
+  func describe(_ r: Bandwidths) -> String {
+    "triad \(fmt(r.triad / 1e9, 1)) GB/s (C \(String(cString: figures_path())): ordinary stores "
+      + "\(fmt(r.vectorTriad / 1e9, 1)), streaming stores \(fmt(r.streamingTriad / 1e9, 1)); "
+      + "arrays of \(r.largeCount) floats: triad \(fmt(r.largeTriad / 1e9, 1)), read-only "
+      + "\(fmt(r.largeRead / 1e9, 1)))"
+  }
+
+  func report(_ title: String, _ rates: Bandwidths, _ rows: [Row]) {
+    let triadRate = rates.triad
     print("\n\(title)")
-    print("triad a ← b + s·c over 3 arrays of P floats: \(fmt(triadRate / 1e9, 1)) GB/s")
+    print("triad a ← b + s·c over 3 arrays of P floats: \(describe(rates))")
     print("\n| operation | P | k | ms | bytes counted | GB/s | ÷ triad |")
     print("|---|---:|---:|---:|---|---:|---:|")
     for r in rows {
@@ -257,9 +360,10 @@ func bandwidthFigures(vectors: Bool, projections: Bool) throws {
   if projections {
     // One configuration at a time (each with its own triad), so at most one U is allocated.
     let quick = ProcessInfo.processInfo.environment["QUICK"] != nil
-    var measured: [(Double, [Row])] = []
+    var measured: [(Bandwidths, [Row])] = []
+    // P = 2·10⁵, k = 20 (U is 16 MB) shows the tile loops when U is largely served from cache.
     for (p, ks) in [(10_000_000, [20])]
-      + (quick ? [] : [10, 20, 50, 100].map { (5_000_000, [$0]) })
+      + (quick ? [] : [10, 20, 50, 100].map { (5_000_000, [$0]) } + [(200_000, [20])])
     {
       let x = randomArray(p)
       var out = [Float](repeating: 0, count: p)
@@ -323,6 +427,31 @@ func bandwidthFigures(vectors: Bool, projections: Bool) throws {
               }
             ))
         }
+        if (p == 10_000_000 || p == 200_000) && ProjectionKernels.path != "swift-simd" {
+          // The same projections with the portable Swift SIMD tile loops.
+          for (name, dom, bulk) in [
+            ("P_dom x = U(Uᵀx), Swift SIMD tile loops", Float(1), Float(0)),
+            ("x − U(Uᵀx), Swift SIMD tile loops", 0, 1),
+          ] {
+            ops.append(
+              (
+                name, k, (2 * kk + 2) * fp,
+                {
+                  x.withUnsafeBufferPointer { xp in
+                    out.withUnsafeMutableBufferPointer { op in
+                      u.withUnsafeBufferPointer { up in
+                        c.withUnsafeMutableBufferPointer { cp in
+                          ProjectionKernels.project(
+                            xp, basis: up, dimension: p, dominantWeight: dom, bulkWeight: bulk,
+                            into: op, coefficients: cp, path: "swift-simd")
+                        }
+                      }
+                    }
+                  }
+                }
+              ))
+          }
+        }
         if p == 10_000_000 {
           // The unblocked form for comparison: k dot products, then k axpys over x.
           ops.append(
@@ -353,16 +482,23 @@ func bandwidthFigures(vectors: Bool, projections: Bool) throws {
       _ = bases
     }
     print(
-      "\n## Projections (all cores, best of 5, interleaved with a triad over arrays of the same P; "
-        + "bytes = U read twice + x + out written, x counted once)")
-    print("\n| operation | P | k | ms | bytes counted | GB/s | triad GB/s | ÷ triad |")
-    print("|---|---:|---:|---:|---|---:|---:|---:|")
-    for (triadRate, rows) in measured {
+      "\n## Projections (\(ProjectionKernels.path) tile loops, all cores, best of 5, interleaved "
+        + "with triads over arrays of the same P; bytes = U read twice + x + out written, x "
+        + "counted once)")
+    for (rates, rows) in measured {
+      print("P = \(rows[0].p), k = \(rows[0].k): \(describe(rates))")
+    }
+    print(
+      "\n| operation | P | k | ms | bytes counted | GB/s | triad GB/s | ÷ triad "
+        + "| ÷ strongest same-P triad | ÷ large-array read |")
+    print("|---|---:|---:|---:|---|---:|---:|---:|---:|---:|")
+    for (rates, rows) in measured {
       for r in rows {
         let rate = r.bytes / r.seconds
         print(
           "| \(r.name) | \(r.p) | \(r.k) | \(fmt(r.seconds * 1e3, 2)) | \(fmt(r.bytes / 1e6, 0)) MB | "
-            + "\(fmt(rate / 1e9, 1)) | \(fmt(triadRate / 1e9, 1)) | \(fmt(rate / triadRate, 2)) |")
+            + "\(fmt(rate / 1e9, 1)) | \(fmt(rates.triad / 1e9, 1)) | \(fmt(rate / rates.triad, 2)) | "
+            + "\(fmt(rate / rates.bestTriad, 2)) | \(fmt(rate / rates.largeRead, 2)) |")
       }
     }
   }

@@ -84,34 +84,48 @@ struct ProductTimings {
         }
       }
     }
-    gradient = try medianMilliseconds(reps) {
-      try call(
-        { wp in
-          _ = try g.withUnsafeMutableBufferPointer {
-            try model.gradient(at: wp, samples: samples, into: $0)
-          }
-        }, fresh: true)
+    func gaussNewtonProduct(_ wp: UnsafeBufferPointer<Float>) throws {
+      try v.withUnsafeBufferPointer { vp in
+        try out.withUnsafeMutableBufferPointer { op in
+          try model.gaussNewtonVectorProduct(
+            at: wp, samples: samples, direction: UnsafeBufferPointer(rebasing: vp[0..<p]),
+            into: UnsafeMutableBufferPointer(rebasing: op[0..<p]))
+        }
+      }
     }
-    hvpFresh = try medianMilliseconds(reps) { try call({ try hvp($0, 1) }, fresh: true) }
-    hvpCached = try medianMilliseconds(reps) { try call({ try hvp($0, 1) }, fresh: false) }
-    block8Fresh = try medianMilliseconds(max(3, reps / 2)) {
-      try call({ try hvp($0, 8) }, fresh: true)
-    }
-    block8Cached = try medianMilliseconds(max(3, reps / 2)) {
-      try call({ try hvp($0, 8) }, fresh: false)
-    }
-    gaussNewton = try medianMilliseconds(reps) {
-      try call(
-        { wp in
-          try v.withUnsafeBufferPointer { vp in
-            try out.withUnsafeMutableBufferPointer { op in
-              try model.gaussNewtonVectorProduct(
-                at: wp, samples: samples, direction: UnsafeBufferPointer(rebasing: vp[0..<p]),
-                into: UnsafeMutableBufferPointer(rebasing: op[0..<p]))
+    // The operations take turns within every round (after one warm-up round), so a change in
+    // machine load during the run affects all of them alike and the ratios stay comparable.
+    let operations:
+      [(fresh: Bool, block: Bool, body: (UnsafeBufferPointer<Float>) throws -> Void)] = [
+        (
+          true, false,
+          { wp in
+            _ = try g.withUnsafeMutableBufferPointer {
+              try model.gradient(at: wp, samples: samples, into: $0)
             }
           }
-        }, fresh: true)
+        ),
+        (true, false, { try hvp($0, 1) }),
+        (false, false, { try hvp($0, 1) }),
+        (true, true, { try hvp($0, 8) }),
+        (false, true, { try hvp($0, 8) }),
+        (true, false, gaussNewtonProduct),
+      ]
+    var times = [[Double]](repeating: [], count: operations.count)
+    let blockRounds = max(3, reps / 2)
+    for round in 0...reps {
+      for (k, op) in operations.enumerated() {
+        if op.block && round > blockRounds { continue }
+        if !op.fresh { try call(op.body, fresh: false) }  // the cached point is this one
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        try call(op.body, fresh: op.fresh)
+        if round > 0 { times[k].append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6) }
+      }
     }
+    let medians = times.map { $0.sorted()[$0.count / 2] }
+    (gradient, hvpFresh, hvpCached, block8Fresh, block8Cached, gaussNewton) = (
+      medians[0], medians[1], medians[2], medians[3], medians[4], medians[5]
+    )
   }
 
   func printTable(name: String) {

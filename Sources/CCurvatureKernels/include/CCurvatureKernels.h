@@ -25,10 +25,12 @@ void curvature_sgemm(curvature_isa isa, int transA, int transB, long m, long n, 
 /// Single-threaded C ← α (op(A₁) op(B₁) + op(A₂) op(B₂)) + β C: one product whose inner
 /// dimension is the concatenation of k₁ (from A₁, B₁) and k₂ (from A₂, B₂), without copying the
 /// operands; both products share the transposition flags. Requires k₁ ≥ 1, k₂ ≥ 0.
+/// `triangle` 1 promises op(Aₜ)[i, p] = 0 for p > i, 2 promises it for p < i (in each term's
+/// own inner index), so those products may be skipped; 0 promises nothing.
 void curvature_sgemm2(curvature_isa isa, int transA, int transB, long m, long n, long k1,
                       float alpha, const float *a1, long lda1, const float *b1, long ldb1,
                       long k2, const float *a2, long lda2, const float *b2, long ldb2, float beta,
-                      float *c, long ldc);
+                      float *c, long ldc, int triangle);
 
 /// Rows per micro-tile of the kernel for `isa` (row splits at multiples of it keep the
 /// arithmetic of every element of C identical).

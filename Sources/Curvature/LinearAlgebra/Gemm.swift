@@ -39,13 +39,16 @@ public enum Gemm {
   /// C, with no copy of the operands. Both products use the same transposition flags; the
   /// leading dimensions are as in ``multiply(transposeA:transposeB:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:)``.
   /// At most `threads` threads (all cores when nil); code that already runs one piece of work
-  /// per core passes 1. With k₂ = 0 it is exactly `multiply` with α = 1.
+  /// per core passes 1. With k₂ = 0 it is exactly `multiply` with α = 1. `triangle` promises
+  /// that op(A₁) and op(A₂) are lower (op(A)[i, p] = 0 for p > i) or upper (= 0 for p < i)
+  /// triangular, so small products may skip the zeros (the result is the same).
   /// - Complexity: O(m n (k₁ + k₂)).
   package static func multiplySum(
     transposeA: Bool, transposeB: Bool, m: Int, n: Int,
     k1: Int, a1: UnsafePointer<Float>, lda1: Int, b1: UnsafePointer<Float>, ldb1: Int,
     k2: Int, a2: UnsafePointer<Float>, lda2: Int, b2: UnsafePointer<Float>, ldb2: Int,
-    beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int? = nil
+    beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int? = nil,
+    triangle: Triangle = .none
   ) {
     precondition(m >= 0 && n >= 0 && k1 >= 0 && k2 >= 0, "Gemm.multiplySum: negative size")
     precondition(
@@ -60,7 +63,7 @@ public enum Gemm {
         multiplySum(
           transposeA: transposeA, transposeB: transposeB, m: m, n: n, k1: k2, a1: a2, lda1: lda2,
           b1: b2, ldb1: ldb2, k2: 0, a2: a2, lda2: lda2, b2: b2, ldb2: ldb2, beta: beta, c: c,
-          ldc: ldc, threads: threads)
+          ldc: ldc, threads: threads, triangle: triangle)
       }
       return
     }
@@ -68,7 +71,7 @@ public enum Gemm {
       CGemm.multiplySum(
         transposeA: transposeA, transposeB: transposeB, m: m, n: n, k1: k1, a1: a1, lda1: lda1,
         b1: b1, ldb1: ldb1, k2: k2, a2: a2, lda2: lda2, b2: b2, ldb2: ldb2, beta: beta, c: c,
-        ldc: ldc, threads: threads ?? Parallel.processorCount)
+        ldc: ldc, threads: threads ?? Parallel.processorCount, triangle: triangle)
     #else
       SwiftGemm.multiply(
         transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k1, alpha: 1,
@@ -79,6 +82,16 @@ public enum Gemm {
           a: a2, lda: lda2, b: b2, ldb: ldb2, beta: 1, c: c, ldc: ldc)
       }
     #endif
+  }
+
+  /// A structural promise about the left factors of ``multiplySum``.
+  package enum Triangle: Int32 {
+    /// No promise.
+    case none = 0
+    /// op(A)[i, p] = 0 for p > i.
+    case lower = 1
+    /// op(A)[i, p] = 0 for p < i.
+    case upper = 2
   }
 
   /// The micro-kernel path `multiply` uses on this machine: `"avx512"`, `"avx2+fma"`,
@@ -229,7 +242,8 @@ enum CGemm {
     transposeA: Bool, transposeB: Bool, m: Int, n: Int,
     k1: Int, a1: UnsafePointer<Float>, lda1: Int, b1: UnsafePointer<Float>, ldb1: Int,
     k2: Int, a2: UnsafePointer<Float>, lda2: Int, b2: UnsafePointer<Float>, ldb2: Int,
-    beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int
+    beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int,
+    triangle: Gemm.Triangle
   ) {
     let tA: Int32 = transposeA ? 1 : 0
     let tB: Int32 = transposeB ? 1 : 0
@@ -240,7 +254,8 @@ enum CGemm {
     parts = Swift.min(parts, splitRows ? (m + 63) / 64 : (n + 63) / 64)
     if parts <= 1 {
       curvature_sgemm2(
-        isa, tA, tB, m, n, k1, 1, a1, lda1, b1, ldb1, k2, a2, lda2, b2, ldb2, beta, c, ldc)
+        isa, tA, tB, m, n, k1, 1, a1, lda1, b1, ldb1, k2, a2, lda2, b2, ldb2, beta, c, ldc,
+        triangle.rawValue)
       return
     }
     Parallel.forEach(parts) { part in
@@ -251,7 +266,7 @@ enum CGemm {
           transposeA ? (r.lowerBound, r.lowerBound) : (r.lowerBound * lda1, r.lowerBound * lda2)
         curvature_sgemm2(
           isa, tA, tB, r.count, n, k1, 1, a1 + o1, lda1, b1, ldb1, k2, a2 + o2, lda2, b2, ldb2,
-          beta, c + r.lowerBound * ldc, ldc)
+          beta, c + r.lowerBound * ldc, ldc, 0)
       } else {
         let r = Parallel.range(part, of: parts, count: n, align: nr)
         if r.isEmpty { return }
@@ -259,7 +274,7 @@ enum CGemm {
           transposeB ? (r.lowerBound * ldb1, r.lowerBound * ldb2) : (r.lowerBound, r.lowerBound)
         curvature_sgemm2(
           isa, tA, tB, m, r.count, k1, 1, a1, lda1, b1 + o1, ldb1, k2, a2, lda2, b2 + o2, ldb2,
-          beta, c + r.lowerBound, ldc)
+          beta, c + r.lowerBound, ldc, 0)
       }
     }
   }

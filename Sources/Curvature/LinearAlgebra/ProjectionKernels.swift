@@ -130,6 +130,36 @@ public enum ProjectionKernels {
     }
   }
 
+  /// ``project(_:basis:dimension:dominantWeight:bulkWeight:into:coefficients:)`` with the
+  /// tile loops named by `path` (`"swift-simd"`, or a name ``path`` can return on this machine),
+  /// so benchmarks can compare the paths side by side.
+  /// - Complexity: O(P k), two passes over U.
+  @_spi(Benchmarks)
+  public static func project(
+    _ x: UnsafeBufferPointer<Float>, basis u: UnsafeBufferPointer<Float>, dimension: Int,
+    dominantWeight: Float, bulkWeight: Float, into out: UnsafeMutableBufferPointer<Float>,
+    coefficients c: UnsafeMutableBufferPointer<Double>, path: String
+  ) {
+    project(
+      x, basis: u, dimension: dimension, dominantWeight: dominantWeight, bulkWeight: bulkWeight,
+      into: out, coefficients: c, isa: Self.isa(named: path))
+  }
+
+  /// The instruction set of the path named `path` (baseline, the Swift loops, for any name
+  /// this machine cannot run).
+  static func isa(named path: String) -> curvature_isa {
+    for candidate in [CURVATURE_ISA_AVX512, CURVATURE_ISA_AVX2_FMA]
+    where name(of: candidate) == path && runnable(candidate) {
+      return candidate
+    }
+    return CURVATURE_ISA_BASELINE
+  }
+
+  /// Whether this CPU can run the C kernel for `candidate`.
+  static func runnable(_ candidate: curvature_isa) -> Bool {
+    isa == CURVATURE_ISA_AVX512 || (isa == CURVATURE_ISA_AVX2_FMA && candidate == isa)
+  }
+
   static func columns(_ u: UnsafeBufferPointer<Float>, _ dimension: Int) -> Int {
     precondition(dimension >= 0, "dimension must be non-negative")
     if dimension == 0 { return 0 }
@@ -346,7 +376,10 @@ public enum ProjectionKernels {
     let chunk = native ? part : tile
     let tiles = (p + chunk - 1) / chunk
     let stream: Int32 = !accumulate && p >= streamingThreshold ? 1 : 0
-    let body: (Int) -> Void = { t in
+    // Chunks are handed out last first: after a Uᵀx pass over the same U and x (a projection),
+    // the end of both is still in the last-level cache.
+    let body: (Int) -> Void = { index in
+      let t = tiles - 1 - index
       let range = (t * chunk)..<Swift.min(p, (t + 1) * chunk)
       if native {
         let lo = range.lowerBound

@@ -59,7 +59,9 @@ struct AttentionOps {
           for j in 0...i { row[j] *= inv }
           for j in (i + 1)..<t { row[j] = 0 }
         }
-        Dense.gemm(false, false, t, dh, t, ap, t, qp + 2 * width, ld, 0, o + oOffset(s, h), width)
+        Dense.gemm(
+          false, false, t, dh, t, ap, t, qp + 2 * width, ld, 0, o + oOffset(s, h), width,
+          triangle: .lower)
       }
     }
   }
@@ -91,7 +93,7 @@ struct AttentionOps {
         let op = oT + oOffset(s, h)
         Dense.gemm2(
           false, false, t, dh, t, at, t, qp + 2 * width, ld, t, ap, t, qt + 2 * width, ld, 0, op,
-          width)
+          width, triangle: .lower)
       }
     }
   }
@@ -115,9 +117,10 @@ struct AttentionOps {
         let bp = attBar + a(s, h)
         Dense.gemm(false, true, t, t, dh, op, width, qp + 2 * width, ld, 0, bp, t)
         softmaxBackward(ap, bp, into: scratch)
-        Dense.gemm(false, false, t, dh, t, scratch, t, qp + width, ld, 0, dq, ld)
-        Dense.gemm(true, false, t, dh, t, scratch, t, qp, ld, 0, dq + width, ld)
-        Dense.gemm(true, false, t, dh, t, ap, t, op, width, 0, dq + 2 * width, ld)
+        Dense.gemm(false, false, t, dh, t, scratch, t, qp + width, ld, 0, dq, ld, triangle: .lower)
+        Dense.gemm(true, false, t, dh, t, scratch, t, qp, ld, 0, dq + width, ld, triangle: .upper)
+        Dense.gemm(
+          true, false, t, dh, t, ap, t, op, width, 0, dq + 2 * width, ld, triangle: .upper)
       }
     }
   }
@@ -164,9 +167,10 @@ struct AttentionOps {
         if !functional {
           Dense.gemm(false, true, t, t, dh, opT, width, qp + 2 * width, ld, 0, s2, t)
           softmaxBackward(ap, s2, into: s2)
-          Dense.gemm(false, false, t, dh, t, s2, t, qp + width, ld, 0, dq, ld)
-          Dense.gemm(true, false, t, dh, t, s2, t, qp, ld, 0, dq + width, ld)
-          Dense.gemm(true, false, t, dh, t, ap, t, opT, width, 0, dq + 2 * width, ld)
+          Dense.gemm(false, false, t, dh, t, s2, t, qp + width, ld, 0, dq, ld, triangle: .lower)
+          Dense.gemm(true, false, t, dh, t, s2, t, qp, ld, 0, dq + width, ld, triangle: .upper)
+          Dense.gemm(
+            true, false, t, dh, t, ap, t, opT, width, 0, dq + 2 * width, ld, triangle: .upper)
           continue
         }
         let bp = attBar + a(s, h)
@@ -198,10 +202,14 @@ struct AttentionOps {
         }
         // Q̄' = S̄'K + S̄K̇; K̄' = S̄'ᵀQ + S̄ᵀQ̇; V̄' = AᵀŌ' + ȦᵀŌ.
         Dense.gemm2(
-          false, false, t, dh, t, s2, t, qp + width, ld, t, s1, t, qt + width, ld, 0, dq, ld)
-        Dense.gemm2(true, false, t, dh, t, s2, t, qp, ld, t, s1, t, qt, ld, 0, dq + width, ld)
+          false, false, t, dh, t, s2, t, qp + width, ld, t, s1, t, qt + width, ld, 0, dq, ld,
+          triangle: .lower)
         Dense.gemm2(
-          true, false, t, dh, t, ap, t, opT, width, t, at, t, op, width, 0, dq + 2 * width, ld)
+          true, false, t, dh, t, s2, t, qp, ld, t, s1, t, qt, ld, 0, dq + width, ld,
+          triangle: .upper)
+        Dense.gemm2(
+          true, false, t, dh, t, ap, t, opT, width, t, at, t, op, width, 0, dq + 2 * width, ld,
+          triangle: .upper)
       }
     }
   }

@@ -2,12 +2,14 @@ import Curvature
 
 /// Row-major dense helpers shared by the models: GEMM shorthand, bias and column sums.
 enum Dense {
-  /// C ← op(A) op(B) + β C (row-major), forwarding to ``Gemm``.
+  /// C ← op(A) op(B) + β C (row-major), forwarding to ``Gemm``; `triangle` promises that op(A)
+  /// is lower or upper triangular (small products then skip the zeros).
   @inline(__always)
   static func gemm(
     _ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int,
     _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
-    _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int
+    _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int,
+    triangle: Gemm.Triangle = .none
   ) {
     if m == 0 || n == 0 { return }
     if k == 0 {
@@ -17,7 +19,7 @@ enum Dense {
     Gemm.multiplySum(
       transposeA: transA, transposeB: transB, m: m, n: n, k1: k, a1: a, lda1: lda, b1: b,
       ldb1: ldb, k2: 0, a2: a, lda2: lda, b2: b, ldb2: ldb, beta: beta, c: c, ldc: ldc,
-      threads: Parallel.insideWorker ? 1 : nil)
+      threads: Parallel.insideWorker ? 1 : nil, triangle: triangle)
   }
 
   /// C ← op(A₁) op(B₁) + op(A₂) op(B₂) + β C (row-major) as one product over the concatenated
@@ -27,13 +29,14 @@ enum Dense {
     _ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int,
     _ k1: Int, _ a1: UnsafePointer<Float>, _ lda1: Int, _ b1: UnsafePointer<Float>, _ ldb1: Int,
     _ k2: Int, _ a2: UnsafePointer<Float>, _ lda2: Int, _ b2: UnsafePointer<Float>, _ ldb2: Int,
-    _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int
+    _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int,
+    triangle: Gemm.Triangle = .none
   ) {
     if m == 0 || n == 0 { return }
     Gemm.multiplySum(
       transposeA: transA, transposeB: transB, m: m, n: n, k1: k1, a1: a1, lda1: lda1, b1: b1,
       ldb1: ldb1, k2: k2, a2: a2, lda2: lda2, b2: b2, ldb2: ldb2, beta: beta, c: c, ldc: ldc,
-      threads: Parallel.insideWorker ? 1 : nil)
+      threads: Parallel.insideWorker ? 1 : nil, triangle: triangle)
   }
 
   /// dst[c] ← Σ_r src[r, c] (rows summed in order, so the result is deterministic).
