@@ -241,7 +241,7 @@ proj_n_group_avx2(int g, long n, long head, const float *u, long ldu, const floa
       long n, long k, const float *u, long ldu, const float *d, const float *x, float beta,   \
       int accumulate, int stream, float *out)
 
-#define PROJ_N_BODY(GROUPFN, BYTES)                                                            \
+#define PROJ_N_BODY(BYTES)                                                            \
   float *scratch = stream && k > PROJ_GROUP ? proj_scratch() : 0;                              \
   if (stream && k > PROJ_GROUP && !scratch) stream = 0;                                        \
   for (long t = 0; t < n; t += PROJ_TILE) {                                                    \
@@ -261,25 +261,22 @@ proj_n_group_avx2(int g, long n, long head, const float *u, long ldu, const floa
       }                                                                                        \
       const float *uj = u + j * ldu + t;                                                       \
       int s = last && stream;                                                                  \
-      _Pragma("clang diagnostic push")                                                         \
-      _Pragma("clang diagnostic ignored \"-Wunused-value\"")                                   \
-      PROJ_DISPATCH(g, PROJ_N_CALL)                                                            \
-      _Pragma("clang diagnostic pop")                                                          \
+      PROJ_DISPATCH(g, PROJ_N_GROUP)                                                           \
     }                                                                                          \
-  }
-
-#define PROJ_N_CALL(G) GROUPFN_CALL(G)
+  }                                                                                            \
+  /* Streaming stores are weakly ordered: make them visible before the caller's next store. */ \
+  if (stream) _mm_sfence();
 
 PROJ_N_DRIVER("avx512f", avx512) {
-#define GROUPFN_CALL(G) proj_n_group_avx512(G, nt, head, uj, ldu, d + j, init, xt, beta, src, dst, s)
-  PROJ_N_BODY(proj_n_group_avx512, 64)
-#undef GROUPFN_CALL
+#define PROJ_N_GROUP(G) proj_n_group_avx512(G, nt, head, uj, ldu, d + j, init, xt, beta, src, dst, s)
+  PROJ_N_BODY(64)
+#undef PROJ_N_GROUP
 }
 
 PROJ_N_DRIVER("avx2,fma", avx2) {
-#define GROUPFN_CALL(G) proj_n_group_avx2(G, nt, head, uj, ldu, d + j, init, xt, beta, src, dst, s)
-  PROJ_N_BODY(proj_n_group_avx2, 32)
-#undef GROUPFN_CALL
+#define PROJ_N_GROUP(G) proj_n_group_avx2(G, nt, head, uj, ldu, d + j, init, xt, beta, src, dst, s)
+  PROJ_N_BODY(32)
+#undef PROJ_N_GROUP
 }
 #endif
 
