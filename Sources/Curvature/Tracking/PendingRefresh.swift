@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 
 /// The outcome of one refresh computation: the new pairs, what they cost, and how far the
 /// basis moved.
@@ -50,12 +51,13 @@ final class PendingRefresh: @unchecked Sendable {
     self.seed = seed
   }
 
-  /// Starts `work` on a background thread. Errors other than `CurvatureError` are reported as
+  /// Starts `work` on a thread of its own (not a shared pool's, so a training loop that itself
+  /// runs on pool threads cannot starve it). Errors other than `CurvatureError` are reported as
   /// `CurvatureError.invalidArgument(name: "asynchronous refresh", …)`.
-  /// - Complexity: O(1) on the calling thread.
+  /// - Complexity: O(1) on the calling thread (plus starting a thread).
   func start(_ work: @escaping @Sendable () throws -> RefreshOutcome) {
     group.enter()
-    DispatchQueue.global(qos: .userInitiated).async { [self] in
+    let thread = Thread { [self] in
       let r: Result<RefreshOutcome, CurvatureError>
       do {
         r = .success(try work())
@@ -68,6 +70,9 @@ final class PendingRefresh: @unchecked Sendable {
       outcome = r
       group.leave()
     }
+    thread.name = "Curvature refresh"
+    thread.stackSize = 8 << 20
+    thread.start()
   }
 
   /// Blocks until the refresh has finished and returns its outcome.
