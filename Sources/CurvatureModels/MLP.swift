@@ -283,7 +283,7 @@ public final class MLP: DifferentiableObjective {
     return s / Double(n)
   }
 
-  func forward(_ c: MLPChunk, _ w: UnsafePointer<Float>) {
+  func forward(_ c: MLPChunk, _ w: UnsafePointer<Float>, secondOrder: Bool) {
     let L = layerCount
     let rows = c.rows
     for l in 0..<L {
@@ -295,7 +295,7 @@ public final class MLP: DifferentiableObjective {
       if l < L - 1 {
         activation.apply(
           z, rows: rows, cols: nout, bias: w + biasOffsets[l], d1: c.d1[l].p,
-          d2: activation == .relu ? nil : c.d2[l].p)
+          d2: activation == .relu || !secondOrder ? nil : c.d2[l].p)
       } else {
         Dense.addBias(z, rows: rows, cols: nout, bias: w + biasOffsets[l])
       }
@@ -362,7 +362,7 @@ public final class MLP: DifferentiableObjective {
       if l > 0 {
         let d = c.g[l - 1].p
         Dense.gemm(false, false, rows, nin, nout, g, nout, w + weightOffsets[l], nin, 0, d, nin)
-        if activation != .relu {
+        if activation != .relu && cache.secondOrderValid {
           Dense.multiply(d, c.d2[l - 1].p, into: c.e[l - 1].p, count: rows * nin)
         }
         Dense.multiply(d, c.d1[l - 1].p, into: d, count: rows * nin)
@@ -375,7 +375,7 @@ public final class MLP: DifferentiableObjective {
     _ count: Int, _ out: UnsafeMutableBufferPointer<Float>, gaussNewton: Bool
   ) throws {
     try checkProducts(w, samples, v, count, out)
-    prepareForward(w, samples)
+    prepareForward(w, samples, secondOrder: !gaussNewton)
     let wp = w.baseAddress!
     if !gaussNewton { prepareBackward(w) }
     let P = parameterCount

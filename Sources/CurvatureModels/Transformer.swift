@@ -302,7 +302,7 @@ public final class Transformer: DifferentiableObjective {
     _ count: Int, _ out: UnsafeMutableBufferPointer<Float>, functional: Bool
   ) throws {
     try checkProducts(w, samples, v, count, out)
-    prepareForward(w, samples)
+    prepareForward(w, samples, secondOrder: functional)
     let wp = w.baseAddress!
     if functional { prepareBackward(w) }
     let p = parameterCount
@@ -321,7 +321,7 @@ public final class Transformer: DifferentiableObjective {
       width: configuration.modelWidth, heads: configuration.headCount)
   }
 
-  func forward(_ c: TransformerChunk, _ w: UnsafePointer<Float>) {
+  func forward(_ c: TransformerChunk, _ w: UnsafePointer<Float>, secondOrder: Bool) {
     let cf = configuration
     let (rows, d, f, t, nv) = (
       c.rows, cf.modelWidth, cf.mlpWidth, cf.contextLength, cf.vocabularySize
@@ -349,7 +349,8 @@ public final class Transformer: DifferentiableObjective {
         k.xmid.p, rows: rows, width: d, gamma: w + b.ln2g, beta: w + b.ln2b, n: k.n2.p,
         rstd: k.rstd2.p, y: k.h2.p)
       Dense.gemm(false, true, rows, f, d, k.h2.p, d, w + b.w1, d, 0, k.g.p, f)
-      MLP.Activation.gelu.apply(k.g.p, rows: rows, cols: f, bias: w + b.b1, d1: k.s1.p, d2: k.s2.p)
+      MLP.Activation.gelu.apply(
+        k.g.p, rows: rows, cols: f, bias: w + b.b1, d1: k.s1.p, d2: secondOrder ? k.s2.p : nil)
       next.update(from: k.xmid.p, count: rows * d)
       Dense.gemm(false, true, rows, d, f, k.g.p, f, w + b.w2, f, 1, next, d)
       Dense.addBias(next, rows: rows, cols: d, bias: w + b.b2)

@@ -218,6 +218,40 @@ import Testing
     #expect(a != b)
   }
 
+  /// G v through the pointer form. - Complexity: one Gauss–Newton product.
+  static func gaussNewton(
+    _ m: some DifferentiableObjective, _ w: [Float], _ s: SampleSet, _ v: [Float]
+  ) throws -> [Float] {
+    var out = [Float](repeating: 0, count: v.count)
+    try w.withUnsafeBufferPointer { wp in
+      try v.withUnsafeBufferPointer { vp in
+        try out.withUnsafeMutableBufferPointer {
+          try m.gaussNewtonVectorProduct(at: wp, samples: s, direction: vp, into: $0)
+        }
+      }
+    }
+    return out
+  }
+
+  @Test(arguments: [MLP.Activation.tanh, .gelu])
+  func hvpAfterGradientOrGaussNewtonAtTheSamePoint(_ act: MLP.Activation) throws {
+    // Gradients and Gauss–Newton products skip σ''; a Hessian product at the same cached point
+    // must still see it (bit-identical to a fresh model's product).
+    let (m, w) = Self.model(act, .crossEntropy)
+    let s = SampleSet.all(Self.data.count)
+    var rng = SeededGenerator(seed: 9)
+    let v = rng.gaussianVector(count: m.parameterCount)
+    let fresh = try MLP(layerSizes: Self.sizes, activation: act, data: Self.data)
+    let expected = try fresh.hessianVectorProduct(at: w, samples: s, direction: v)
+    _ = try m.lossAndGradient(at: w, samples: s)
+    #expect(try m.hessianVectorProduct(at: w, samples: s, direction: v) == expected)
+    let (m2, _) = Self.model(act, .crossEntropy)
+    _ = try Self.gaussNewton(m2, w, s, v)
+    #expect(try m2.hessianVectorProduct(at: w, samples: s, direction: v) == expected)
+    _ = try m2.lossAndGradient(at: w, samples: s)
+    #expect(try m2.hessianVectorProduct(at: w, samples: s, direction: v) == expected)
+  }
+
   @Test func crossEntropyIsStableForHugeLogits() throws {
     // One layer, weights chosen so that the logits are exactly ±100.
     let d = try ClassificationData(

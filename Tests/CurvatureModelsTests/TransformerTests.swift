@@ -23,6 +23,22 @@ import Testing
     return (m, w, TransformerReference(c: c, data: data))
   }
 
+  @Test func hvpAfterGradientOrGaussNewtonAtTheSamePoint() throws {
+    // Gradients and Gauss–Newton products skip GELU's σ''; a Hessian product at the same
+    // cached point must still see it (bit-identical to a fresh model's product).
+    let (m, w, _) = Self.setup(layers: 2)
+    let (fresh, _, _) = Self.setup(layers: 2)
+    let (m2, _, _) = Self.setup(layers: 2)
+    let s = SampleSet.all(m.sampleCount)
+    var rng = SeededGenerator(seed: 5)
+    let v = rng.gaussianVector(count: m.parameterCount)
+    let expected = try fresh.hessianVectorProduct(at: w, samples: s, direction: v)
+    _ = try m.lossAndGradient(at: w, samples: s)
+    #expect(try m.hessianVectorProduct(at: w, samples: s, direction: v) == expected)
+    _ = try MLPTests.gaussNewton(m2, w, s, v)
+    #expect(try m2.hessianVectorProduct(at: w, samples: s, direction: v) == expected)
+  }
+
   @Test func parameterCountAndLayout() throws {
     let (m, _, _) = Self.setup(layers: 2)
     #expect(m.parameterCount == m.configuration.parameterCount)

@@ -28,6 +28,9 @@ struct ForwardCache {
   private var samples: SampleSet?
   /// Whether the chunks also hold the backward pass (every adjoint) at the cached point.
   var backwardValid = false
+  /// Whether the forward pass also stored the activations' second derivatives σ'', which only
+  /// Hessian products (not gradients) need.
+  var secondOrderValid = false
 
   /// Makes (w, samples) the cached point: nil when it already was (the chunks are current),
   /// otherwise what changed; any change clears ``backwardValid``.
@@ -44,6 +47,7 @@ struct ForwardCache {
     self.samples = samples
     parameters = Array(w)
     backwardValid = false
+    secondOrderValid = false
     return change
   }
 }
@@ -60,8 +64,9 @@ protocol ChunkedObjective: DifferentiableObjective, AnyObject {
   var cache: ForwardCache { get set }
   /// Rebuilds ``chunks`` for `samples` (gathering their inputs).
   func makeChunks(for samples: SampleSet)
-  /// The forward pass of one chunk at `w`.
-  func forward(_ chunk: Chunk, _ w: UnsafePointer<Float>)
+  /// The forward pass of one chunk at `w`; with `secondOrder` it also stores the activations'
+  /// second derivatives for Hessian products.
+  func forward(_ chunk: Chunk, _ w: UnsafePointer<Float>, secondOrder: Bool)
   /// The backward pass of one chunk at the cached point, storing every adjoint the tangent
   /// passes need and, when `gradient` is given, the chunk's gradient contribution there.
   func backward(_ chunk: Chunk, _ w: UnsafePointer<Float>, gradient: UnsafeMutablePointer<Float>?)
@@ -94,13 +99,27 @@ extension ChunkedObjective {
     try checkOut("out", out.count, parameterCount * count)
   }
 
-  /// Makes the chunks hold the forward pass at (w, samples), reusing the cache when possible.
+  /// Makes the chunks hold the forward pass at (w, samples), reusing the cache when possible;
+  /// `secondOrder` also asks for the activations' second derivatives (Hessian products), which
+  /// gradients and Gauss–Newton products skip.
   /// - Complexity: one forward pass unless cached; O(P) otherwise.
-  func prepareForward(_ w: UnsafeBufferPointer<Float>, _ samples: SampleSet) {
-    guard let change = cache.update(w, samples) else { return }
-    if change == .samples { makeChunks(for: samples) }
+  func prepareForward(
+    _ w: UnsafeBufferPointer<Float>, _ samples: SampleSet, secondOrder: Bool = false
+  ) {
+    if let change = cache.update(w, samples) {
+      if change == .samples { makeChunks(for: samples) }
+    } else if !secondOrder || cache.secondOrderValid {
+      return
+    } else {
+      // A rerun at the cached point to add σ'': the backward pass may have used the missing
+      // σ'' (the MLP's adjoint-times-σ'' term), so it is redone when next needed.
+      cache.backwardValid = false
+    }
     let wp = w.baseAddress!
-    Parallel.forEach(chunks.count) { i in self.forward(self.chunks[i], wp) }
+    Parallel.forEach(chunks.count) { i in
+      self.forward(self.chunks[i], wp, secondOrder: secondOrder)
+    }
+    cache.secondOrderValid = secondOrder
   }
 
   /// Runs the backward pass (without the gradient) on every chunk unless it is current.
