@@ -406,16 +406,24 @@ public final class MLP: DifferentiableObjective {
       let nout = layerSizes[l + 1]
       let x = l == 0 ? c.input.p : c.act[l - 1].p
       let zt = c.zt[l]!.p
-      if l > 0 {
+      // One direction: Ẋ Wᵀ + X Vᵀ as one product over the concatenated inner dimension.
+      let paired = b == 1 && l > 0
+      if paired {
+        Dense.gemm2(
+          false, true, rows, nout, nin, c.xt[l - 1]!.p, nin, w + weightOffsets[l], nin, nin, x,
+          nin, v + weightOffsets[l], nin, 0, zt, nout)
+      } else if l > 0 {
         Dense.gemm(
           false, true, b * rows, nout, nin, c.xt[l - 1]!.p, nin, w + weightOffsets[l], nin, 0, zt,
           nout)
       }
       for j in 0..<b {
         let ztj = zt + j * rows * nout
-        Dense.gemm(
-          false, true, rows, nout, nin, x, nin, v + j * P + weightOffsets[l], nin, l > 0 ? 1 : 0,
-          ztj, nout)
+        if !paired {
+          Dense.gemm(
+            false, true, rows, nout, nin, x, nin, v + j * P + weightOffsets[l], nin,
+            l > 0 ? 1 : 0, ztj, nout)
+        }
         Dense.addBias(ztj, rows: rows, cols: nout, bias: v + j * P + biasOffsets[l])
         if l < L - 1 {
           Dense.multiply(c.d1[l].p, ztj, into: c.xt[l]!.p + j * rows * nout, count: rows * nout)
@@ -463,11 +471,19 @@ public final class MLP: DifferentiableObjective {
         Dense.columnSums(gtj, rows: rows, cols: nout, into: out + j * P + biasOffsets[l])
       }
       if l > 0 {
-        Dense.gemm(
-          false, false, b * rows, nin, nout, gt, nout, w + weightOffsets[l], nin, 0, gtNext, nin)
+        // One direction: Ġ W + G V as one product over the concatenated inner dimension.
+        let paired = b == 1 && !gaussNewton
+        if paired {
+          Dense.gemm2(
+            false, false, rows, nin, nout, gt, nout, w + weightOffsets[l], nin, nout, c.g[l].p,
+            nout, v + weightOffsets[l], nin, 0, gtNext, nin)
+        } else {
+          Dense.gemm(
+            false, false, b * rows, nin, nout, gt, nout, w + weightOffsets[l], nin, 0, gtNext, nin)
+        }
         for j in 0..<b {
           let nj = gtNext + j * rows * nin
-          if !gaussNewton {
+          if !gaussNewton && !paired {
             Dense.gemm(
               false, false, rows, nin, nout, c.g[l].p, nout, v + j * P + weightOffsets[l], nin, 1,
               nj, nin)
