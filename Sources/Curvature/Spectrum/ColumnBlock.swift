@@ -117,6 +117,48 @@ enum ColumnBlock {
     }
   }
 
+  /// V[:, 0..<m] ← V[:, 0..<n] · B in place (m ≤ n; B an n × m column-major `Double` matrix),
+  /// row tile by row tile through a small buffer, so no P-length scratch is allocated. Each
+  /// element is computed exactly as ``times(_:rows:columns:_:columns:into:)`` computes it.
+  /// - Complexity: O(P n m) time, O(tile · m) extra memory per core.
+  static func multiplyInPlace(
+    _ v: UnsafeMutablePointer<Float>, rows p: Int, columns n: Int, _ b: UnsafePointer<Double>,
+    columns m: Int
+  ) {
+    precondition(m <= n, "multiplyInPlace: more output than input columns")
+    if m == 0 || p == 0 { return }
+    let tile = 2048
+    let tiles = (p + tile - 1) / tile
+    func work(_ t: Int, _ buffer: UnsafeMutablePointer<Float>) {
+      let lo = t * tile
+      let len = min(p, lo + tile) - lo
+      for jj in 0..<m {
+        let out = UnsafeMutableBufferPointer(start: buffer + jj * tile, count: len)
+        out.update(repeating: 0)
+        for i in 0..<n {
+          let coef = Float(b[jj * n + i])
+          if coef != 0 {
+            Kernels.axpy(coef, UnsafeBufferPointer(start: v + i * p + lo, count: len), out)
+          }
+        }
+      }
+      for jj in 0..<m { (v + jj * p + lo).update(from: buffer + jj * tile, count: len) }
+    }
+    let buffers = UnsafeMutablePointer<Float>.allocate(capacity: 2 * tile * m)
+    defer { buffers.deallocate() }
+    if p * n * m < parallelThreshold * 4 || tiles < 2 {
+      for t in 0..<tiles { work(t, buffers) }
+    } else {
+      onBothCores { part in
+        var t = part
+        while t < tiles {
+          work(t, buffers + part * tile * m)
+          t += 2
+        }
+      }
+    }
+  }
+
   /// Orthonormalises column `x` against V (n columns) with classical Gram–Schmidt applied twice.
   ///
   /// Writes the total coefficients Vᵀx (both passes) into `c` and returns ‖x‖ after

@@ -23,6 +23,11 @@ final class KrylovSchurWorkspace {
   var zCount = 0
   /// Residual coefficients C, row-major zCount × capacity.
   var c: [Double] = []
+  /// Scratch reused by every expansion (P-length columns), so an iteration allocates no
+  /// P-length arrays: the new residual directions, the combined set [Z', F_new], and the next Z.
+  private var scratchF: [Float] = []
+  private var scratchAll: [Float] = []
+  private var scratchQ: [Float] = []
   /// Products spent by this workspace.
   var products = 0
   /// Relative size below which a new residual counts as zero (invariant subspace).
@@ -81,19 +86,22 @@ final class KrylovSchurWorkspace {
     if added == 0 { return 0 }
     let total = base + added
     // New residual directions F_new = (I − V Vᵀ) W_new and the new columns of T.
-    var fn = Array(w[(base * p)..<(total * p)])
+    Self.reserve(&scratchF, added * p)
     var fnScale = [Double](repeating: 0, count: added)
     var newCoef = [Double](repeating: 0, count: added * total)
     v.withUnsafeBufferPointer { vp in
-      fn.withUnsafeMutableBufferPointer { fp in
-        newCoef.withUnsafeMutableBufferPointer { cp in
-          for jj in 0..<added {
-            let col = fp.baseAddress! + jj * p
-            let wn = Kernels.norm(UnsafeBufferPointer(start: col, count: p))
-            let rn = ColumnBlock.orthogonalize(
-              col, against: vp.baseAddress!, rows: p, columns: total,
-              coefficients: cp.baseAddress! + jj * total)
-            fnScale[jj] = rn <= breakdownTolerance * wn ? 0 : 1
+      w.withUnsafeBufferPointer { wp in
+        scratchF.withUnsafeMutableBufferPointer { fp in
+          fp.baseAddress!.update(from: wp.baseAddress! + base * p, count: added * p)
+          newCoef.withUnsafeMutableBufferPointer { cp in
+            for jj in 0..<added {
+              let col = fp.baseAddress! + jj * p
+              let wn = Kernels.norm(UnsafeBufferPointer(start: col, count: p))
+              let rn = ColumnBlock.orthogonalize(
+                col, against: vp.baseAddress!, rows: p, columns: total,
+                coefficients: cp.baseAddress! + jj * total)
+              fnScale[jj] = rn <= breakdownTolerance * wn ? 0 : 1
+            }
           }
         }
       }
@@ -115,15 +123,18 @@ final class KrylovSchurWorkspace {
     count = total
     // Z' = (I − N Nᵀ) Z for the new columns N, then re-orthonormalise [Z', F_new].
     let s = zCount
-    var all = [Float](repeating: 0, count: p * (s + added))
-    if s > 0 {
-      all.replaceSubrange(0..<(s * p), with: z)
-      var tmp = [Double](repeating: 0, count: added)
-      v.withUnsafeBufferPointer { vp in
-        all.withUnsafeMutableBufferPointer { ap in
+    let rowsAll = s + added
+    Self.reserve(&scratchAll, rowsAll * p)
+    Self.reserve(&scratchQ, rowsAll * p)
+    scratchAll.withUnsafeMutableBufferPointer { ap in
+      let all = ap.baseAddress!
+      if s > 0 {
+        z.withUnsafeBufferPointer { all.update(from: $0.baseAddress!, count: s * p) }
+        var tmp = [Double](repeating: 0, count: added)
+        v.withUnsafeBufferPointer { vp in
           tmp.withUnsafeMutableBufferPointer { tp in
             for r in 0..<s {
-              let col = ap.baseAddress! + r * p
+              let col = all + r * p
               let nb = vp.baseAddress! + base * p
               ColumnBlock.transposeTimes(nb, rows: p, columns: added, col, into: tp.baseAddress!)
               ColumnBlock.subtractTimes(nb, rows: p, columns: added, tp.baseAddress!, from: col)
@@ -131,41 +142,48 @@ final class KrylovSchurWorkspace {
           }
         }
       }
-    }
-    for jj in 0..<added where fnScale[jj] > 0 {
-      all.replaceSubrange(((s + jj) * p)..<((s + jj + 1) * p), with: fn[(jj * p)..<((jj + 1) * p)])
-    }
-    // Coefficients of the combined set: rows of C for Z', identity for F_new.
-    let rowsAll = s + added
-    var callM = [Double](repeating: 0, count: rowsAll * total)
-    for r in 0..<s { for j in 0..<base { callM[r * total + j] = c[r * capacity + j] } }
-    for jj in 0..<added where fnScale[jj] > 0 { callM[(s + jj) * total + base + jj] = 1 }
-    // Gram–Schmidt (twice) with R, dropping negligible columns.
-    var q: [Float] = []
-    var rMat: [[Double]] = []  // rMat[row] has rowsAll entries
-    var qCount = 0
-    for col in 0..<rowsAll {
-      var x = Array(all[(col * p)..<((col + 1) * p)])
-      let original = Kernels.norm(x)
-      if original == 0 { continue }
-      var cf = [Double](repeating: 0, count: max(qCount, 1))
-      let n = q.withUnsafeBufferPointer { qp in
-        x.withUnsafeMutableBufferPointer { xp in
-          cf.withUnsafeMutableBufferPointer { cp in
-            ColumnBlock.orthogonalize(
-              xp.baseAddress!, against: qp.baseAddress ?? UnsafePointer(xp.baseAddress!), rows: p,
-              columns: qCount, coefficients: cp.baseAddress!)
+      scratchF.withUnsafeBufferPointer { fp in
+        for jj in 0..<added {
+          let dst = all + (s + jj) * p
+          if fnScale[jj] > 0 {
+            dst.update(from: fp.baseAddress! + jj * p, count: p)
+          } else {
+            dst.update(repeating: 0, count: p)
           }
         }
       }
-      for r in 0..<qCount { rMat[r][col] = cf[r] }
-      if n > 1e-5 * original {
-        Kernels.scale(Float(1 / n), &x)
-        q.append(contentsOf: x)
-        var row = [Double](repeating: 0, count: rowsAll)
-        row[col] = n
-        rMat.append(row)
-        qCount += 1
+    }
+    // Coefficients of the combined set: rows of C for Z', identity for F_new.
+    var callM = [Double](repeating: 0, count: rowsAll * total)
+    for r in 0..<s { for j in 0..<base { callM[r * total + j] = c[r * capacity + j] } }
+    for jj in 0..<added where fnScale[jj] > 0 { callM[(s + jj) * total + base + jj] = 1 }
+    // Gram–Schmidt (twice) with R, dropping negligible columns; each column is
+    // orthogonalised in place in the combined set and then copied into the next Z.
+    var rMat: [[Double]] = []  // rMat[row] has rowsAll entries
+    var qCount = 0
+    var cf = [Double](repeating: 0, count: max(rowsAll, 1))
+    scratchAll.withUnsafeMutableBufferPointer { ap in
+      scratchQ.withUnsafeMutableBufferPointer { qp in
+        for col in 0..<rowsAll {
+          let x = ap.baseAddress! + col * p
+          let original = Kernels.norm(UnsafeBufferPointer(start: x, count: p))
+          if original == 0 { continue }
+          let n = cf.withUnsafeMutableBufferPointer { cp in
+            ColumnBlock.orthogonalize(
+              x, against: UnsafePointer(qp.baseAddress!), rows: p, columns: qCount,
+              coefficients: cp.baseAddress!)
+          }
+          for r in 0..<qCount { rMat[r][col] = cf[r] }
+          if n > 1e-5 * original {
+            let dst = qp.baseAddress! + qCount * p
+            let scale = Float(1 / n)
+            for i in 0..<p { dst[i] = scale * x[i] }
+            var row = [Double](repeating: 0, count: rowsAll)
+            row[col] = n
+            rMat.append(row)
+            qCount += 1
+          }
+        }
       }
     }
     var newC = [Double](repeating: 0, count: qCount * capacity)
@@ -176,10 +194,17 @@ final class KrylovSchurWorkspace {
         newC[r * capacity + j] = sum
       }
     }
-    z = q
+    // The next Z is the first qCount columns of scratchQ; the old Z's storage becomes scratch.
+    swap(&z, &scratchQ)
     zCount = qCount
     c = newC
     return added
+  }
+
+  /// Makes `buffer` hold at least `count` elements (contents unspecified). - Complexity: O(count)
+  /// when it grows, O(1) otherwise.
+  private static func reserve(_ buffer: inout [Float], _ count: Int) {
+    if buffer.count < count { buffer = [Float](repeating: 0, count: count) }
   }
 
   // MARK: Rayleigh–Ritz
@@ -275,26 +300,17 @@ final class KrylovSchurWorkspace {
   func restart(_ ritz: Ritz, keep: Int) {
     let m = count
     let y = Array(ritz.vectors[0..<(m * keep)])
-    var nv = [Float](repeating: 0, count: p * keep)
-    var nw = [Float](repeating: 0, count: p * keep)
+    // V ← V Y and W ← W Y in place, tile by tile (no P-length scratch).
     y.withUnsafeBufferPointer { yp in
-      v.withUnsafeBufferPointer { vp in
-        nv.withUnsafeMutableBufferPointer {
-          ColumnBlock.times(
-            vp.baseAddress!, rows: p, columns: m, yp.baseAddress!, columns: keep,
-            into: $0.baseAddress!)
-        }
+      v.withUnsafeMutableBufferPointer {
+        ColumnBlock.multiplyInPlace(
+          $0.baseAddress!, rows: p, columns: m, yp.baseAddress!, columns: keep)
       }
-      w.withUnsafeBufferPointer { wp in
-        nw.withUnsafeMutableBufferPointer {
-          ColumnBlock.times(
-            wp.baseAddress!, rows: p, columns: m, yp.baseAddress!, columns: keep,
-            into: $0.baseAddress!)
-        }
+      w.withUnsafeMutableBufferPointer {
+        ColumnBlock.multiplyInPlace(
+          $0.baseAddress!, rows: p, columns: m, yp.baseAddress!, columns: keep)
       }
     }
-    v.replaceSubrange(0..<(p * keep), with: nv)
-    w.replaceSubrange(0..<(p * keep), with: nw)
     for i in 0..<capacity { for j in 0..<capacity { t[i * capacity + j] = 0 } }
     for i in 0..<keep { t[i * capacity + i] = ritz.values[i] }
     var newC = [Double](repeating: 0, count: zCount * capacity)
