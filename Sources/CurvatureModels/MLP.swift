@@ -146,9 +146,7 @@ public final class MLP: DifferentiableObjective {
 
   /// - Complexity: one forward pass, O(N P).
   public func loss(at w: UnsafeBufferPointer<Float>, samples: SampleSet) throws -> Double {
-    try check(w, samples)
-    prepareForward(w, samples)
-    return meanLoss()
+    try chunkedLoss(w, samples)
   }
 
   /// - Complexity: one forward and one backward pass, about 3 N P multiply–adds.
@@ -156,15 +154,7 @@ public final class MLP: DifferentiableObjective {
     at w: UnsafeBufferPointer<Float>, samples: SampleSet,
     into gradient: UnsafeMutableBufferPointer<Float>
   ) throws -> Double {
-    try check(w, samples)
-    try checkOut("gradient", gradient.count, parameterCount)
-    prepareForward(w, samples)
-    let wp = w.baseAddress!
-    sumOverChunks(count: parameterCount, into: gradient.baseAddress!) { i, target in
-      self.backward(self.chunks[i], wp, gradient: target)
-    }
-    cache.backwardValid = true
-    return meanLoss()
+    try chunkedGradient(w, samples, into: gradient)
   }
 
   /// Exact H v by forward-over-reverse. Cached forward/backward state at the same `w` and
@@ -210,12 +200,7 @@ public final class MLP: DifferentiableObjective {
     at w: UnsafeBufferPointer<Float>, samples: SampleSet,
     into losses: UnsafeMutableBufferPointer<Double>
   ) throws {
-    try check(w, samples)
-    try checkOut("losses", losses.count, samples.count)
-    prepareForward(w, samples)
-    for c in chunks {
-      for r in 0..<c.rows { losses[c.start + r] = c.rowLoss[r] }
-    }
+    try chunkedPerSampleLosses(w, samples, into: losses)
   }
 
   // MARK: - Predictions
@@ -271,16 +256,6 @@ public final class MLP: DifferentiableObjective {
       }
       return c
     }
-  }
-
-  private func meanLoss() -> Double {
-    var s = 0.0
-    var n = 0
-    for c in chunks {
-      for r in 0..<c.rows { s += c.rowLoss[r] }
-      n += c.rows
-    }
-    return s / Double(n)
   }
 
   func forward(_ c: MLPChunk, _ w: UnsafePointer<Float>, secondOrder: Bool) {
@@ -510,6 +485,7 @@ final class MLPChunk: ObjectiveChunk {
   let input: FloatBuffer
   var labels: [Int32]
   var rowLoss: [Double]
+  var sampleLosses: [Double] { rowLoss }
   let act: [FloatBuffer]
   let d1: [FloatBuffer]
   let d2: [FloatBuffer]

@@ -188,9 +188,7 @@ public final class Transformer: DifferentiableObjective {
 
   /// - Complexity: one forward pass, O(N T (P + T D)).
   public func loss(at w: UnsafeBufferPointer<Float>, samples: SampleSet) throws -> Double {
-    try check(w, samples)
-    prepareForward(w, samples)
-    return meanLoss()
+    try chunkedLoss(w, samples)
   }
 
   /// - Complexity: one forward and one backward pass.
@@ -198,17 +196,7 @@ public final class Transformer: DifferentiableObjective {
     at w: UnsafeBufferPointer<Float>, samples: SampleSet,
     into gradient: UnsafeMutableBufferPointer<Float>
   ) throws -> Double {
-    try check(w, samples)
-    try checkOut("gradient", gradient.count, parameterCount)
-    prepareForward(w, samples)
-    let wp = w.baseAddress!
-    let p = parameterCount
-    sumOverChunks(count: p, into: gradient.baseAddress!) { i, target in
-      target.update(repeating: 0, count: p)
-      self.backward(self.chunks[i], wp, gradient: target)
-    }
-    cache.backwardValid = true
-    return meanLoss()
+    try chunkedGradient(w, samples, into: gradient)
   }
 
   /// Exact H v (forward-over-reverse). - Complexity: about 2–3 gradients.
@@ -242,12 +230,7 @@ public final class Transformer: DifferentiableObjective {
     at w: UnsafeBufferPointer<Float>, samples: SampleSet,
     into losses: UnsafeMutableBufferPointer<Double>
   ) throws {
-    try check(w, samples)
-    try checkOut("losses", losses.count, samples.count)
-    prepareForward(w, samples)
-    for c in chunks {
-      for s in 0..<c.sequences { losses[c.start + s] = c.sequenceLoss[s] }
-    }
+    try chunkedPerSampleLosses(w, samples, into: losses)
   }
 
   /// Next-token cross-entropy at every position (|samples| × T, row-major), whether or not
@@ -266,16 +249,6 @@ public final class Transformer: DifferentiableObjective {
   }
 
   // MARK: - Passes
-
-  private func meanLoss() -> Double {
-    var s = 0.0
-    var n = 0
-    for c in chunks {
-      for i in 0..<c.sequences { s += c.sequenceLoss[i] }
-      n += c.sequences
-    }
-    return s / Double(n)
-  }
 
   /// Gathers the tokens, targets and loss weights of `samples` into one or two chunks.
   func makeChunks(for samples: SampleSet) {
@@ -381,6 +354,8 @@ public final class Transformer: DifferentiableObjective {
   ) {
     let cf = configuration
     let (rows, d, f, nv) = (c.rows, cf.modelWidth, cf.mlpWidth, cf.vocabularySize)
+    // The passes below accumulate into the gradient.
+    g?.update(repeating: 0, count: parameterCount)
     // dlogits = ω (p − onehot)
     for r in 0..<rows {
       let wr = c.weights[r]
@@ -661,6 +636,7 @@ final class TransformerChunk: ObjectiveChunk {
   var weights: [Float]
   var rowLoss: [Double]
   var sequenceLoss: [Double]
+  var sampleLosses: [Double] { sequenceLoss }
   let blocks: [Block]
   let xL, nf, rstdf, hf, logits, probs, dlogits, dhf, dx0: FloatBuffer
   let xt, nft, rstdft, hft, zt, dhfT, dxT, dgT, duT, dxmidT, smallT, dqkvT, scratch: FloatBuffer

@@ -6,6 +6,10 @@ import Foundation
 protocol ObjectiveChunk: AnyObject {
   /// Scratch for this chunk's share of a reduced result (grown on demand).
   var partialBuffer: FloatBuffer? { get set }
+  /// The position of the chunk's first sample within the chosen samples.
+  var start: Int { get }
+  /// The loss of each of the chunk's samples at the cached forward pass.
+  var sampleLosses: [Double] { get }
 }
 
 extension ObjectiveChunk {
@@ -68,7 +72,8 @@ protocol ChunkedObjective: DifferentiableObjective, AnyObject {
   /// second derivatives for Hessian products.
   func forward(_ chunk: Chunk, _ w: UnsafePointer<Float>, secondOrder: Bool)
   /// The backward pass of one chunk at the cached point, storing every adjoint the tangent
-  /// passes need and, when `gradient` is given, the chunk's gradient contribution there.
+  /// passes need and, when `gradient` is given, writing the chunk's gradient contribution there
+  /// (every entry is overwritten).
   func backward(_ chunk: Chunk, _ w: UnsafePointer<Float>, gradient: UnsafeMutablePointer<Float>?)
 }
 
@@ -97,6 +102,58 @@ extension ChunkedObjective {
     if count < 1 { throw .outOfRange(name: "count", value: Double(count), range: "[1, ∞)") }
     try checkOut("directions", v.count, parameterCount * count)
     try checkOut("out", out.count, parameterCount * count)
+  }
+
+  /// The mean loss of the cached forward pass, summed in sample order.
+  /// - Complexity: O(samples).
+  func meanLoss() -> Double {
+    var s = 0.0
+    var n = 0
+    for c in chunks {
+      for x in c.sampleLosses { s += x }
+      n += c.sampleLosses.count
+    }
+    return s / Double(n)
+  }
+
+  /// The mean loss at (w, samples), validated. - Complexity: one forward pass unless cached.
+  func chunkedLoss(_ w: UnsafeBufferPointer<Float>, _ samples: SampleSet) throws(CurvatureError)
+    -> Double
+  {
+    try check(w, samples)
+    prepareForward(w, samples)
+    return meanLoss()
+  }
+
+  /// The gradient at (w, samples) into `gradient` and the mean loss, validated; leaves the
+  /// backward pass cached. - Complexity: one forward pass unless cached, one backward pass.
+  func chunkedGradient(
+    _ w: UnsafeBufferPointer<Float>, _ samples: SampleSet,
+    into gradient: UnsafeMutableBufferPointer<Float>
+  ) throws(CurvatureError) -> Double {
+    try check(w, samples)
+    try checkOut("gradient", gradient.count, parameterCount)
+    prepareForward(w, samples)
+    let wp = w.baseAddress!
+    sumOverChunks(count: parameterCount, into: gradient.baseAddress!) { i, target in
+      self.backward(self.chunks[i], wp, gradient: target)
+    }
+    cache.backwardValid = true
+    return meanLoss()
+  }
+
+  /// The per-sample losses at (w, samples) into `losses`, validated.
+  /// - Complexity: one forward pass unless cached.
+  func chunkedPerSampleLosses(
+    _ w: UnsafeBufferPointer<Float>, _ samples: SampleSet,
+    into losses: UnsafeMutableBufferPointer<Double>
+  ) throws(CurvatureError) {
+    try check(w, samples)
+    try checkOut("losses", losses.count, samples.count)
+    prepareForward(w, samples)
+    for c in chunks {
+      for (i, x) in c.sampleLosses.enumerated() { losses[c.start + i] = x }
+    }
   }
 
   /// Makes the chunks hold the forward pass at (w, samples), reusing the cache when possible;
