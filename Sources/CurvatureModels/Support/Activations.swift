@@ -6,33 +6,33 @@ extension MLP.Activation {
     _ z: UnsafeMutablePointer<Float>, rows: Int, cols: Int, bias: UnsafePointer<Float>?,
     d1: UnsafeMutablePointer<Float>, d2: UnsafeMutablePointer<Float>?
   ) {
-    // Two loops, so the first-order one does not evaluate σ'' at all.
+    // Two inlined copies of one loop, so the first-order one does not evaluate σ'' at all.
+    if let d2 {
+      applyRows(z, rows: rows, cols: cols, bias: bias, d1: d1, d2: d2)
+    } else {
+      applyRows(z, rows: rows, cols: cols, bias: bias, d1: d1, d2: nil)
+    }
+  }
+
+  @inline(__always)
+  private func applyRows(
+    _ z: UnsafeMutablePointer<Float>, rows: Int, cols: Int, bias: UnsafePointer<Float>?,
+    d1: UnsafeMutablePointer<Float>, d2: UnsafeMutablePointer<Float>?
+  ) {
     for r in 0..<rows {
       let row = z + r * cols
       let o1 = d1 + r * cols
+      let o2 = d2.map { $0 + r * cols }
       var c = 0
-      if let d2 {
-        let o2 = d2 + r * cols
-        while c < cols {
-          let w = min(16, cols - c)
-          var x = VectorMath.load(row + c, w)
-          if let b = bias { x += VectorMath.load(b + c, w) }
-          let (a, s1, s2) = evaluate(x)
-          VectorMath.store(a, row + c, w)
-          VectorMath.store(s1, o1 + c, w)
-          VectorMath.store(s2, o2 + c, w)
-          c += 16
-        }
-      } else {
-        while c < cols {
-          let w = min(16, cols - c)
-          var x = VectorMath.load(row + c, w)
-          if let b = bias { x += VectorMath.load(b + c, w) }
-          let (a, s1, _) = evaluate(x)
-          VectorMath.store(a, row + c, w)
-          VectorMath.store(s1, o1 + c, w)
-          c += 16
-        }
+      while c < cols {
+        let w = min(16, cols - c)
+        var x = VectorMath.load(row + c, w)
+        if let b = bias { x += VectorMath.load(b + c, w) }
+        let (a, s1, s2) = evaluate(x)
+        VectorMath.store(a, row + c, w)
+        VectorMath.store(s1, o1 + c, w)
+        if let o2 { VectorMath.store(s2, o2 + c, w) }
+        c += 16
       }
     }
   }
