@@ -105,24 +105,33 @@ struct AttentionOps {
     dqkv: UnsafeMutablePointer<Float>, attBar: UnsafeMutablePointer<Float>,
     scratch: UnsafeMutablePointer<Float>
   ) {
-    let t = length
-    let dh = headWidth
-    let ld = 3 * width
     for s in 0..<sequences {
       for h in 0..<heads {
         let qp = q(qkv, s, h)
         let ap = att + a(s, h)
         let op = dO + oOffset(s, h)
         let dq = mq(dqkv, s, h)
-        let bp = attBar + a(s, h)
-        Dense.gemm(false, true, t, t, dh, op, width, qp + 2 * width, ld, 0, bp, t)
-        softmaxBackward(ap, bp, into: scratch)
-        Dense.gemm(false, false, t, dh, t, scratch, t, qp + width, ld, 0, dq, ld, triangle: .lower)
-        Dense.gemm(true, false, t, dh, t, scratch, t, qp, ld, 0, dq + width, ld, triangle: .upper)
-        Dense.gemm(
-          true, false, t, dh, t, ap, t, op, width, 0, dq + 2 * width, ld, triangle: .upper)
+        backwardHead(qp, ap, op, into: dq, attBar: attBar + a(s, h), scratch: scratch)
       }
     }
+  }
+
+  /// One head's backward pass: Ā = Ō Vᵀ into `attBar`, S̄·scale into `scratch` (may be
+  /// `attBar`), then Q̄, K̄, V̄ into `dq` (the head's columns of the Q̄K̄V̄ block, overwritten).
+  /// - Complexity: O(T² d_h).
+  private func backwardHead(
+    _ qp: UnsafePointer<Float>, _ ap: UnsafePointer<Float>, _ op: UnsafePointer<Float>,
+    into dq: UnsafeMutablePointer<Float>, attBar bp: UnsafeMutablePointer<Float>,
+    scratch: UnsafeMutablePointer<Float>
+  ) {
+    let t = length
+    let dh = headWidth
+    let ld = 3 * width
+    Dense.gemm(false, true, t, t, dh, op, width, qp + 2 * width, ld, 0, bp, t)
+    softmaxBackward(ap, bp, into: scratch)
+    Dense.gemm(false, false, t, dh, t, scratch, t, qp + width, ld, 0, dq, ld, triangle: .lower)
+    Dense.gemm(true, false, t, dh, t, scratch, t, qp, ld, 0, dq + width, ld, triangle: .upper)
+    Dense.gemm(true, false, t, dh, t, ap, t, op, width, 0, dq + 2 * width, ld, triangle: .upper)
   }
 
   /// S̄·scale = scale · A ⊙ (Ā − rowsum(A ⊙ Ā)) (causal rows) into `out` (may be `g`).
@@ -165,12 +174,8 @@ struct AttentionOps {
         let opT = dOT + oOffset(s, h)
         let dq = mq(dqkvT, s, h)
         if !functional {
-          Dense.gemm(false, true, t, t, dh, opT, width, qp + 2 * width, ld, 0, s2, t)
-          softmaxBackward(ap, s2, into: s2)
-          Dense.gemm(false, false, t, dh, t, s2, t, qp + width, ld, 0, dq, ld, triangle: .lower)
-          Dense.gemm(true, false, t, dh, t, s2, t, qp, ld, 0, dq + width, ld, triangle: .upper)
-          Dense.gemm(
-            true, false, t, dh, t, ap, t, opT, width, 0, dq + 2 * width, ld, triangle: .upper)
+          // Gauss–Newton: the backward pass applied to Ō'.
+          backwardHead(qp, ap, opT, into: dq, attBar: s2, scratch: s2)
           continue
         }
         let bp = attBar + a(s, h)
