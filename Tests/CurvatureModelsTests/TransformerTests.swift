@@ -83,17 +83,20 @@ import Testing
     #expect(err < 2e-5, "relative Hessian error \(err)")
   }
 
-  @Test func deepHVPMatchesMixedSecondDifferences() throws {
-    let (m, w, ref) = Self.setup(layers: 2, mask: true)
+  /// Checks uᵀ H v against mixed second differences of the Double reference for `probes`
+  /// random u, with H v from the model at `w` over its first `samples` sequences.
+  static func checkMixedSecondDifferences(
+    _ m: Transformer, _ w: [Float], _ ref: TransformerReference, samples: Int, probes: Int,
+    rng: inout SeededGenerator
+  ) throws {
     let wd = w.map(Double.init)
     let p = m.parameterCount
-    var rng = SeededGenerator(seed: 3)
     let v = rng.gaussianVector(count: p)
-    let hv = try m.hessianVectorProduct(at: w, samples: .all(3), direction: v)
-    let f = { (x: [Double]) in ref.meanLoss(x, samples: [0, 1, 2]) }
+    let hv = try m.hessianVectorProduct(at: w, samples: .all(samples), direction: v)
+    let f = { (x: [Double]) in ref.meanLoss(x, samples: Array(0..<samples)) }
     let hvNorm = hv.map { Double($0) * Double($0) }.reduce(0, +).squareRoot()
     let vNorm = v.map { Double($0) * Double($0) }.reduce(0, +).squareRoot()
-    for _ in 0..<4 {
+    for _ in 0..<probes {
       let u = rng.gaussianVector(count: p)
       let uNorm = u.map { Double($0) * Double($0) }.reduce(0, +).squareRoot()
       let h = 1e-3 / max(uNorm, vNorm)
@@ -104,6 +107,12 @@ import Testing
       let ours = zip(u, hv).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
       #expect(abs(ours - uhv) < 1e-5 * uNorm * hvNorm, "uᵀHv \(ours) vs \(uhv)")
     }
+  }
+
+  @Test func deepHVPMatchesMixedSecondDifferences() throws {
+    let (m, w, ref) = Self.setup(layers: 2, mask: true)
+    var rng = SeededGenerator(seed: 3)
+    try Self.checkMixedSecondDifferences(m, w, ref, samples: 3, probes: 4, rng: &rng)
   }
 
   /// Heads and contexts of 32 (the shapes the attention products take without packing) and a
@@ -117,24 +126,7 @@ import Testing
     let ref = TransformerReference(c: c, data: data)
     var rng = SeededGenerator(seed: 7)
     let w = m.initialParameters(seed: 2).map { $0 + Float(rng.nextGaussian() * 0.2) }
-    let wd = w.map(Double.init)
-    let p = m.parameterCount
-    let v = rng.gaussianVector(count: p)
-    let hv = try m.hessianVectorProduct(at: w, samples: .all(2), direction: v)
-    let f = { (x: [Double]) in ref.meanLoss(x, samples: [0, 1]) }
-    let hvNorm = hv.map { Double($0) * Double($0) }.reduce(0, +).squareRoot()
-    let vNorm = v.map { Double($0) * Double($0) }.reduce(0, +).squareRoot()
-    for _ in 0..<2 {
-      let u = rng.gaussianVector(count: p)
-      let uNorm = u.map { Double($0) * Double($0) }.reduce(0, +).squareRoot()
-      let h = 1e-3 / max(uNorm, vNorm)
-      func at(_ a: Double, _ b: Double) -> Double {
-        f((0..<p).map { wd[$0] + a * Double(u[$0]) + b * Double(v[$0]) })
-      }
-      let uhv = (at(h, h) - at(h, -h) - at(-h, h) + at(-h, -h)) / (4 * h * h)
-      let ours = zip(u, hv).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
-      #expect(abs(ours - uhv) < 1e-5 * uNorm * hvNorm, "uᵀHv \(ours) vs \(uhv)")
-    }
+    try Self.checkMixedSecondDifferences(m, w, ref, samples: 2, probes: 2, rng: &rng)
   }
 
   @Test func blockHVPEqualsSingleAndGaussNewtonIsSymmetricPSD() throws {
