@@ -18,6 +18,45 @@ func optimizerFigures(arguments: [String]) throws {
   if sections.contains("projection") { try projectionStepFigures() }
   if sections.contains("overhead") { try stepOverheadFigures() }
   if sections.contains("loop") { try loopOverheadFigures() }
+  if sections.contains("refresh") { try refreshCostFigures() }
+}
+
+/// The first (cold) and a warm refresh of the digits MLP's tracker (P = 2,410, k = 10, Hessian
+/// batch 512): wall time against the time of the same number of single HVPs, best of 10.
+private func refreshCostFigures() throws {
+  let data = try ClassificationData.digits()
+  let model = try MLP(layerSizes: [64, 32, 10], activation: .relu, data: data)
+  let w0 = model.initialParameters(seed: 1)
+  var rng = SeededGenerator(seed: 8)
+  let w1 = zip(w0, rng.gaussianVector(count: w0.count, standardDeviation: 0.01)).map { $0 + $1 }
+  let hb = try HessianBatch.subset(count: 512, seed: 2).fixedSamples(sampleCount: data.count)!
+  let v = rng.gaussianVector(count: model.parameterCount)
+  var out = [Float](repeating: 0, count: v.count)
+  let hvp = bestSeconds {
+    out = try! model.hessianVectorProduct(at: w0, samples: hb, direction: v)
+  }
+  var cold = (Double.infinity, 0)
+  var warm = (Double.infinity, 0)
+  for _ in 0..<10 {
+    let tracker = try DominantSubspaceTracker(
+      objective: model,
+      configuration: .init(k: 10, hessianBatch: .subset(count: 512, seed: 2), seed: 3))
+    let t0 = ContinuousClock.now
+    let a = try tracker.refresh(parameters: w0)
+    let t1 = ContinuousClock.now
+    let b = try tracker.refresh(parameters: w1)
+    let t2 = ContinuousClock.now
+    if seconds(t1 - t0) < cold.0 { cold = (seconds(t1 - t0), a.productCount) }
+    if seconds(t2 - t1) < warm.0 { warm = (seconds(t2 - t1), b.productCount) }
+  }
+  print(
+    "\n## One tracker refresh, P = \(model.parameterCount), k = 10, Hessian batch 512 (best of 10)")
+  print("one HVP \(fmt(hvp * 1e3, 3)) ms")
+  for (name, r) in [("cold", cold), ("warm", warm)] {
+    print(
+      "- \(name): \(fmt(r.0 * 1e3, 2)) ms for \(r.1) HVPs; the HVPs alone \(fmt(Double(r.1) * hvp * 1e3, 2)) ms "
+        + "(\(fmt(Double(r.1) * hvp / r.0 * 100, 0))% of the refresh)")
+  }
 }
 
 /// SGD against Bulk-SGD with one refresh at step 0, best of 20 interleaved runs each: the
