@@ -26,6 +26,10 @@ enum ColumnBlock {
   /// Rows per parallel chunk below which one core does the whole job.
   static let parallelThreshold = 1 << 16
 
+  /// Columns shorter than this are always processed on one core: splitting them saves less
+  /// than waking the second core costs.
+  static let serialRows = 4096
+
   /// c[j] = V[:, j]ᵀ x for j < n (accumulated like `Kernels.dot`).
   /// - Complexity: O(P n).
   static func transposeTimes(
@@ -33,7 +37,7 @@ enum ColumnBlock {
     into c: UnsafeMutablePointer<Double>
   ) {
     if n == 0 { return }
-    if p * n < parallelThreshold || p < 4096 {
+    if p * n < parallelThreshold || p < serialRows {
       for j in 0..<n {
         c[j] = Kernels.dot(
           UnsafeBufferPointer(start: v + j * p, count: p), UnsafeBufferPointer(start: x, count: p))
@@ -70,7 +74,7 @@ enum ColumnBlock {
           Float(sign * c[j]), UnsafeBufferPointer(start: v + j * p + lo, count: hi - lo), out)
       }
     }
-    if p * n < parallelThreshold || p < 4096 {
+    if p * n < parallelThreshold || p < serialRows {
       range(0, p)
       return
     }
@@ -104,7 +108,7 @@ enum ColumnBlock {
         }
       }
     }
-    if p * n * m < parallelThreshold * 4 || tiles < 2 {
+    if p * n * m < parallelThreshold * 4 || p < serialRows {
       for t in 0..<tiles { work(t) }
     } else {
       onBothCores { part in
@@ -146,7 +150,7 @@ enum ColumnBlock {
     }
     let buffers = UnsafeMutablePointer<Float>.allocate(capacity: 2 * tile * m)
     defer { buffers.deallocate() }
-    if p * n * m < parallelThreshold * 4 || tiles < 2 {
+    if p * n * m < parallelThreshold * 4 || p < serialRows {
       for t in 0..<tiles { work(t, buffers) }
     } else {
       onBothCores { part in

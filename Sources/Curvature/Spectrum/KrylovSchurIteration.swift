@@ -49,14 +49,20 @@ struct KrylovSchurIteration {
       let exhausted = ws.count >= p
       sinceCheck += 1
       let interval = ws.count <= 64 ? 1 : 2
+      // Ritz pairs with their coefficient vectors, when this pass computed them.
       var ritz: KrylovSchurWorkspace.Ritz? = nil
       if ws.count >= k && (sinceCheck >= interval || full || noRoom || ws.zCount > 1) {
         sinceCheck = 0
-        let r = try ws.ritz(target: target)
-        ritz = r
+        // The convergence test needs only the Ritz values and residual estimates; the
+        // vectors are formed when the test passes or the basis is compressed.
+        let estimate = try ws.ritzEstimates(target: target)
         var estimated = true
-        for i in 0..<k where r.estimates[i] > tolerance * abs(r.values[i]) { estimated = false }
+        for i in 0..<k where estimate.estimates[i] > tolerance * abs(estimate.values[i]) {
+          estimated = false
+        }
         if exhausted || noRoom || (estimated && !verificationFailed) {
+          let r = try ws.ritz(target: target)
+          ritz = r
           let pairs = ws.explicitPairs(r, count: k)
           let ok = (0..<k).map { pairs.residuals[$0] <= tolerance * abs(r.values[$0]) }
           if ok.allSatisfy({ $0 }) || exhausted || noRoom {
@@ -69,10 +75,11 @@ struct KrylovSchurIteration {
           verificationFailed = true
         }
         if full {
+          let r = try ritz ?? ws.ritz(target: target)
           ws.restart(r, keep: min(keep, ws.count - 1))
           iterations += 1
           verificationFailed = false
-          ritz = try ws.ritz(target: target)
+          ritz = nil
         }
       } else if noRoom || full {
         // Fewer than k columns and no way to grow: report what the space holds.
@@ -86,11 +93,19 @@ struct KrylovSchurIteration {
           converged: (0..<kk).map { pairs.residuals[$0] <= tolerance * abs(r.values[$0]) },
           productCount: ws.products, iterations: iterations, tolerance: tolerance)
       }
-      if ws.zCount > 1 && ritz == nil && ws.count >= 1 { ritz = try ws.ritz(target: target) }
       let room = min(b, capacity - ws.count, maxProducts - ws.products)
-      var added = try ws.append(
-        candidates: ws.directions(ritz, wanted: k, tolerance: tolerance, count: room, rng: &rng),
-        count: room)
+      var added: Int
+      if b == 1 && ws.zCount == 1 && room == 1 {
+        // Single-vector Lanczos: the next basis vector is the residual direction itself.
+        added = try ws.appendResidualDirection()
+      } else {
+        // Directions from Z rank the wanted pairs by their estimates when Z has more columns
+        // than the block: that needs the Ritz vectors.
+        if ws.zCount > b && ritz == nil && ws.count >= 1 { ritz = try ws.ritz(target: target) }
+        added = try ws.append(
+          candidates: ws.directions(ritz, wanted: k, tolerance: tolerance, count: room, rng: &rng),
+          count: room)
+      }
       var attempts = 0
       while added == 0 && attempts < 3 && ws.count < p {
         // Invariant subspace found: continue from random directions orthogonal to it.

@@ -48,6 +48,38 @@ final class KrylovSchurWorkspace {
   /// independent ones, multiplies them by H (one block product) and updates T, Z and C.
   /// - Returns: the number of columns appended (0 if all were dependent or the basis is full).
   func append(candidates: [Float], count b: Int) throws -> Int {
+    try candidates.withUnsafeBufferPointer { cp in
+      try append(count: b, continuesResidual: false) { j, dst in
+        dst.update(from: cp.baseAddress! + j * p, count: p)
+      }
+    }
+  }
+
+  /// Appends the residual direction (the single column of Z) as the next basis vector: the
+  /// single-vector Lanczos step. Z ⊥ V already holds (the residual was orthogonalised twice
+  /// against the whole basis when it was formed), so the column is only normalised; and since
+  /// the new basis vector is Z itself, the old Z C term moves into T entirely (by symmetry,
+  /// T's new row is C) and the next Z is the new residual alone. Without this, the rounding
+  /// left of (I − z zᵀ) z would be kept as a spurious second residual column.
+  /// - Returns: the number of columns appended (0 or 1).
+  /// - Complexity: one operator product and O(P m) vector work.
+  func appendResidualDirection() throws -> Int {
+    precondition(zCount == 1, "appendResidualDirection: Z must have exactly one column")
+    if count >= capacity || count >= p { return 0 }
+    // Copied before the step, which replaces Z.
+    let slot = count * p
+    v.withUnsafeMutableBufferPointer { vp in
+      z.withUnsafeBufferPointer { (vp.baseAddress! + slot).update(from: $0.baseAddress!, count: p) }
+    }
+    return try append(count: 1, continuesResidual: true) { _, _ in }  // already in place
+  }
+
+  /// The expansion step shared by ``append(candidates:count:)`` and
+  /// ``appendResidualDirection()``: `fill(j, destination)` writes candidate j (P floats) into
+  /// its basis slot. With `continuesResidual` the single candidate is Z's only column.
+  private func append(
+    count b: Int, continuesResidual: Bool, fill: (Int, UnsafeMutablePointer<Float>) -> Void
+  ) throws -> Int {
     let base = count
     var added = 0
     var coef = [Double](repeating: 0, count: capacity)
@@ -55,15 +87,16 @@ final class KrylovSchurWorkspace {
       let vb = vp.baseAddress!
       for j in 0..<b where base + added < capacity && base + added < p {
         let dst = vb + (base + added) * p
-        candidates.withUnsafeBufferPointer { cp in
-          dst.update(from: cp.baseAddress! + j * p, count: p)
-        }
+        fill(j, dst)
         let original = Kernels.norm(UnsafeBufferPointer(start: dst, count: p))
         guard original.isFinite, original > 0 else { continue }
-        let n = coef.withUnsafeMutableBufferPointer {
-          ColumnBlock.orthogonalize(
-            dst, against: vb, rows: p, columns: base + added, coefficients: $0.baseAddress!)
-        }
+        let n =
+          continuesResidual
+          ? original
+          : coef.withUnsafeMutableBufferPointer {
+            ColumnBlock.orthogonalize(
+              dst, against: vb, rows: p, columns: base + added, coefficients: $0.baseAddress!)
+          }
         if n <= 1e-5 * original { continue }
         Kernels.scale(Float(1 / n), UnsafeMutableBufferPointer(start: dst, count: p))
         added += 1
@@ -121,8 +154,9 @@ final class KrylovSchurWorkspace {
       }
     }
     count = total
-    // Z' = (I − N Nᵀ) Z for the new columns N, then re-orthonormalise [Z', F_new].
-    let s = zCount
+    // Z' = (I − N Nᵀ) Z for the new columns N, then re-orthonormalise [Z', F_new]. When the
+    // new column is Z itself, Z' is zero up to rounding and is left out.
+    let s = continuesResidual ? 0 : zCount
     let rowsAll = s + added
     Self.reserve(&scratchAll, rowsAll * p)
     Self.reserve(&scratchQ, rowsAll * p)
@@ -220,6 +254,8 @@ final class KrylovSchurWorkspace {
     var order: Int
   }
 
+  /// The Ritz pairs of the current basis (values, coefficient vectors and estimates).
+  /// - Complexity: O(m³) (a dense symmetric eigendecomposition of T with eigenvectors).
   func ritz(target: EigenTarget) throws -> Ritz {
     let m = count
     var tm = [Double](repeating: 0, count: m * m)
@@ -247,6 +283,75 @@ final class KrylovSchurWorkspace {
       estimates[i] = s2.squareRoot()
     }
     return Ritz(values: values, vectors: vectors, estimates: estimates, order: m)
+  }
+
+  /// The Ritz values in target order and their residual estimates ‖C y‖, without the Ritz
+  /// vectors (`vectors` is empty).
+  ///
+  /// T is reduced to tridiagonal form exactly as ``ritz(target:)`` reduces it, and the QL
+  /// iteration that follows rotates only the zCount rows of C Q (Q the Householder
+  /// transformation) instead of the whole of Q: the values are those of ``ritz(target:)`` and the
+  /// estimates agree with its estimates to round-off.
+  /// - Complexity: O(m³) for the reduction (about 4m³/3 flops) and O(zCount · m²) after it,
+  ///   against about 9m³ flops with the eigenvectors.
+  func ritzEstimates(target: EigenTarget) throws -> Ritz {
+    let m = count
+    let s = zCount
+    if m == 0 { return Ritz(values: [], vectors: [], estimates: [], order: 0) }
+    // Symmetrise into the upper triangle and scale by a power of two (exact), as the dense
+    // solver does.
+    var largest = 0.0
+    for i in 0..<m { for j in 0..<m { largest = max(largest, abs(t[i * capacity + j])) } }
+    if !largest.isFinite {
+      throw CurvatureError.nonFinite(name: "projected matrix", index: 0)
+    }
+    let scale = largest == 0 ? 1 : Double(sign: .plus, exponent: -largest.exponent, significand: 1)
+    var a = [Double](repeating: 0, count: m * m)
+    for i in 0..<m {
+      for j in i..<m { a[i * m + j] = 0.5 * (t[i * capacity + j] + t[j * capacity + i]) * scale }
+    }
+    var d = [Double](repeating: 0, count: m)
+    var e = [Double](repeating: 0, count: m)
+    var tau = [Double](repeating: 0, count: m)
+    SymmetricEigensolver.tridiagonalize(&a, order: m, diagonal: &d, offDiagonal: &e, tau: &tau)
+    // Rows of C Q, stored column-major s × m, with Q = H₀H₁⋯ applied to each row of C in turn.
+    var cq = [Double](repeating: 0, count: s * m)
+    var row = [Double](repeating: 0, count: m)
+    for r in 0..<s {
+      for j in 0..<m { row[j] = c[r * capacity + j] }
+      if m >= 3 {
+        for k in 0..<(m - 2) where tau[k] != 0 {
+          let v = k * m + k + 1  // v₀ = 1 at row k + 1, vⱼ = a[v + j] for j ≥ 1
+          var dot = row[k + 1]
+          for j in 1..<(m - k - 1) { dot += row[k + 1 + j] * a[v + j] }
+          let f = tau[k] * dot
+          row[k + 1] -= f
+          for j in 1..<(m - k - 1) { row[k + 1 + j] -= f * a[v + j] }
+        }
+      }
+      for j in 0..<m { cq[j * s + r] = row[j] }
+    }
+    try SymmetricTridiagonalEigensolver.implicitQL(
+      diagonal: &d, offDiagonal: &e, vectors: &cq, rows: s)
+    let unscale = 1 / scale
+    for i in 0..<m { d[i] *= unscale }
+    let sorted = SymmetricTridiagonalEigensolver.sortedDescending(
+      values: d, vectors: cq, rows: s)
+    var values = sorted.values
+    var estimates = [Double](repeating: 0, count: m)
+    for i in 0..<m {
+      var s2 = 0.0
+      for r in 0..<s {
+        let x = sorted.vectors[i * s + r]
+        s2 += x * x
+      }
+      estimates[i] = s2.squareRoot()
+    }
+    if target == .smallest {
+      values.reverse()
+      estimates.reverse()
+    }
+    return Ritz(values: values, vectors: [], estimates: estimates, order: m)
   }
 
   /// The Ritz vectors u = V y and exact residual norms ‖W y − θ V y‖/‖V y‖ for the first `k`
