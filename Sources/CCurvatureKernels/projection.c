@@ -99,20 +99,6 @@ proj_t_group_avx512(int g, long n, const float *u, long ldu, const float *x, dou
   }
 }
 
-static __attribute__((target("avx512f"))) void
-proj_t_avx512(long n, long k, const float *u, long ldu, const float *x, double *c) {
-  for (long t = 0; t < n; t += PROJ_TILE) {
-    long nt = n - t < PROJ_TILE ? n - t : PROJ_TILE;
-    for (long j = 0; j < k; j += PROJ_GROUP) {
-      int g = k - j < PROJ_GROUP ? (int)(k - j) : PROJ_GROUP;
-      const float *uj = u + j * ldu + t;
-#define PROJ_T_AVX512(G) proj_t_group_avx512(G, nt, uj, ldu, x + t, c + j)
-      PROJ_DISPATCH(g, PROJ_T_AVX512)
-#undef PROJ_T_AVX512
-    }
-  }
-}
-
 /// dst[i] = init[i] + Σ_{q<g} d[q]·u[q·ldu + i] over one tile of n elements, where init is 0,
 /// β·x[i] or src[i]. Vectors start at `head` (the elements before it form a masked first
 /// vector) so that full vectors of dst are 64-byte aligned when `stream` is set; those are then
@@ -185,20 +171,6 @@ proj_t_group_avx2(int g, long n, const float *u, long ldu, const float *x, doubl
   }
 }
 
-static __attribute__((target("avx2,fma"))) void
-proj_t_avx2(long n, long k, const float *u, long ldu, const float *x, double *c) {
-  for (long t = 0; t < n; t += PROJ_TILE) {
-    long nt = n - t < PROJ_TILE ? n - t : PROJ_TILE;
-    for (long j = 0; j < k; j += PROJ_GROUP) {
-      int g = k - j < PROJ_GROUP ? (int)(k - j) : PROJ_GROUP;
-      const float *uj = u + j * ldu + t;
-#define PROJ_T_AVX2(G) proj_t_group_avx2(G, nt, uj, ldu, x + t, c + j)
-      PROJ_DISPATCH(g, PROJ_T_AVX2)
-#undef PROJ_T_AVX2
-    }
-  }
-}
-
 static inline __attribute__((always_inline, target("avx2,fma"))) void
 proj_n_group_avx2(int g, long n, long head, const float *u, long ldu, const float *d, int init,
                   const float *x, float beta, const float *src, float *dst, int stream) {
@@ -233,6 +205,27 @@ proj_n_group_avx2(int g, long n, long head, const float *u, long ldu, const floa
 }
 
 // MARK: Drivers
+
+/// Uᵀx over the row tiles: within a tile the column groups pass in order over the same x tile.
+#define PROJ_T_DRIVER(ISA, NAME)                                                               \
+  static __attribute__((target(ISA))) void proj_t_##NAME(long n, long k, const float *u,       \
+                                                         long ldu, const float *x, double *c) { \
+    for (long t = 0; t < n; t += PROJ_TILE) {                                                  \
+      long nt = n - t < PROJ_TILE ? n - t : PROJ_TILE;                                         \
+      for (long j = 0; j < k; j += PROJ_GROUP) {                                               \
+        int g = k - j < PROJ_GROUP ? (int)(k - j) : PROJ_GROUP;                                \
+        const float *uj = u + j * ldu + t;                                                     \
+        PROJ_DISPATCH(g, PROJ_T_GROUP_##NAME)                                                  \
+      }                                                                                        \
+    }                                                                                          \
+  }
+
+#define PROJ_T_GROUP_avx512(G) proj_t_group_avx512(G, nt, uj, ldu, x + t, c + j)
+#define PROJ_T_GROUP_avx2(G) proj_t_group_avx2(G, nt, uj, ldu, x + t, c + j)
+PROJ_T_DRIVER("avx512f", avx512)
+PROJ_T_DRIVER("avx2,fma", avx2)
+#undef PROJ_T_GROUP_avx512
+#undef PROJ_T_GROUP_avx2
 
 /// One tile of U d: the column groups pass over the tile in order; partial sums go to the
 /// per-thread scratch tile when the final result is streamed (so the output is never read).

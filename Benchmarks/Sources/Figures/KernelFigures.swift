@@ -405,10 +405,20 @@ func bandwidthFigures(vectors: Bool, projections: Bool) throws {
               }
             }
           ))
-        for (name, dom, bulk) in [
-          ("P_dom x = U(Uᵀx)", Float(1), Float(0)), ("x − U(Uᵀx)", 0, 1),
-          ("α_dom·P_dom x + α_bulk·P_bulk x", 0.5, 2),
-        ] {
+        // The projections with the tile loops this machine uses, then (for two sizes) with
+        // the portable Swift SIMD tile loops.
+        let swiftToo =
+          (p == 10_000_000 || p == 200_000) && ProjectionKernels.path != "swift-simd"
+        for (name, dom, bulk, path) in [
+          ("P_dom x = U(Uᵀx)", Float(1), Float(0), nil), ("x − U(Uᵀx)", 0, 1, nil),
+          ("α_dom·P_dom x + α_bulk·P_bulk x", 0.5, 2, nil),
+        ]
+          + (swiftToo
+            ? [
+              ("P_dom x = U(Uᵀx), Swift SIMD tile loops", 1, 0, "swift-simd"),
+              ("x − U(Uᵀx), Swift SIMD tile loops", 0, 1, "swift-simd"),
+            ] : []) as [(String, Float, Float, String?)]
+        {
           ops.append(
             (
               name, k, (2 * kk + 2) * fp,
@@ -419,38 +429,13 @@ func bandwidthFigures(vectors: Bool, projections: Bool) throws {
                       c.withUnsafeMutableBufferPointer { cp in
                         ProjectionKernels.project(
                           xp, basis: up, dimension: p, dominantWeight: dom, bulkWeight: bulk,
-                          into: op, coefficients: cp)
+                          into: op, coefficients: cp, path: path ?? ProjectionKernels.path)
                       }
                     }
                   }
                 }
               }
             ))
-        }
-        if (p == 10_000_000 || p == 200_000) && ProjectionKernels.path != "swift-simd" {
-          // The same projections with the portable Swift SIMD tile loops.
-          for (name, dom, bulk) in [
-            ("P_dom x = U(Uᵀx), Swift SIMD tile loops", Float(1), Float(0)),
-            ("x − U(Uᵀx), Swift SIMD tile loops", 0, 1),
-          ] {
-            ops.append(
-              (
-                name, k, (2 * kk + 2) * fp,
-                {
-                  x.withUnsafeBufferPointer { xp in
-                    out.withUnsafeMutableBufferPointer { op in
-                      u.withUnsafeBufferPointer { up in
-                        c.withUnsafeMutableBufferPointer { cp in
-                          ProjectionKernels.project(
-                            xp, basis: up, dimension: p, dominantWeight: dom, bulkWeight: bulk,
-                            into: op, coefficients: cp, path: "swift-simd")
-                        }
-                      }
-                    }
-                  }
-                }
-              ))
-          }
         }
         if p == 10_000_000 {
           // The unblocked form for comparison: k dot products, then k axpys over x.

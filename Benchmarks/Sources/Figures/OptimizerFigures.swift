@@ -4,58 +4,111 @@ import Foundation
 
 /// Prints the optimizer figures (ratios measured side by side in one run).
 ///
-///     swift run -c release Figures optimizers [training] [projection]
+///     swift run -c release Figures optimizers [training] [projection] [overhead] [loop]
+///       [refresh] [--steps N]
 ///
 /// `training`: plain SGD against Bulk-SGD with a warm-started refresh every 100 steps, and
 /// against refreshing every step (Song et al.'s method), on a ReLU MLP [64, 32, 10] over the
 /// 1,797 bundled digits, minibatch 64, Hessian batch a fixed seeded subset of 512, k = 10,
-/// η = 0.1, 1,000 steps; plus HVPs per refresh, warm against cold.
+/// η = 0.1, N steps (default 1,000); plus HVPs per refresh, warm against cold.
 /// `projection`: a Bulk-SGD step and the bare projection at P = 10⁷, k = 10…100, as a
 /// fraction of the triad bandwidth measured in the same run.
+/// `overhead`, `loop`: the per-step cost of the tracker and the projection at P = 2,410.
+/// `refresh`: one cold and one warm refresh against their HVPs and 100 training steps.
 func optimizerFigures(arguments: [String]) throws {
-  let sections = Set(arguments.isEmpty ? ["training", "projection"] : arguments)
-  if sections.contains("training") { try trainingFigures() }
+  var words = arguments
+  var steps = 1000
+  if let i = words.firstIndex(of: "--steps") {
+    guard i + 1 < words.count, let n = Int(words[i + 1]), n >= 100 else {
+      throw CurvatureError.invalidArgument(name: "--steps", reason: "expects a count ≥ 100")
+    }
+    steps = n
+    words.removeSubrange(i...(i + 1))
+  }
+  let sections = Set(words.isEmpty ? ["training", "projection"] : words)
+  if sections.contains("training") { try trainingFigures(steps: steps) }
   if sections.contains("projection") { try projectionStepFigures() }
   if sections.contains("overhead") { try stepOverheadFigures() }
   if sections.contains("loop") { try loopOverheadFigures() }
   if sections.contains("refresh") { try refreshCostFigures() }
 }
 
-/// The first (cold) and a warm refresh of the digits MLP's tracker (P = 2,410, k = 10, Hessian
-/// batch 512): wall time against the time of the same number of single HVPs, best of 10.
+/// One tracker refresh of the digits MLP (P = 2,410, k = 10, Hessian batch 512): the cold one
+/// at the initial parameters and a warm one 100 SGD steps later, against the time of the same
+/// number of single HVPs and of those 100 training steps (the window an asynchronous refresh
+/// with lag 100 has); warm refreshes also serially, as a background refresh runs. Best of 10.
 private func refreshCostFigures() throws {
   let data = try ClassificationData.digits()
   let model = try MLP(layerSizes: [64, 32, 10], activation: .relu, data: data)
+  let n = model.sampleCount
   let w0 = model.initialParameters(seed: 1)
-  var rng = SeededGenerator(seed: 8)
-  let w1 = zip(w0, rng.gaussianVector(count: w0.count, standardDeviation: 0.01)).map { $0 + $1 }
-  let hb = try HessianBatch.subset(count: 512, seed: 2).fixedSamples(sampleCount: data.count)!
-  let v = rng.gaussianVector(count: model.parameterCount)
-  var out = [Float](repeating: 0, count: v.count)
-  let hvp = bestSeconds {
-    out = try! model.hessianVectorProduct(at: w0, samples: hb, direction: v)
-  }
-  var cold = (Double.infinity, 0)
-  var warm = (Double.infinity, 0)
+  // 100 plain SGD steps (minibatch 64, η = 0.1), timed: the window of a lag-100 refresh.
+  var window = Double.infinity
+  var w1 = w0
   for _ in 0..<10 {
-    let tracker = try DominantSubspaceTracker(
-      objective: model,
-      configuration: .init(k: 10, hessianBatch: .subset(count: 512, seed: 2), seed: 3))
+    var w = w0
+    var opt = SGD(learningRate: 0.1)
+    var rng = SeededGenerator(seed: 4)
     let t0 = ContinuousClock.now
-    let a = try tracker.refresh(parameters: w0)
-    let t1 = ContinuousClock.now
-    let b = try tracker.refresh(parameters: w1)
-    let t2 = ContinuousClock.now
-    if seconds(t1 - t0) < cold.0 { cold = (seconds(t1 - t0), a.productCount) }
-    if seconds(t2 - t1) < warm.0 { warm = (seconds(t2 - t1), b.productCount) }
+    for _ in 0..<100 {
+      let batch = SampleSet.indices((0..<64).map { _ in rng.nextInt(below: n) })
+      let (_, g) = try model.lossAndGradient(at: w, samples: batch)
+      try opt.step(parameters: &w, gradient: g)
+    }
+    window = min(window, seconds(ContinuousClock.now - t0))
+    w1 = w
+  }
+  let hb = try HessianBatch.subset(count: 512, seed: 2).fixedSamples(sampleCount: data.count)!
+  var rng = SeededGenerator(seed: 8)
+  let v = rng.gaussianVector(count: model.parameterCount)
+  let hvp = bestSeconds {
+    blackHoleValue = Double(try! model.hessianVectorProduct(at: w0, samples: hb, direction: v)[0])
+  }
+  let serialHVP = bestSeconds {
+    SerialScope.run {
+      blackHoleValue = Double(
+        try! model.hessianVectorProduct(at: w0, samples: hb, direction: v)[0])
+    }
   }
   print(
     "\n## One tracker refresh, P = \(model.parameterCount), k = 10, Hessian batch 512 (best of 10)")
-  print("one HVP \(fmt(hvp * 1e3, 3)) ms")
-  for (name, r) in [("cold", cold), ("warm", warm)] {
+  print(
+    "one HVP \(fmt(hvp * 1e3, 3)) ms (serial \(fmt(serialHVP * 1e3, 3)) ms); 100 SGD steps "
+      + "\(fmt(window * 1e3, 2)) ms")
+  print("\n| refresh | ms | HVPs | the HVPs alone, ms | ÷ HVPs' time | ÷ 100 SGD steps |")
+  print("|---|---:|---:|---:|---:|---:|")
+  for (name, method, serial) in [
+    ("cold Lanczos", nil, false), ("warm Lanczos", RefreshMethod.lanczos, false),
+    ("warm block Ritz, 1 step", .blockRitz(iterations: 1), false),
+    ("warm Lanczos, serial", .lanczos, true),
+    ("warm block Ritz, 1 step, serial", .blockRitz(iterations: 1), true),
+  ] as [(String, RefreshMethod?, Bool)] {
+    var best = (Double.infinity, 0)
+    for _ in 0..<10 {
+      let tracker = try DominantSubspaceTracker(
+        objective: model,
+        configuration: .init(
+          k: 10, hessianBatch: .subset(count: 512, seed: 2), method: method ?? .lanczos, seed: 3))
+      let t0 = ContinuousClock.now
+      let a = try tracker.refresh(parameters: w0)
+      let t1 = ContinuousClock.now
+      var r = (seconds(t1 - t0), a.productCount)
+      if method != nil {
+        var b: RefreshReport? = nil
+        let t2 = ContinuousClock.now
+        if serial {
+          try SerialScope.run { b = try tracker.refresh(parameters: w1) }
+        } else {
+          b = try tracker.refresh(parameters: w1)
+        }
+        r = (seconds(ContinuousClock.now - t2), b!.productCount)
+      }
+      if r.0 < best.0 { best = r }
+    }
+    let products = Double(best.1) * (serial ? serialHVP : hvp)
     print(
-      "- \(name): \(fmt(r.0 * 1e3, 2)) ms for \(r.1) HVPs; the HVPs alone \(fmt(Double(r.1) * hvp * 1e3, 2)) ms "
-        + "(\(fmt(Double(r.1) * hvp / r.0 * 100, 0))% of the refresh)")
+      "| \(name) | \(fmt(best.0 * 1e3, 2)) | \(best.1) | \(fmt(products * 1e3, 2)) | "
+        + "\(fmt(best.0 / products, 2)) | \(fmt(best.0 / window, 2)) |")
   }
 }
 
@@ -196,8 +249,7 @@ private func trainDigits(
     productsPerRefresh: perRefresh, waited: tracker.map { seconds($0.backgroundWaitTime) } ?? 0)
 }
 
-private func trainingFigures() throws {
-  let steps = 1000
+private func trainingFigures(steps: Int) throws {
   let data = try ClassificationData.digits()
   let model = try MLP(layerSizes: [64, 32, 10], activation: .relu, data: data)
   print("\n## Bulk-SGD with a periodically refreshed subspace, MLP [64, 32, 10] ReLU on digits")

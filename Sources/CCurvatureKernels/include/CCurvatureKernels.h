@@ -15,6 +15,10 @@ curvature_isa curvature_detect_isa(void);
 /// The number of online processors (at least 1).
 long curvature_cpu_count(void);
 
+/// A spin-wait hint to the CPU (`pause` on x86-64, `yield` on arm64): polling loops call it
+/// between polls.
+void curvature_cpu_relax(void);
+
 /// Single-threaded row-major SGEMM C ← α op(A) op(B) + β C with the kernel for `isa`
 /// (packing, cache blocking, register-blocked micro-kernel). C is not read when β = 0.
 /// Requires m, n ≥ 0 and k ≥ 1. Any ISA this CPU does not support must not be passed.

@@ -1,64 +1,44 @@
 import CCurvatureKernels
-import Dispatch
 import Foundation
 
 /// Fixed-partition parallel loops for the compute kernels.
 ///
 /// Work is always cut into parts that depend only on the problem size, never on timing or on
 /// which thread runs which part, so results are bit-for-bit reproducible.
-@usableFromInline
 enum Parallel {
   /// Online processors, read once.
-  @usableFromInline
   static let processorCount: Int = Int(curvature_cpu_count())
 
   /// Runs `body(part)` for `part` in `0..<parts`, concurrently when `parts > 1`.
   /// - Complexity: the cost of the parts, divided over the cores.
-  @inlinable
   static func run(parts: Int, _ body: (Int) -> Void) {
     if parts <= 1 || SerialScope.isActive {
       for part in 0..<Swift.max(parts, 0) { body(part) }
       return
     }
-    // The parts touch disjoint memory (or only read shared memory), so handing the
-    // non-Sendable closure to the worker threads is safe.
-    withoutActuallyEscaping(body) { body in
-      let shared = UncheckedSendable(value: body)
-      DispatchQueue.concurrentPerform(iterations: parts) { shared.value($0) }
-    }
+    // The parts touch disjoint memory (or only read shared memory).
+    WorkerPool.shared.run(parts, body)
   }
 
   /// Runs `body(i)` for every `i` in `0..<count` on all cores, handing out indices
   /// dynamically (a preempted core does not hold the others up). Each index must write only its
   /// own output, so the result does not depend on which thread ran it.
   /// - Complexity: the cost of the calls, divided over the cores.
-  @inlinable
   static func forEach(_ count: Int, _ body: (Int) -> Void) {
     if count <= 1 || processorCount < 2 || SerialScope.isActive {
       for i in 0..<count { body(i) }
       return
     }
-    withoutActuallyEscaping(body) { body in
-      let shared = UncheckedSendable(value: body)
-      DispatchQueue.concurrentPerform(iterations: count) { shared.value($0) }
-    }
+    WorkerPool.shared.run(count, body)
   }
 
   /// Splits `0..<count` into `parts` contiguous ranges whose boundaries are multiples of `align`.
-  @inlinable
   static func range(_ part: Int, of parts: Int, count: Int, align: Int) -> Range<Int> {
     let blocks = (count + align - 1) / align
     let lo = (blocks * part / parts) * align
     let hi = Swift.min(count, (blocks * (part + 1) / parts) * align)
     return Swift.min(lo, count)..<hi
   }
-}
-
-/// A value handed to worker threads that only use it in a data-race-free way.
-@usableFromInline
-struct UncheckedSendable<Value>: @unchecked Sendable {
-  @usableFromInline let value: Value
-  @inlinable init(value: Value) { self.value = value }
 }
 
 /// Keeps the parallel loops of Curvature (and of models built on it) on the calling thread

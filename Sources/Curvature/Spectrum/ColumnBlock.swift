@@ -1,15 +1,7 @@
-import Dispatch
-
 /// Level-2 kernels on a block of contiguous `Float` columns (P × n, column-major), the shapes
 /// every Krylov solver needs: c = Vᵀx, x ← x − V c and Y ← V B. Long vectors are split into two
 /// row ranges computed on both cores; columns shorter than ``serialRows`` stay on one core.
 enum ColumnBlock {
-  /// Wraps a non-Sendable body so it can run on both cores; callers guarantee the two parts
-  /// touch disjoint memory.
-  private struct UncheckedBody: @unchecked Sendable {
-    let body: (Int) -> Void
-  }
-
   /// Runs `body(0)` and `body(1)` concurrently.
   static func onBothCores(_ body: (Int) -> Void) {
     if SerialScope.isActive {
@@ -17,10 +9,7 @@ enum ColumnBlock {
       body(1)
       return
     }
-    withoutActuallyEscaping(body) { escaping in
-      let wrapped = UncheckedBody(body: escaping)
-      DispatchQueue.concurrentPerform(iterations: 2) { wrapped.body($0) }
-    }
+    WorkerPool.shared.run(2, body)
   }
 
   /// Rows per parallel chunk below which one core does the whole job.

@@ -1,5 +1,4 @@
 import Curvature
-import Dispatch
 
 #if canImport(Glibc)
   import Glibc
@@ -51,12 +50,6 @@ struct SendableConstPointer<T>: @unchecked Sendable {
   init(_ p: UnsafePointer<T>) { self.p = p }
 }
 
-/// A box that lets a non-Sendable value cross into worker threads whose accesses are disjoint.
-struct UncheckedBox<T>: @unchecked Sendable {
-  let value: T
-  init(_ value: T) { self.value = value }
-}
-
 enum Parallel {
   /// Per-thread flag, set while a thread runs one index of a multi-index ``forEach``.
   private static let workerKey: pthread_key_t = {
@@ -79,14 +72,11 @@ enum Parallel {
       return
     }
     let key = workerKey
-    withoutActuallyEscaping(body) { b in
-      let box = UncheckedBox(b)
-      DispatchQueue.concurrentPerform(iterations: count) { i in
-        let previous = pthread_getspecific(key)
-        pthread_setspecific(key, UnsafeRawPointer(bitPattern: 1))
-        box.value(i)
-        pthread_setspecific(key, previous)
-      }
+    WorkerPool.shared.run(count) { i in
+      let previous = pthread_getspecific(key)
+      pthread_setspecific(key, UnsafeRawPointer(bitPattern: 1))
+      body(i)
+      pthread_setspecific(key, previous)
     }
   }
 
