@@ -19,58 +19,35 @@ enum ColumnBlock {
   /// than waking the second core costs.
   static let serialRows = 4096
 
-  /// c[j] = V[:, j]ᵀ x for j < n (accumulated like `Kernels.dot`).
+  /// c[j] = V[:, j]ᵀ x for j < n, in `Double` (``ProjectionKernels`` tile loops: V and x are
+  /// read once, on all cores when P·n is large; Float lanes flushed to Double per block).
   /// - Complexity: O(P n).
   static func transposeTimes(
     _ v: UnsafePointer<Float>, rows p: Int, columns n: Int, _ x: UnsafePointer<Float>,
     into c: UnsafeMutablePointer<Double>
   ) {
     if n == 0 { return }
-    if p * n < parallelThreshold || p < serialRows {
-      for j in 0..<n {
-        c[j] = Kernels.dot(
-          UnsafeBufferPointer(start: v + j * p, count: p), UnsafeBufferPointer(start: x, count: p))
-      }
-      return
-    }
-    let half = (p / 2 + 7) & ~7
-    let partial = UnsafeMutablePointer<Double>.allocate(capacity: 2 * n)
-    defer { partial.deallocate() }
-    onBothCores { part in
-      let lo = part == 0 ? 0 : half
-      let hi = part == 0 ? half : p
-      for j in 0..<n {
-        partial[part * n + j] = Kernels.dot(
-          UnsafeBufferPointer(start: v + j * p + lo, count: hi - lo),
-          UnsafeBufferPointer(start: x + lo, count: hi - lo))
-      }
-    }
-    for j in 0..<n { c[j] = partial[j] + partial[n + j] }
+    ProjectionKernels.coefficients(
+      of: UnsafeBufferPointer(start: x, count: p),
+      basis: UnsafeBufferPointer(start: v, count: p * n),
+      dimension: p, into: UnsafeMutableBufferPointer(start: c, count: n))
   }
 
-  /// x ← x − V c (or x + V c when `add`).
+  /// x ← x − V c (or x + V c when `add`), with c rounded to `Float` (``ProjectionKernels``
+  /// tile loops: x is read and written once).
   /// - Complexity: O(P n).
   static func subtractTimes(
     _ v: UnsafePointer<Float>, rows p: Int, columns n: Int, _ c: UnsafePointer<Double>,
     from x: UnsafeMutablePointer<Float>, add: Bool = false
   ) {
     if n == 0 { return }
-    let sign: Double = add ? 1 : -1
-    func range(_ lo: Int, _ hi: Int) {
-      let out = UnsafeMutableBufferPointer(start: x + lo, count: hi - lo)
-      for j in 0..<n {
-        Kernels.axpy(
-          Float(sign * c[j]), UnsafeBufferPointer(start: v + j * p + lo, count: hi - lo), out)
-      }
-    }
-    if p * n < parallelThreshold || p < serialRows {
-      range(0, p)
-      return
-    }
-    let half = (p / 2 + 7) & ~7
-    onBothCores { part in
-      if part == 0 { range(0, half) } else { range(half, p) }
-    }
+    let signed = UnsafeMutablePointer<Double>.allocate(capacity: n)
+    defer { signed.deallocate() }
+    for j in 0..<n { signed[j] = add ? c[j] : -c[j] }
+    ProjectionKernels.combine(
+      UnsafeBufferPointer(start: signed, count: n),
+      basis: UnsafeBufferPointer(start: v, count: p * n), dimension: p,
+      into: UnsafeMutableBufferPointer(start: x, count: p), accumulate: true)
   }
 
   /// Rows per tile of ``times(_:rows:columns:_:columns:into:)`` and

@@ -61,7 +61,7 @@ struct KrylovSchurIteration {
         // The convergence test needs only the Ritz values and residual estimates; the
         // vectors are formed when the test passes, the basis is compressed, or the next
         // directions are drawn from a Z wider than the block.
-        let needsVectors = ws.zCount > b
+        let needsVectors = ws.zCount > b || full
         let estimate = try needsVectors ? ws.ritz(target: target) : ws.ritzEstimates(target: target)
         if needsVectors { ritz = estimate }
         var estimated = true

@@ -130,9 +130,13 @@ final class KrylovSchurWorkspace {
             for jj in 0..<added {
               let col = fp.baseAddress! + jj * p
               let wn = Kernels.norm(UnsafeBufferPointer(start: col, count: p))
-              let rn = ColumnBlock.orthogonalize(
-                col, against: vp.baseAddress!, rows: p, columns: total,
-                coefficients: cp.baseAddress! + jj * total)
+              let rn =
+                continuesResidual
+                ? orthogonalizeLanczosProduct(
+                  col, basis: vp.baseAddress!, columns: total, coefficients: cp.baseAddress!)
+                : ColumnBlock.orthogonalize(
+                  col, against: vp.baseAddress!, rows: p, columns: total,
+                  coefficients: cp.baseAddress! + jj * total)
               fnScale[jj] = rn <= breakdownTolerance * wn ? 0 : 1
             }
           }
@@ -235,6 +239,46 @@ final class KrylovSchurWorkspace {
     return added
   }
 
+  /// Orthogonalises x = H v_j against V (j + 1 = `columns` columns) when v_j is the previous
+  /// residual direction z, writing the coefficients Vᵀx to `c`; returns ‖x‖ afterwards.
+  ///
+  /// The first Gram–Schmidt pass needs no inner products with the old columns: H v_i = V T_i +
+  /// z c_i for i < j and v_j = z ⊥ V give v_iᵀ H v_j = c_i, the residual coefficients (C's
+  /// only row, still the old one), which are zero except for the last column and the columns
+  /// kept at a restart. Only α = v_jᵀ x is computed. A full classical pass then removes what
+  /// rounding left, and a third pass follows when that pass removed more than half of x
+  /// (the usual "twice is enough" test), as when the new residual is tiny.
+  /// - Complexity: O(P (j + nnz(c))) instead of O(4 P j) for two full passes.
+  private func orthogonalizeLanczosProduct(
+    _ x: UnsafeMutablePointer<Float>, basis vb: UnsafePointer<Float>, columns total: Int,
+    coefficients cp: UnsafeMutablePointer<Double>
+  ) -> Double {
+    let j = total - 1
+    let xb = UnsafeMutableBufferPointer(start: x, count: p)
+    let vj = vb + j * p
+    let alpha = Kernels.dot(UnsafeBufferPointer(start: vj, count: p), UnsafeBufferPointer(xb))
+    for i in 0..<j {
+      let ci = c[i]
+      cp[i] = ci
+      if ci != 0 { Kernels.axpy(Float(-ci), UnsafeBufferPointer(start: vb + i * p, count: p), xb) }
+    }
+    cp[j] = alpha
+    Kernels.axpy(Float(-alpha), UnsafeBufferPointer(start: vj, count: p), xb)
+    let correction = UnsafeMutablePointer<Double>.allocate(capacity: total)
+    defer { correction.deallocate() }
+    var before = Kernels.norm(UnsafeBufferPointer(xb))
+    var passes = 0
+    while true {
+      ColumnBlock.transposeTimes(vb, rows: p, columns: total, x, into: correction)
+      ColumnBlock.subtractTimes(vb, rows: p, columns: total, correction, from: x)
+      for i in 0..<total { cp[i] += correction[i] }
+      passes += 1
+      let after = Kernels.norm(UnsafeBufferPointer(xb))
+      if after >= 0.5 * before || passes == 2 { return after }
+      before = after
+    }
+  }
+
   /// Makes `buffer` hold at least `count` elements (contents unspecified). - Complexity: O(count)
   /// when it grows, O(1) otherwise.
   private static func reserve(_ buffer: inout [Float], _ count: Int) {
@@ -289,9 +333,9 @@ final class KrylovSchurWorkspace {
   /// vectors (`vectors` is empty).
   ///
   /// T is reduced to tridiagonal form exactly as ``ritz(target:)`` reduces it, and the QL
-  /// iteration that follows rotates only the zCount rows of C Q (Q the Householder
-  /// transformation) instead of the whole of Q: the values are those of ``ritz(target:)`` and the
-  /// estimates agree with its estimates to round-off.
+  /// iteration that follows (``valuesAndRows(diagonal:offDiagonal:rows:count:)``) rotates only
+  /// the zCount rows of C Q (Q the Householder transformation) instead of the whole of Q: the
+  /// values and estimates agree with those of ``ritz(target:)`` to round-off.
   /// - Complexity: O(m³) for the reduction (about 4m³/3 flops) and O(zCount · m²) after it,
   ///   against about 9m³ flops with the eigenvectors.
   func ritzEstimates(target: EigenTarget) throws -> Ritz {
@@ -331,8 +375,7 @@ final class KrylovSchurWorkspace {
       }
       for j in 0..<m { cq[j * s + r] = row[j] }
     }
-    try SymmetricTridiagonalEigensolver.implicitQL(
-      diagonal: &d, offDiagonal: &e, vectors: &cq, rows: s)
+    try Self.valuesAndRows(diagonal: &d, offDiagonal: &e, rows: &cq, count: s)
     let unscale = 1 / scale
     for i in 0..<m { d[i] *= unscale }
     let sorted = SymmetricTridiagonalEigensolver.sortedDescending(
@@ -352,6 +395,98 @@ final class KrylovSchurWorkspace {
       estimates.reverse()
     }
     return Ritz(values: values, vectors: [], estimates: estimates, order: m)
+  }
+
+  /// The implicit QL iteration with Wilkinson shifts (as ``SymmetricTridiagonalEigensolver``
+  /// runs it) on the tridiagonal (d, e), rotating only the `count` rows of the column-major
+  /// `count` × n matrix `z` (here C Q). Each plane rotation costs one square root and one
+  /// division (the entries are scaled into [1, 2) first, so f² + g² cannot overflow), and is
+  /// applied to the few rows at once. On return d holds the eigenvalues (unsorted).
+  /// - Throws: `CurvatureError.diverged` after 60 sweeps for one eigenvalue.
+  /// - Complexity: O(n²) rotations, each O(count).
+  static func valuesAndRows(
+    diagonal d: inout [Double], offDiagonal e: inout [Double], rows z: inout [Double], count s: Int
+  ) throws(CurvatureError) {
+    let n = d.count
+    if n <= 1 { return }
+    var largest = 0.0
+    for i in 0..<n { largest = max(largest, abs(d[i]), abs(e[i])) }
+    if largest == 0 { return }
+    let scale = Double(sign: .plus, exponent: -largest.exponent, significand: 1)
+    for i in 0..<n {
+      d[i] *= scale
+      e[i] *= scale
+    }
+    e[n - 1] = 0
+    let eps = Double.ulpOfOne
+    var failed = false
+    d.withUnsafeMutableBufferPointer { d in
+      e.withUnsafeMutableBufferPointer { e in
+        z.withUnsafeMutableBufferPointer { z in
+          for l in 0..<n {
+            var iterations = 0
+            while true {
+              var m = l
+              while m < n - 1 {
+                if abs(e[m]) <= eps * (abs(d[m]) + abs(d[m + 1])) { break }
+                m += 1
+              }
+              if m == l { break }
+              iterations += 1
+              if iterations > 60 {
+                failed = true
+                return
+              }
+              var g = (d[l + 1] - d[l]) / (2 * e[l])
+              var r = hypotenuse(g, 1)
+              g = d[m] - d[l] + e[l] / (g + (g >= 0 ? r : -r))
+              var sine = 1.0
+              var cosine = 1.0
+              var p = 0.0
+              var i = m - 1
+              var split = false
+              while i >= l {
+                let f = sine * e[i]
+                let b = cosine * e[i]
+                r = (f * f + g * g).squareRoot()
+                if r < 1e-150 { r = hypotenuse(f, g) }
+                e[i + 1] = r
+                if r == 0 {
+                  d[i + 1] -= p
+                  e[m] = 0
+                  split = true
+                  break
+                }
+                let inverse = 1 / r
+                sine = f * inverse
+                cosine = g * inverse
+                g = d[i + 1] - p
+                r = (d[i] - g) * sine + 2 * cosine * b
+                p = sine * r
+                d[i + 1] = g + p
+                g = cosine * r - b
+                for q in 0..<s {
+                  let x = z[i * s + q]
+                  let y = z[(i + 1) * s + q]
+                  z[i * s + q] = cosine * x - sine * y
+                  z[(i + 1) * s + q] = sine * x + cosine * y
+                }
+                i -= 1
+              }
+              if split { continue }
+              d[l] -= p
+              e[l] = g
+              e[m] = 0
+            }
+          }
+        }
+      }
+    }
+    if failed {
+      throw .diverged(reason: "tridiagonal QL iteration did not converge in 60 sweeps")
+    }
+    let unscale = 1 / scale
+    for i in 0..<n { d[i] *= unscale }
   }
 
   /// The Ritz vectors u = V y and exact residual norms ‖W y − θ V y‖/‖V y‖ for the first `k`
