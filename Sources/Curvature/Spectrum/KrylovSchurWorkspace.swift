@@ -88,15 +88,17 @@ final class KrylovSchurWorkspace {
       for j in 0..<b where base + added < capacity && base + added < p {
         let dst = vb + (base + added) * p
         fill(j, dst)
+        if continuesResidual {
+          // Z's column is a unit vector orthogonal to V already.
+          added += 1
+          continue
+        }
         let original = Kernels.norm(UnsafeBufferPointer(start: dst, count: p))
         guard original.isFinite, original > 0 else { continue }
-        let n =
-          continuesResidual
-          ? original
-          : coef.withUnsafeMutableBufferPointer {
-            ColumnBlock.orthogonalize(
-              dst, against: vb, rows: p, columns: base + added, coefficients: $0.baseAddress!)
-          }
+        let n = coef.withUnsafeMutableBufferPointer {
+          ColumnBlock.orthogonalize(
+            dst, against: vb, rows: p, columns: base + added, coefficients: $0.baseAddress!)
+        }
         if n <= 1e-5 * original { continue }
         Kernels.scale(Float(1 / n), UnsafeMutableBufferPointer(start: dst, count: p))
         added += 1
@@ -121,6 +123,7 @@ final class KrylovSchurWorkspace {
     // New residual directions F_new = (I − V Vᵀ) W_new and the new columns of T.
     Self.reserve(&scratchF, added * p)
     var fnScale = [Double](repeating: 0, count: added)
+    var fnNorm = [Double](repeating: 0, count: added)
     var newCoef = [Double](repeating: 0, count: added * total)
     v.withUnsafeBufferPointer { vp in
       w.withUnsafeBufferPointer { wp in
@@ -138,6 +141,7 @@ final class KrylovSchurWorkspace {
                   col, against: vp.baseAddress!, rows: p, columns: total,
                   coefficients: cp.baseAddress! + jj * total)
               fnScale[jj] = rn <= breakdownTolerance * wn ? 0 : 1
+              fnNorm[jj] = rn
             }
           }
         }
@@ -204,13 +208,20 @@ final class KrylovSchurWorkspace {
       scratchQ.withUnsafeMutableBufferPointer { qp in
         for col in 0..<rowsAll {
           let x = ap.baseAddress! + col * p
-          let original = Kernels.norm(UnsafeBufferPointer(start: x, count: p))
+          // A new residual column was copied unchanged: its norm is known.
+          let original =
+            col >= s
+            ? (fnScale[col - s] > 0 ? fnNorm[col - s] : 0)
+            : Kernels.norm(UnsafeBufferPointer(start: x, count: p))
           if original == 0 { continue }
-          let n = cf.withUnsafeMutableBufferPointer { cp in
-            ColumnBlock.orthogonalize(
-              x, against: UnsafePointer(qp.baseAddress!), rows: p, columns: qCount,
-              coefficients: cp.baseAddress!)
-          }
+          let n =
+            qCount == 0
+            ? original
+            : cf.withUnsafeMutableBufferPointer { cp in
+              ColumnBlock.orthogonalize(
+                x, against: UnsafePointer(qp.baseAddress!), rows: p, columns: qCount,
+                coefficients: cp.baseAddress!)
+            }
           for r in 0..<qCount { rMat[r][col] = cf[r] }
           if n > 1e-5 * original {
             let dst = qp.baseAddress! + qCount * p
@@ -266,16 +277,20 @@ final class KrylovSchurWorkspace {
     Kernels.axpy(Float(-alpha), UnsafeBufferPointer(start: vj, count: p), xb)
     let correction = UnsafeMutablePointer<Double>.allocate(capacity: total)
     defer { correction.deallocate() }
-    var before = Kernels.norm(UnsafeBufferPointer(xb))
     var passes = 0
     while true {
       ColumnBlock.transposeTimes(vb, rows: p, columns: total, x, into: correction)
       ColumnBlock.subtractTimes(vb, rows: p, columns: total, correction, from: x)
-      for i in 0..<total { cp[i] += correction[i] }
+      var removed = 0.0
+      for i in 0..<total {
+        cp[i] += correction[i]
+        removed += correction[i] * correction[i]
+      }
       passes += 1
       let after = Kernels.norm(UnsafeBufferPointer(xb))
-      if after >= 0.5 * before || passes == 2 { return after }
-      before = after
+      // ‖x‖² before the pass is ‖x‖² after it plus ‖Vᵀx‖²: repeat when the pass removed more
+      // than half of ‖x‖, i.e. ‖Vᵀx‖² > 3‖x_after‖².
+      if removed <= 3 * after * after || passes == 2 { return after }
     }
   }
 
