@@ -49,11 +49,15 @@ public struct LanczosConfiguration: Sendable, Hashable {
 
 /// Thick-restart Lanczos (Krylov–Schur) for extreme eigenpairs of a symmetric operator.
 ///
-/// Each step multiplies one new basis vector by H, orthogonalises the product against the
-/// whole basis with classical Gram–Schmidt applied twice (full reorthogonalisation), and keeps
-/// both the basis V and the products H V, so Ritz residuals are computed exactly without extra
-/// products. When the basis reaches m = k + p vectors it is compressed to its best
-/// k + (m − k)/2 Ritz vectors (thick restart; Wu–Simon / Stewart's Krylov–Schur), so memory
+/// Each step multiplies one new basis vector (the previous residual direction) by H,
+/// orthogonalises the product against the whole basis (the known Lanczos coefficients, then a
+/// full classical Gram–Schmidt pass, and a third when that pass removes most of the vector:
+/// full reorthogonalisation), and keeps both the basis V and the products H V, so Ritz
+/// residuals are computed exactly without extra products. Convergence is tested from the Ritz
+/// values and residual estimates of the projected matrix, on a schedule that skips steps while
+/// the estimates are still far from the tolerance; the Ritz vectors are formed only to verify a
+/// converged set or to restart. When the basis reaches m = k + p vectors it is compressed to its
+/// best k + (m − k)/2 Ritz vectors (thick restart; Wu–Simon / Stewart's Krylov–Schur), so memory
 /// stays at about 2m vectors. A pair is reported `converged` only when its explicitly computed
 /// residual ‖H u − θ u‖ (from the stored products) is at most `tolerance · |θ|`.
 ///
@@ -76,7 +80,8 @@ public struct Lanczos: Sendable {
   /// - Throws: `CurvatureError` if `k` is not in 1..<P, the settings are invalid, the warm start
   ///   has the wrong dimension, or the operator returns NaN/Inf.
   /// - Complexity: O(n) products for n Lanczos steps, O(P m) vector work per step and
-  ///   O(P m²) per restart, with m the basis size; O(m³) per Rayleigh–Ritz check.
+  ///   O(P m²) per restart, with m the basis size; O(m³) per convergence test (about 4m³/3
+  ///   flops, plus 9m³ when the Ritz vectors are formed).
   public func eigenpairs(of op: some HessianOperator, count k: Int, warmStart: Basis? = nil)
     throws -> EigenResult
   {
