@@ -7,8 +7,10 @@ import Foundation
 /// · |θ|) falls roughly geometrically between tests; from its last two values the number of
 /// steps until ρ ≤ ``near`` is extrapolated, and the next test comes after half of them (at
 /// most ``maximumGap``). Below that, or while ρ is not falling, every step is tested, so a
-/// converged set is normally found at the same step as with a test at every step. The
-/// schedule depends only on computed values, so runs stay reproducible.
+/// converged set is normally found at the same step as with a test at every step. The driver
+/// follows the schedule only once the basis holds 2k columns (smaller tests are cheap, and short
+/// warm-started solves then cost no extra product). The schedule depends only on computed
+/// values, so runs stay reproducible.
 struct ConvergenceSchedule {
   /// The longest run of steps without a test.
   static let maximumGap = 6

@@ -52,7 +52,9 @@ struct KrylovSchurIteration {
       let noRoom = ws.products + b > maxProducts
       let exhausted = ws.count >= p
       sinceCheck += 1
-      let interval = max(adaptiveTests ? schedule.gap : 1, ws.count <= 64 ? 1 : 2)
+      // Tests on a small basis are cheap (O(m³)): the schedule only thins out those from 2k on.
+      let scheduled = adaptiveTests && ws.count >= 2 * k ? schedule.gap : 1
+      let interval = max(scheduled, ws.count <= 64 ? 1 : 2)
       // Ritz pairs with their coefficient vectors, when this pass computed them.
       var ritz: KrylovSchurWorkspace.Ritz? = nil
       if ws.count >= k && (sinceCheck >= interval || full || noRoom || ws.zCount > 1) {
