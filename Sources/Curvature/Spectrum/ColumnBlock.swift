@@ -1,6 +1,6 @@
 /// Level-2 kernels on a block of contiguous `Float` columns (P × n, column-major), the shapes
 /// every Krylov solver needs: c = Vᵀx, x ← x − V c and Y ← V B. Long vectors are split into two
-/// row ranges computed on both cores.
+/// row ranges computed on both cores; columns shorter than ``serialRows`` stay on one core.
 enum ColumnBlock {
   /// Runs `body(0)` and `body(1)` concurrently.
   static func onBothCores(_ body: (Int) -> Void) {
@@ -15,92 +15,95 @@ enum ColumnBlock {
   /// Rows per parallel chunk below which one core does the whole job.
   static let parallelThreshold = 1 << 16
 
-  /// c[j] = V[:, j]ᵀ x for j < n (accumulated like `Kernels.dot`).
+  /// Columns shorter than this are always processed on one core: splitting them saves less
+  /// than waking the second core costs.
+  static let serialRows = 4096
+
+  /// c[j] = V[:, j]ᵀ x for j < n, in `Double` (``ProjectionKernels`` tile loops: V and x are
+  /// read once, on all cores when P·n is large; Float lanes flushed to Double per block).
   /// - Complexity: O(P n).
   static func transposeTimes(
     _ v: UnsafePointer<Float>, rows p: Int, columns n: Int, _ x: UnsafePointer<Float>,
     into c: UnsafeMutablePointer<Double>
   ) {
     if n == 0 { return }
-    if p * n < parallelThreshold || p < 4096 {
-      for j in 0..<n {
-        c[j] = Kernels.dot(
-          UnsafeBufferPointer(start: v + j * p, count: p), UnsafeBufferPointer(start: x, count: p))
-      }
-      return
-    }
-    let half = (p / 2 + 7) & ~7
-    let partial = UnsafeMutablePointer<Double>.allocate(capacity: 2 * n)
-    defer { partial.deallocate() }
-    onBothCores { part in
-      let lo = part == 0 ? 0 : half
-      let hi = part == 0 ? half : p
-      for j in 0..<n {
-        partial[part * n + j] = Kernels.dot(
-          UnsafeBufferPointer(start: v + j * p + lo, count: hi - lo),
-          UnsafeBufferPointer(start: x + lo, count: hi - lo))
-      }
-    }
-    for j in 0..<n { c[j] = partial[j] + partial[n + j] }
+    ProjectionKernels.coefficients(
+      of: UnsafeBufferPointer(start: x, count: p),
+      basis: UnsafeBufferPointer(start: v, count: p * n),
+      dimension: p, into: UnsafeMutableBufferPointer(start: c, count: n))
   }
 
-  /// x ← x − V c (or x + V c when `add`).
+  /// x ← x − V c (or x + V c when `add`), with c rounded to `Float` (``ProjectionKernels``
+  /// tile loops: x is read and written once).
   /// - Complexity: O(P n).
   static func subtractTimes(
     _ v: UnsafePointer<Float>, rows p: Int, columns n: Int, _ c: UnsafePointer<Double>,
     from x: UnsafeMutablePointer<Float>, add: Bool = false
   ) {
     if n == 0 { return }
-    let sign: Double = add ? 1 : -1
-    func range(_ lo: Int, _ hi: Int) {
-      let out = UnsafeMutableBufferPointer(start: x + lo, count: hi - lo)
-      for j in 0..<n {
-        Kernels.axpy(
-          Float(sign * c[j]), UnsafeBufferPointer(start: v + j * p + lo, count: hi - lo), out)
-      }
-    }
-    if p * n < parallelThreshold || p < 4096 {
-      range(0, p)
-      return
-    }
-    let half = (p / 2 + 7) & ~7
-    onBothCores { part in
-      if part == 0 { range(0, half) } else { range(half, p) }
-    }
+    let signed = UnsafeMutablePointer<Double>.allocate(capacity: n)
+    defer { signed.deallocate() }
+    for j in 0..<n { signed[j] = add ? c[j] : -c[j] }
+    ProjectionKernels.combine(
+      UnsafeBufferPointer(start: signed, count: n),
+      basis: UnsafeBufferPointer(start: v, count: p * n), dimension: p,
+      into: UnsafeMutableBufferPointer(start: x, count: p), accumulate: true)
+  }
+
+  /// Rows per tile of ``times(_:rows:columns:_:columns:into:)`` and
+  /// ``multiplyInPlace(_:rows:columns:_:columns:)``.
+  static let tileRows = 2048
+
+  /// Y[lo..<lo+len, :] ← V[lo..<lo+len, :] · B for one row tile, written row by row of Yᵀ at
+  /// `out` with row stride `ldOut` (one single-threaded GEMM: Yᵀ = Bᵀ Vᵀ, with B in `Float`).
+  private static func tileProduct(
+    _ v: UnsafePointer<Float>, rows p: Int, columns n: Int, _ bt: UnsafePointer<Float>,
+    columns m: Int, rowRange lo: Int, _ len: Int, into out: UnsafeMutablePointer<Float>,
+    stride ldOut: Int
+  ) {
+    Gemm.multiplySum(
+      transposeA: false, transposeB: false, m: m, n: len, k1: n, a1: bt, lda1: n, b1: v + lo,
+      ldb1: p, k2: 0, a2: bt, lda2: n, b2: v + lo, ldb2: p, beta: 0, c: out, ldc: ldOut,
+      threads: 1)
+  }
+
+  /// B (n × m column-major `Double`) rounded to `Float`: the same array read as Bᵀ row-major.
+  private static func rounded(_ b: UnsafePointer<Double>, count: Int) -> [Float] {
+    (0..<count).map { Float(b[$0]) }
   }
 
   /// Y ← V B with B an n × m column-major `Double` matrix (Y is P × m, may not alias V).
-  /// Rows are processed in cache-sized tiles so V is streamed once per tile.
+  /// B is rounded to `Float`; rows are processed in tiles of ``tileRows``, each by one GEMM.
   /// - Complexity: O(P n m).
   static func times(
     _ v: UnsafePointer<Float>, rows p: Int, columns n: Int, _ b: UnsafePointer<Double>,
     columns m: Int, into y: UnsafeMutablePointer<Float>
   ) {
-    if m == 0 { return }
-    let tile = 2048
-    let tiles = (p + tile - 1) / tile
-    func work(_ t: Int) {
-      let lo = t * tile
-      let len = min(p, lo + tile) - lo
-      for jj in 0..<m {
-        let out = UnsafeMutableBufferPointer(start: y + jj * p + lo, count: len)
-        out.update(repeating: 0)
-        for i in 0..<n {
-          let coef = Float(b[jj * n + i])
-          if coef != 0 {
-            Kernels.axpy(coef, UnsafeBufferPointer(start: v + i * p + lo, count: len), out)
-          }
-        }
-      }
+    if m == 0 || p == 0 { return }
+    if n == 0 {
+      y.update(repeating: 0, count: p * m)
+      return
     }
-    if p * n * m < parallelThreshold * 4 || tiles < 2 {
-      for t in 0..<tiles { work(t) }
-    } else {
-      onBothCores { part in
-        var t = part
-        while t < tiles {
-          work(t)
-          t += 2
+    let tile = tileRows
+    let tiles = (p + tile - 1) / tile
+    let bt = rounded(b, count: n * m)
+    bt.withUnsafeBufferPointer { btp in
+      func work(_ t: Int) {
+        let lo = t * tile
+        let len = min(p, lo + tile) - lo
+        tileProduct(
+          v, rows: p, columns: n, btp.baseAddress!, columns: m, rowRange: lo, len,
+          into: y + lo, stride: p)
+      }
+      if p * n * m < parallelThreshold * 4 || p < serialRows {
+        for t in 0..<tiles { work(t) }
+      } else {
+        onBothCores { part in
+          var t = part
+          while t < tiles {
+            work(t)
+            t += 2
+          }
         }
       }
     }
@@ -116,33 +119,29 @@ enum ColumnBlock {
   ) {
     precondition(m <= n, "multiplyInPlace: more output than input columns")
     if m == 0 || p == 0 { return }
-    let tile = 2048
+    let tile = tileRows
     let tiles = (p + tile - 1) / tile
-    func work(_ t: Int, _ buffer: UnsafeMutablePointer<Float>) {
-      let lo = t * tile
-      let len = min(p, lo + tile) - lo
-      for jj in 0..<m {
-        let out = UnsafeMutableBufferPointer(start: buffer + jj * tile, count: len)
-        out.update(repeating: 0)
-        for i in 0..<n {
-          let coef = Float(b[jj * n + i])
-          if coef != 0 {
-            Kernels.axpy(coef, UnsafeBufferPointer(start: v + i * p + lo, count: len), out)
-          }
-        }
-      }
-      for jj in 0..<m { (v + jj * p + lo).update(from: buffer + jj * tile, count: len) }
-    }
+    let bt = rounded(b, count: n * m)
     let buffers = UnsafeMutablePointer<Float>.allocate(capacity: 2 * tile * m)
     defer { buffers.deallocate() }
-    if p * n * m < parallelThreshold * 4 || tiles < 2 {
-      for t in 0..<tiles { work(t, buffers) }
-    } else {
-      onBothCores { part in
-        var t = part
-        while t < tiles {
-          work(t, buffers + part * tile * m)
-          t += 2
+    bt.withUnsafeBufferPointer { btp in
+      func work(_ t: Int, _ buffer: UnsafeMutablePointer<Float>) {
+        let lo = t * tile
+        let len = min(p, lo + tile) - lo
+        tileProduct(
+          v, rows: p, columns: n, btp.baseAddress!, columns: m, rowRange: lo, len,
+          into: buffer, stride: tile)
+        for jj in 0..<m { (v + jj * p + lo).update(from: buffer + jj * tile, count: len) }
+      }
+      if p * n * m < parallelThreshold * 4 || p < serialRows {
+        for t in 0..<tiles { work(t, buffers) }
+      } else {
+        onBothCores { part in
+          var t = part
+          while t < tiles {
+            work(t, buffers + part * tile * m)
+            t += 2
+          }
         }
       }
     }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The restarted (block) Krylov–Schur driver shared by ``Lanczos`` and ``BlockLanczos``.
 struct KrylovSchurIteration {
   var k: Int
@@ -11,6 +13,9 @@ struct KrylovSchurIteration {
   /// Ritz pairs kept at a thick restart.
   var keep: Int
   var seed: UInt64
+  /// Whether convergence tests follow a ``ConvergenceSchedule`` (otherwise: every step while
+  /// the basis holds at most 64 columns, every other step beyond).
+  var adaptiveTests = true
 
   /// Runs the iteration on `op`, warm-started from `warmStart` if given.
   func run(on op: any HessianOperator, warmStart: Basis?) throws -> EigenResult {
@@ -43,20 +48,34 @@ struct KrylovSchurIteration {
     }
     var verificationFailed = false
     var sinceCheck = 0
+    var schedule = ConvergenceSchedule()
     while true {
       let full = ws.count + b > capacity || ws.count >= p
       let noRoom = ws.products + b > maxProducts
       let exhausted = ws.count >= p
       sinceCheck += 1
-      let interval = ws.count <= 64 ? 1 : 2
+      let interval = max(adaptiveTests ? schedule.gap : 1, ws.count <= 64 ? 1 : 2)
+      // Ritz pairs with their coefficient vectors, when this pass computed them.
       var ritz: KrylovSchurWorkspace.Ritz? = nil
       if ws.count >= k && (sinceCheck >= interval || full || noRoom || ws.zCount > 1) {
-        sinceCheck = 0
-        let r = try ws.ritz(target: target)
-        ritz = r
+        // The convergence test needs only the Ritz values and residual estimates; the
+        // vectors are formed when the test passes, the basis is compressed, or the next
+        // directions are drawn from a Z wider than the block.
+        let needsVectors = ws.zCount > b || full
+        let estimate = try needsVectors ? ws.ritz(target: target) : ws.ritzEstimates(target: target)
+        if needsVectors { ritz = estimate }
         var estimated = true
-        for i in 0..<k where r.estimates[i] > tolerance * abs(r.values[i]) { estimated = false }
+        var worst = 0.0
+        for i in 0..<k {
+          let bound = tolerance * abs(estimate.values[i])
+          if estimate.estimates[i] > bound { estimated = false }
+          worst = max(worst, bound > 0 ? estimate.estimates[i] / bound : .infinity)
+        }
+        schedule.record(worst: worst, after: sinceCheck)
+        sinceCheck = 0
         if exhausted || noRoom || (estimated && !verificationFailed) {
+          let r = try ritz ?? ws.ritz(target: target)
+          ritz = r
           let pairs = ws.explicitPairs(r, count: k)
           let ok = (0..<k).map { pairs.residuals[$0] <= tolerance * abs(r.values[$0]) }
           if ok.allSatisfy({ $0 }) || exhausted || noRoom {
@@ -69,10 +88,11 @@ struct KrylovSchurIteration {
           verificationFailed = true
         }
         if full {
+          let r = try ritz ?? ws.ritz(target: target)
           ws.restart(r, keep: min(keep, ws.count - 1))
           iterations += 1
           verificationFailed = false
-          ritz = try ws.ritz(target: target)
+          ritz = nil
         }
       } else if noRoom || full {
         // Fewer than k columns and no way to grow: report what the space holds.
@@ -86,11 +106,19 @@ struct KrylovSchurIteration {
           converged: (0..<kk).map { pairs.residuals[$0] <= tolerance * abs(r.values[$0]) },
           productCount: ws.products, iterations: iterations, tolerance: tolerance)
       }
-      if ws.zCount > 1 && ritz == nil && ws.count >= 1 { ritz = try ws.ritz(target: target) }
       let room = min(b, capacity - ws.count, maxProducts - ws.products)
-      var added = try ws.append(
-        candidates: ws.directions(ritz, wanted: k, tolerance: tolerance, count: room, rng: &rng),
-        count: room)
+      var added: Int
+      if b == 1 && ws.zCount == 1 && room == 1 {
+        // Single-vector Lanczos: the next basis vector is the residual direction itself.
+        added = try ws.appendResidualDirection()
+      } else {
+        // Directions from Z rank the wanted pairs by their estimates when Z has more columns
+        // than the block: that needs the Ritz vectors.
+        if ws.zCount > b && ritz == nil && ws.count >= 1 { ritz = try ws.ritz(target: target) }
+        added = try ws.append(
+          candidates: ws.directions(ritz, wanted: k, tolerance: tolerance, count: room, rng: &rng),
+          count: room)
+      }
       var attempts = 0
       while added == 0 && attempts < 3 && ws.count < p {
         // Invariant subspace found: continue from random directions orthogonal to it.
@@ -103,5 +131,39 @@ struct KrylovSchurIteration {
         throw CurvatureError.diverged(reason: "Krylov basis cannot grow")
       }
     }
+  }
+}
+
+/// When the Krylov–Schur driver next tests for convergence.
+///
+/// A test costs a dense eigenvalue problem of the basis size, comparable to an operator product
+/// when products are cheap (small P). The worst wanted ratio ρ = ‖residual estimate‖ / (tolerance
+/// · |θ|) falls roughly geometrically between tests; from its last two values the number of
+/// steps until ρ ≤ ``near`` is extrapolated, and the next test comes after half of them (at
+/// most ``maximumGap``). Below that, or while ρ is not falling, every step is tested, so a
+/// converged set is normally found at the same step as with a test at every step. The
+/// schedule depends only on computed values, so runs stay reproducible.
+struct ConvergenceSchedule {
+  /// The longest run of steps without a test.
+  static let maximumGap = 6
+  /// ρ below which every step is tested: near convergence the estimates fluctuate, and a step
+  /// where they dip below the tolerance must not be skipped.
+  static let near = 3.0
+  /// Steps from the last test to the next one (1: every step).
+  private(set) var gap = 1
+  /// ρ at the last test.
+  private var last: Double? = nil
+
+  /// Records the worst ratio ρ of a test made `steps` steps after the previous one and sets
+  /// the next gap. - Complexity: O(1).
+  mutating func record(worst rho: Double, after steps: Int) {
+    defer { last = rho }
+    gap = 1
+    guard let previous = last, rho.isFinite, previous.isFinite, rho > Self.near, rho < previous,
+      steps > 0
+    else { return }
+    let perStep = log(previous / rho) / Double(steps)
+    let remaining = log(rho / Self.near) / perStep
+    gap = max(1, min(Self.maximumGap, Int(remaining / 2)))
   }
 }

@@ -48,6 +48,38 @@ final class KrylovSchurWorkspace {
   /// independent ones, multiplies them by H (one block product) and updates T, Z and C.
   /// - Returns: the number of columns appended (0 if all were dependent or the basis is full).
   func append(candidates: [Float], count b: Int) throws -> Int {
+    try candidates.withUnsafeBufferPointer { cp in
+      try append(count: b, continuesResidual: false) { j, dst in
+        dst.update(from: cp.baseAddress! + j * p, count: p)
+      }
+    }
+  }
+
+  /// Appends the residual direction (the single column of Z) as the next basis vector: the
+  /// single-vector Lanczos step. Z ⊥ V already holds (the residual was orthogonalised twice
+  /// against the whole basis when it was formed), so the column is only normalised; and since
+  /// the new basis vector is Z itself, the old Z C term moves into T entirely (by symmetry,
+  /// T's new row is C) and the next Z is the new residual alone. Without this, the rounding
+  /// left of (I − z zᵀ) z would be kept as a spurious second residual column.
+  /// - Returns: the number of columns appended (0 or 1).
+  /// - Complexity: one operator product and O(P m) vector work.
+  func appendResidualDirection() throws -> Int {
+    precondition(zCount == 1, "appendResidualDirection: Z must have exactly one column")
+    if count >= capacity || count >= p { return 0 }
+    // Copied before the step, which replaces Z.
+    let slot = count * p
+    v.withUnsafeMutableBufferPointer { vp in
+      z.withUnsafeBufferPointer { (vp.baseAddress! + slot).update(from: $0.baseAddress!, count: p) }
+    }
+    return try append(count: 1, continuesResidual: true) { _, _ in }  // already in place
+  }
+
+  /// The expansion step shared by ``append(candidates:count:)`` and
+  /// ``appendResidualDirection()``: `fill(j, destination)` writes candidate j (P floats) into
+  /// its basis slot. With `continuesResidual` the single candidate is Z's only column.
+  private func append(
+    count b: Int, continuesResidual: Bool, fill: (Int, UnsafeMutablePointer<Float>) -> Void
+  ) throws -> Int {
     let base = count
     var added = 0
     var coef = [Double](repeating: 0, count: capacity)
@@ -55,8 +87,11 @@ final class KrylovSchurWorkspace {
       let vb = vp.baseAddress!
       for j in 0..<b where base + added < capacity && base + added < p {
         let dst = vb + (base + added) * p
-        candidates.withUnsafeBufferPointer { cp in
-          dst.update(from: cp.baseAddress! + j * p, count: p)
+        fill(j, dst)
+        if continuesResidual {
+          // Z's column is a unit vector orthogonal to V already.
+          added += 1
+          continue
         }
         let original = Kernels.norm(UnsafeBufferPointer(start: dst, count: p))
         guard original.isFinite, original > 0 else { continue }
@@ -88,6 +123,7 @@ final class KrylovSchurWorkspace {
     // New residual directions F_new = (I − V Vᵀ) W_new and the new columns of T.
     Self.reserve(&scratchF, added * p)
     var fnScale = [Double](repeating: 0, count: added)
+    var fnNorm = [Double](repeating: 0, count: added)
     var newCoef = [Double](repeating: 0, count: added * total)
     v.withUnsafeBufferPointer { vp in
       w.withUnsafeBufferPointer { wp in
@@ -97,10 +133,15 @@ final class KrylovSchurWorkspace {
             for jj in 0..<added {
               let col = fp.baseAddress! + jj * p
               let wn = Kernels.norm(UnsafeBufferPointer(start: col, count: p))
-              let rn = ColumnBlock.orthogonalize(
-                col, against: vp.baseAddress!, rows: p, columns: total,
-                coefficients: cp.baseAddress! + jj * total)
+              let rn =
+                continuesResidual
+                ? orthogonalizeLanczosProduct(
+                  col, basis: vp.baseAddress!, columns: total, coefficients: cp.baseAddress!)
+                : ColumnBlock.orthogonalize(
+                  col, against: vp.baseAddress!, rows: p, columns: total,
+                  coefficients: cp.baseAddress! + jj * total)
               fnScale[jj] = rn <= breakdownTolerance * wn ? 0 : 1
+              fnNorm[jj] = rn
             }
           }
         }
@@ -121,8 +162,9 @@ final class KrylovSchurWorkspace {
       }
     }
     count = total
-    // Z' = (I − N Nᵀ) Z for the new columns N, then re-orthonormalise [Z', F_new].
-    let s = zCount
+    // Z' = (I − N Nᵀ) Z for the new columns N, then re-orthonormalise [Z', F_new]. When the
+    // new column is Z itself, Z' is zero up to rounding and is left out.
+    let s = continuesResidual ? 0 : zCount
     let rowsAll = s + added
     Self.reserve(&scratchAll, rowsAll * p)
     Self.reserve(&scratchQ, rowsAll * p)
@@ -166,13 +208,20 @@ final class KrylovSchurWorkspace {
       scratchQ.withUnsafeMutableBufferPointer { qp in
         for col in 0..<rowsAll {
           let x = ap.baseAddress! + col * p
-          let original = Kernels.norm(UnsafeBufferPointer(start: x, count: p))
+          // A new residual column was copied unchanged: its norm is known.
+          let original =
+            col >= s
+            ? (fnScale[col - s] > 0 ? fnNorm[col - s] : 0)
+            : Kernels.norm(UnsafeBufferPointer(start: x, count: p))
           if original == 0 { continue }
-          let n = cf.withUnsafeMutableBufferPointer { cp in
-            ColumnBlock.orthogonalize(
-              x, against: UnsafePointer(qp.baseAddress!), rows: p, columns: qCount,
-              coefficients: cp.baseAddress!)
-          }
+          let n =
+            qCount == 0
+            ? original
+            : cf.withUnsafeMutableBufferPointer { cp in
+              ColumnBlock.orthogonalize(
+                x, against: UnsafePointer(qp.baseAddress!), rows: p, columns: qCount,
+                coefficients: cp.baseAddress!)
+            }
           for r in 0..<qCount { rMat[r][col] = cf[r] }
           if n > 1e-5 * original {
             let dst = qp.baseAddress! + qCount * p
@@ -201,6 +250,50 @@ final class KrylovSchurWorkspace {
     return added
   }
 
+  /// Orthogonalises x = H v_j against V (j + 1 = `columns` columns) when v_j is the previous
+  /// residual direction z, writing the coefficients Vᵀx to `c`; returns ‖x‖ afterwards.
+  ///
+  /// The first Gram–Schmidt pass needs no inner products with the old columns: H v_i = V T_i +
+  /// z c_i for i < j and v_j = z ⊥ V give v_iᵀ H v_j = c_i, the residual coefficients (C's
+  /// only row, still the old one), which are zero except for the last column and the columns
+  /// kept at a restart. Only α = v_jᵀ x is computed. A full classical pass then removes what
+  /// rounding left, and a third pass follows when that pass removed more than half of x
+  /// (the usual "twice is enough" test), as when the new residual is tiny.
+  /// - Complexity: O(P (j + nnz(c))) instead of O(4 P j) for two full passes.
+  private func orthogonalizeLanczosProduct(
+    _ x: UnsafeMutablePointer<Float>, basis vb: UnsafePointer<Float>, columns total: Int,
+    coefficients cp: UnsafeMutablePointer<Double>
+  ) -> Double {
+    let j = total - 1
+    let xb = UnsafeMutableBufferPointer(start: x, count: p)
+    let vj = vb + j * p
+    let alpha = Kernels.dot(UnsafeBufferPointer(start: vj, count: p), UnsafeBufferPointer(xb))
+    for i in 0..<j {
+      let ci = c[i]
+      cp[i] = ci
+      if ci != 0 { Kernels.axpy(Float(-ci), UnsafeBufferPointer(start: vb + i * p, count: p), xb) }
+    }
+    cp[j] = alpha
+    Kernels.axpy(Float(-alpha), UnsafeBufferPointer(start: vj, count: p), xb)
+    let correction = UnsafeMutablePointer<Double>.allocate(capacity: total)
+    defer { correction.deallocate() }
+    var passes = 0
+    while true {
+      ColumnBlock.transposeTimes(vb, rows: p, columns: total, x, into: correction)
+      ColumnBlock.subtractTimes(vb, rows: p, columns: total, correction, from: x)
+      var removed = 0.0
+      for i in 0..<total {
+        cp[i] += correction[i]
+        removed += correction[i] * correction[i]
+      }
+      passes += 1
+      let after = Kernels.norm(UnsafeBufferPointer(xb))
+      // ‖x‖² before the pass is ‖x‖² after it plus ‖Vᵀx‖²: repeat when the pass removed more
+      // than half of ‖x‖, i.e. ‖Vᵀx‖² > 3‖x_after‖².
+      if removed <= 3 * after * after || passes == 2 { return after }
+    }
+  }
+
   /// Makes `buffer` hold at least `count` elements (contents unspecified). - Complexity: O(count)
   /// when it grows, O(1) otherwise.
   private static func reserve(_ buffer: inout [Float], _ count: Int) {
@@ -220,6 +313,8 @@ final class KrylovSchurWorkspace {
     var order: Int
   }
 
+  /// The Ritz pairs of the current basis (values, coefficient vectors and estimates).
+  /// - Complexity: O(m³) (a dense symmetric eigendecomposition of T with eigenvectors).
   func ritz(target: EigenTarget) throws -> Ritz {
     let m = count
     var tm = [Double](repeating: 0, count: m * m)
@@ -247,6 +342,166 @@ final class KrylovSchurWorkspace {
       estimates[i] = s2.squareRoot()
     }
     return Ritz(values: values, vectors: vectors, estimates: estimates, order: m)
+  }
+
+  /// The Ritz values in target order and their residual estimates ‖C y‖, without the Ritz
+  /// vectors (`vectors` is empty).
+  ///
+  /// T is reduced to tridiagonal form exactly as ``ritz(target:)`` reduces it, and the QL
+  /// iteration that follows (``valuesAndRows(diagonal:offDiagonal:rows:count:)``) rotates only
+  /// the zCount rows of C Q (Q the Householder transformation) instead of the whole of Q: the
+  /// values and estimates agree with those of ``ritz(target:)`` to round-off.
+  /// - Complexity: O(m³) for the reduction (about 4m³/3 flops) and O(zCount · m²) after it,
+  ///   against about 9m³ flops with the eigenvectors.
+  func ritzEstimates(target: EigenTarget) throws -> Ritz {
+    let m = count
+    let s = zCount
+    if m == 0 { return Ritz(values: [], vectors: [], estimates: [], order: 0) }
+    // Symmetrise into the upper triangle and scale by a power of two (exact), as the dense
+    // solver does.
+    var largest = 0.0
+    for i in 0..<m { for j in 0..<m { largest = max(largest, abs(t[i * capacity + j])) } }
+    if !largest.isFinite {
+      throw CurvatureError.nonFinite(name: "projected matrix", index: 0)
+    }
+    let scale = largest == 0 ? 1 : Double(sign: .plus, exponent: -largest.exponent, significand: 1)
+    var a = [Double](repeating: 0, count: m * m)
+    for i in 0..<m {
+      for j in i..<m { a[i * m + j] = 0.5 * (t[i * capacity + j] + t[j * capacity + i]) * scale }
+    }
+    var d = [Double](repeating: 0, count: m)
+    var e = [Double](repeating: 0, count: m)
+    var tau = [Double](repeating: 0, count: m)
+    SymmetricEigensolver.tridiagonalize(&a, order: m, diagonal: &d, offDiagonal: &e, tau: &tau)
+    // Rows of C Q, stored column-major s × m, with Q = H₀H₁⋯ applied to each row of C in turn.
+    var cq = [Double](repeating: 0, count: s * m)
+    var row = [Double](repeating: 0, count: m)
+    for r in 0..<s {
+      for j in 0..<m { row[j] = c[r * capacity + j] }
+      if m >= 3 {
+        for k in 0..<(m - 2) where tau[k] != 0 {
+          let v = k * m + k + 1  // v₀ = 1 at row k + 1, vⱼ = a[v + j] for j ≥ 1
+          var dot = row[k + 1]
+          for j in 1..<(m - k - 1) { dot += row[k + 1 + j] * a[v + j] }
+          let f = tau[k] * dot
+          row[k + 1] -= f
+          for j in 1..<(m - k - 1) { row[k + 1 + j] -= f * a[v + j] }
+        }
+      }
+      for j in 0..<m { cq[j * s + r] = row[j] }
+    }
+    try Self.valuesAndRows(diagonal: &d, offDiagonal: &e, rows: &cq, count: s)
+    let unscale = 1 / scale
+    for i in 0..<m { d[i] *= unscale }
+    let sorted = SymmetricTridiagonalEigensolver.sortedDescending(
+      values: d, vectors: cq, rows: s)
+    var values = sorted.values
+    var estimates = [Double](repeating: 0, count: m)
+    for i in 0..<m {
+      var s2 = 0.0
+      for r in 0..<s {
+        let x = sorted.vectors[i * s + r]
+        s2 += x * x
+      }
+      estimates[i] = s2.squareRoot()
+    }
+    if target == .smallest {
+      values.reverse()
+      estimates.reverse()
+    }
+    return Ritz(values: values, vectors: [], estimates: estimates, order: m)
+  }
+
+  /// The implicit QL iteration with Wilkinson shifts (as ``SymmetricTridiagonalEigensolver``
+  /// runs it) on the tridiagonal (d, e), rotating only the `count` rows of the column-major
+  /// `count` × n matrix `z` (here C Q). Each plane rotation costs one square root and one
+  /// division (the entries are scaled into [1, 2) first, so f² + g² cannot overflow), and is
+  /// applied to the few rows at once. On return d holds the eigenvalues (unsorted).
+  /// - Throws: `CurvatureError.diverged` after 60 sweeps for one eigenvalue.
+  /// - Complexity: O(n²) rotations, each O(count).
+  static func valuesAndRows(
+    diagonal d: inout [Double], offDiagonal e: inout [Double], rows z: inout [Double], count s: Int
+  ) throws(CurvatureError) {
+    let n = d.count
+    if n <= 1 { return }
+    var largest = 0.0
+    for i in 0..<n { largest = max(largest, abs(d[i]), abs(e[i])) }
+    if largest == 0 { return }
+    let scale = Double(sign: .plus, exponent: -largest.exponent, significand: 1)
+    for i in 0..<n {
+      d[i] *= scale
+      e[i] *= scale
+    }
+    e[n - 1] = 0
+    let eps = Double.ulpOfOne
+    var failed = false
+    d.withUnsafeMutableBufferPointer { d in
+      e.withUnsafeMutableBufferPointer { e in
+        z.withUnsafeMutableBufferPointer { z in
+          for l in 0..<n {
+            var iterations = 0
+            while true {
+              var m = l
+              while m < n - 1 {
+                if abs(e[m]) <= eps * (abs(d[m]) + abs(d[m + 1])) { break }
+                m += 1
+              }
+              if m == l { break }
+              iterations += 1
+              if iterations > 60 {
+                failed = true
+                return
+              }
+              var g = (d[l + 1] - d[l]) / (2 * e[l])
+              var r = hypotenuse(g, 1)
+              g = d[m] - d[l] + e[l] / (g + (g >= 0 ? r : -r))
+              var sine = 1.0
+              var cosine = 1.0
+              var p = 0.0
+              var i = m - 1
+              var split = false
+              while i >= l {
+                let f = sine * e[i]
+                let b = cosine * e[i]
+                r = (f * f + g * g).squareRoot()
+                if r < 1e-150 { r = hypotenuse(f, g) }
+                e[i + 1] = r
+                if r == 0 {
+                  d[i + 1] -= p
+                  e[m] = 0
+                  split = true
+                  break
+                }
+                let inverse = 1 / r
+                sine = f * inverse
+                cosine = g * inverse
+                g = d[i + 1] - p
+                r = (d[i] - g) * sine + 2 * cosine * b
+                p = sine * r
+                d[i + 1] = g + p
+                g = cosine * r - b
+                for q in 0..<s {
+                  let x = z[i * s + q]
+                  let y = z[(i + 1) * s + q]
+                  z[i * s + q] = cosine * x - sine * y
+                  z[(i + 1) * s + q] = sine * x + cosine * y
+                }
+                i -= 1
+              }
+              if split { continue }
+              d[l] -= p
+              e[l] = g
+              e[m] = 0
+            }
+          }
+        }
+      }
+    }
+    if failed {
+      throw .diverged(reason: "tridiagonal QL iteration did not converge in 60 sweeps")
+    }
+    let unscale = 1 / scale
+    for i in 0..<n { d[i] *= unscale }
   }
 
   /// The Ritz vectors u = V y and exact residual norms ‖W y − θ V y‖/‖V y‖ for the first `k`
