@@ -80,8 +80,10 @@ private func refreshCostFigures() throws {
   for (name, method, serial) in [
     ("cold Lanczos", nil, false), ("warm Lanczos", RefreshMethod.lanczos, false),
     ("warm block Ritz, 1 step", .blockRitz(iterations: 1), false),
+    ("warm subspace iteration", .subspaceIteration, false),
     ("warm Lanczos, serial", .lanczos, true),
     ("warm block Ritz, 1 step, serial", .blockRitz(iterations: 1), true),
+    ("warm subspace iteration, serial", .subspaceIteration, true),
   ] as [(String, RefreshMethod?, Bool)] {
     var best = (Double.infinity, 0)
     for _ in 0..<10 {
@@ -268,6 +270,10 @@ private func trainingFigures(steps: Int) throws {
       name: "every 100, warm block Ritz, 1 step, asynchronous (lag 100) from the first refresh "
         + "(steps 0–99 plain SGD)",
       method: .blockRitz(iterations: 1), lag: 100, firstInBackground: true),
+    Variant(name: "every 100, warm subspace iteration", method: .subspaceIteration),
+    Variant(
+      name: "every 100, warm subspace iteration, asynchronous (lag 100)",
+      method: .subspaceIteration, lag: 100),
   ]
   let once = Variant(name: "one refresh at step 0 (per-step overhead)", policy: .onDemand)
   var sgd: TrainingRun? = nil

@@ -1,17 +1,3 @@
-/// How a ``DominantSubspaceTracker`` recomputes its basis.
-public enum RefreshMethod: Sendable, Hashable {
-  /// Thick-restart ``Lanczos`` warm-started from the previous basis (single-vector HVPs, run
-  /// to the configured tolerance).
-  case lanczos
-  /// Block Rayleigh–Ritz from the previous basis U: up to `iterations` steps (stopping early
-  /// once every pair meets the tolerance), each forming
-  /// Q = [U, orth(HU − U UᵀHU)] and keeping the top-k Ritz pairs of QᵀHQ. Each step costs 2k
-  /// HVPs in two batched block products (which models such as `MLP` compute far faster than
-  /// 2k single products) and yields exact residuals without extra products. The first refresh,
-  /// with no previous basis, uses Lanczos.
-  case blockRitz(iterations: Int)
-}
-
 extension DominantSubspaceTracker {
   /// Block Rayleigh–Ritz steps from `start` (see ``RefreshMethod/blockRitz(iterations:)``).
   static func blockRitz(

@@ -209,6 +209,11 @@ public final class DominantSubspaceTracker {
     if let warm, case .blockRitz(let iterations) = configuration.method {
       result = try Self.blockRitz(
         op: op, start: warm, k: configuration.k, iterations: iterations, tolerance: cfg.tolerance)
+    } else if let warm, warm.count == configuration.k,
+      configuration.method == .subspaceIteration
+    {
+      result = try Self.subspaceIteration(
+        op: op, start: warm, k: configuration.k, tolerance: cfg.tolerance)
     } else {
       result = try Lanczos(configuration: cfg).eigenpairs(
         of: op, count: configuration.k, warmStart: warm)

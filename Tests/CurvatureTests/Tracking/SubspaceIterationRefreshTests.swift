@@ -1,0 +1,110 @@
+import Testing
+
+@testable import Curvature
+
+@Suite struct SubspaceIterationRefreshTests {
+  /// The exact top-5 eigenvectors of the fixture, each perturbed by noise of relative size
+  /// `noise`, orthonormalised.
+  private func noisyTopBasis(_ fx: QuadraticFixture, noise: Double, seed: UInt64) throws -> Basis {
+    var rng = SeededGenerator(seed: seed)
+    return try Basis(
+      orthonormalizing: (0..<5).map { j in
+        zip(
+          fx.q[j],
+          rng.gaussianVector(count: fx.p, standardDeviation: noise / Double(fx.p).squareRoot())
+        )
+        .map { Float($0) + $1 }
+      }, dimension: fx.p)
+  }
+
+  private func hessianOperator(_ fx: QuadraticFixture) throws -> ObjectiveHessian {
+    try ObjectiveHessian(
+      objective: fx.objective, at: [Float](repeating: 0, count: fx.p), samples: .all(fx.n))
+  }
+
+  /// Reported pairs are the Ritz pairs of the start basis (checked in Double against a dense
+  /// H), and the returned basis spans H·U: one power step, for k products.
+  @Test func oneStepReturnsTheRitzPairsAndThePowerStep() throws {
+    let fx = try QuadraticFixture(functional: 0.2)
+    let u = try noisyTopBasis(fx, noise: 0.3, seed: 3)
+    let r = try DominantSubspaceTracker.subspaceIteration(
+      op: try hessianOperator(fx), start: u, k: 5, tolerance: 1e-3)
+    #expect(r.productCount == 5 && r.vectors.count == 5)
+    // T = UᵀHU in Double and its eigenpairs.
+    let hu = (0..<5).map { fx.hessian(u.column($0)) }
+    var t = [Double](repeating: 0, count: 25)
+    for i in 0..<5 {
+      for j in 0..<5 {
+        t[i * 5 + j] = zip(u.column(i), hu[j]).reduce(0) { $0 + Double($1.0) * $1.1 }
+      }
+    }
+    for i in 0..<5 { for j in 0..<i { t[i * 5 + j] = 0.5 * (t[i * 5 + j] + t[j * 5 + i]) } }
+    for i in 0..<5 { for j in (i + 1)..<5 { t[i * 5 + j] = t[j * 5 + i] } }
+    let e = try SymmetricEigensolver.decompose(t, order: 5)
+    for i in 0..<5 {
+      #expect(abs(r.eigenvalues[i] - e.values[i]) <= 1e-5 * abs(e.values[i]))
+      // x = U s, residual ‖Hx − θx‖ with H x = (HU) s.
+      var res = 0.0
+      for l in 0..<fx.p {
+        var x = 0.0
+        var hx = 0.0
+        for j in 0..<5 {
+          x += Double(u.column(j)[l]) * e.vectors[i * 5 + j]
+          hx += hu[j][l] * e.vectors[i * 5 + j]
+        }
+        res += (hx - e.values[i] * x) * (hx - e.values[i] * x)
+      }
+      #expect(abs(r.residuals[i] - res.squareRoot()) <= 1e-4 * (1 + res.squareRoot()))
+      #expect(r.converged[i] == (r.residuals[i] <= 1e-3 * abs(r.eigenvalues[i])))
+    }
+    // span(result) = span(HU).
+    let powered = try Basis(orthonormalizing: hu.map { $0.map(Float.init) }, dimension: fx.p)
+    #expect(try SubspaceMetrics.overlap(r.vectors, powered) > 1 - 1e-5)
+  }
+
+  /// Repeated steps at fixed parameters converge at the power-iteration rate: the squared
+  /// sines of the angles to the top-5 subspace shrink by about (λ₆/λ₅)² = 10⁻² per step.
+  @Test func repeatedStepsConvergeAtThePowerRate() throws {
+    let fx = try QuadraticFixture()
+    let exact = try Basis(
+      orthonormalizing: (0..<5).map { fx.q[$0].map(Float.init) }, dimension: fx.p)
+    var u = try noisyTopBasis(fx, noise: 0.5, seed: 4)
+    var deficit = 1 - (try SubspaceMetrics.overlap(u, exact))
+    #expect(deficit > 1e-2)
+    let op = try hessianOperator(fx)
+    var last: EigenResult? = nil
+    for _ in 0..<3 {
+      let r = try DominantSubspaceTracker.subspaceIteration(
+        op: op, start: u, k: 5, tolerance: 1e-4)
+      let next = 1 - (try SubspaceMetrics.overlap(r.vectors, exact))
+      #expect(next <= max(0.05 * deficit, 1e-6))
+      deficit = next
+      u = r.vectors
+      last = r
+    }
+    #expect(op.productCount == 15)
+    for i in 0..<5 {
+      #expect(abs(last!.eigenvalues[i] - fx.eigenvalues[i]) <= 1e-3 * fx.eigenvalues[i])
+    }
+  }
+
+  /// In a tracker: the first refresh is Lanczos, later ones cost exactly k products.
+  @Test func trackerRefreshesWithKProducts() throws {
+    let fx = try QuadraticFixture()
+    let tracker = try DominantSubspaceTracker(
+      objective: fx.objective,
+      configuration: .init(
+        k: 5, lanczos: LanczosConfiguration(tolerance: 1e-4, maxProducts: 400),
+        method: .subspaceIteration))
+    var rng = SeededGenerator(seed: 6)
+    let w = rng.gaussianVector(count: fx.p)
+    let first = try tracker.refresh(parameters: w)
+    let second = try tracker.refresh(parameters: w)
+    #expect(first.productCount > 5)
+    #expect(second.productCount == 5)
+    #expect(second.allConverged && second.overlapWithPrevious! > 1 - 1e-5)
+    for i in 0..<5 {
+      #expect(abs(second.eigenvalues[i] - fx.eigenvalues[i]) <= 1e-4 * fx.eigenvalues[i])
+    }
+  }
+}
