@@ -67,13 +67,13 @@ private struct QuarticProblem: Sendable {
 @Suite struct RefreshExecutionTests {
   private static func tracker(
     _ problem: QuarticProblem, every: Int = 5, lag: Int = 3, delay: Double = 0,
-    failing: Bool = false, execution: RefreshExecution? = nil
+    failing: Bool = false, execution: RefreshExecution? = nil, method: RefreshMethod = .lanczos
   ) throws -> DominantSubspaceTracker {
     try DominantSubspaceTracker(
       objective: problem.make(),
       configuration: .init(
         k: 3, hessianBatch: .subset(count: 8, seed: 1), refresh: .every(every),
-        lanczos: LanczosConfiguration(tolerance: 1e-4, maxProducts: 300), seed: 6,
+        lanczos: LanczosConfiguration(tolerance: 1e-4, maxProducts: 300), method: method, seed: 6,
         execution: execution
           ?? .asynchronous(lag: lag, objective: { problem.make(delay: delay, failing: failing) })))
   }
@@ -177,10 +177,11 @@ private struct QuarticProblem: Sendable {
     }
   }
 
-  @Test func timingDoesNotChangeTheTrajectory() throws {
+  @Test(arguments: [RefreshMethod.lanczos, .subspaceIteration])
+  func timingDoesNotChangeTheTrajectory(method: RefreshMethod) throws {
     let problem = QuarticProblem()
     func run(delay: Double, lag: Int) throws -> ([Float], Int) {
-      let tracker = try Self.tracker(problem, every: 4, lag: lag, delay: delay)
+      let tracker = try Self.tracker(problem, every: 4, lag: lag, delay: delay, method: method)
       var w = Self.start(problem)
       var opt = SGD(learningRate: 0.01).projected(.bulk)
       var rng = SeededGenerator(seed: 21)
