@@ -10,7 +10,9 @@ enum TrainCommand {
     discussion: """
       Seeded minibatch training of a reference model on the full data set. Projected optimizers
       (dom-, bulk-, interpolated) keep the top-k Hessian eigenspace of a fixed Hessian batch fresh
-      with a warm-started Lanczos refresh every --refresh-every steps. Optimizers: sgd, momentum
+      with a warm-started refresh every --refresh-every steps (--refresh-method: Lanczos, one block
+      Rayleigh–Ritz step of 2k HVPs, or one subspace-iteration step of k HVPs; the first refresh
+      is always Lanczos). Optimizers: sgd, momentum
       (SGD with μ = 0.9), adam, adamw, each optionally prefixed by dom- or bulk- (e.g. bulk-sgd,
       dom-adam), and interpolated:α:β (SGD with weights α on the dominant and β on the bulk part).
       `losses` are the minibatch losses of every step; `final_loss` is the full-data-set loss.
@@ -40,6 +42,9 @@ enum TrainCommand {
     Flag("k", .positiveInteger, default: "10", help: "dimension of the dominant subspace"),
     Flag(
       "refresh-every", .positiveInteger, default: "100", help: "steps between subspace refreshes"),
+    Flag(
+      "refresh-method", .choice(["lanczos", "block-ritz", "subspace-iteration"]),
+      default: "lanczos", help: "how warm refreshes are computed"),
     Flag("steps", .positiveInteger, default: "1000", help: "training steps"),
     Flag("learning-rate", .positiveNumber, default: "0.1", placeholder: "η", help: "learning rate"),
     Flag("batch-size", .positiveInteger, default: "64", help: "minibatch size"),
@@ -58,10 +63,16 @@ enum TrainCommand {
     var batchSize: Int
     var hessianBatch: Int
     var seed: UInt64
+    var refreshMethod: RefreshMethod
 
     init(_ a: ParsedArguments) {
       k = a.int("k")
       refreshEvery = a.int("refresh-every")
+      switch a.string("refresh-method") {
+      case "block-ritz": refreshMethod = .blockRitz(iterations: 1)
+      case "subspace-iteration": refreshMethod = .subspaceIteration
+      default: refreshMethod = .lanczos
+      }
       steps = a.int("steps")
       learningRate = Float(a.double("learning-rate"))
       batchSize = a.int("batch-size")
@@ -169,7 +180,7 @@ enum TrainCommand {
         objective: model,
         configuration: .init(
           k: s.k, hessianBatch: .subset(count: min(s.hessianBatch, n), seed: s.seed &+ 1),
-          refresh: .every(s.refreshEvery), seed: s.seed))
+          refresh: .every(s.refreshEvery), method: s.refreshMethod, seed: s.seed))
       : nil
     var opt = optimizer
     var w = start

@@ -38,6 +38,29 @@ func runCurvature(_ arguments: [String]) -> (status: Int32, stdout: String, stde
     #expect(final.isFinite && final < losses[0] + 1)
   }
 
+  /// Warm refreshes by subspace iteration cost exactly k HVPs each; an unknown method is a
+  /// usage error.
+  @Test func refreshMethodSelectsTheWarmRefresh() throws {
+    func hvps(_ method: String) throws -> Int {
+      let r = runCurvature(
+        ["train"] + small + [
+          "--optimizer", "bulk-sgd", "--refresh-method", method, "--json", "--quiet",
+        ])
+      #expect(r.status == 0, "\(r.stderr)")
+      let o = try #require(
+        JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+      return try #require(o["hvps"] as? Int)
+    }
+    let lanczos = try hvps("lanczos")
+    let subspace = try hvps("subspace-iteration")
+    let blockRitz = try hvps("block-ritz")
+    // Refreshes at steps 0 (Lanczos in every case), 5 and 10.
+    #expect(lanczos - subspace > 0)
+    #expect(blockRitz - subspace == 2 * 4)
+    let bad = runCurvature(["train"] + small + ["--refresh-method", "power"])
+    #expect(bad.status == 2 && bad.stderr.contains("--refresh-method"))
+  }
+
   @Test func plainSGDSpendsNoHVPsAndWritesACheckpoint() throws {
     let path =
       NSTemporaryDirectory() + "curvature-train-\(ProcessInfo.processInfo.processIdentifier).ckpt"
