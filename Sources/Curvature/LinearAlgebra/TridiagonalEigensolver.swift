@@ -41,6 +41,10 @@ public enum SymmetricTridiagonalEigensolver {
     return sortedDescending(values: d, vectors: z, rows: computeVectors ? n : 0)
   }
 
+  /// Up to this many rows of z are rotated as each rotation is found; more are rotated in
+  /// cache-blocked batches.
+  static let immediateRows = 8
+
   /// Runs the implicit QL iteration in place.
   ///
   /// On return `d` holds the (unsorted) eigenvalues. `e` has length n (the last entry is
@@ -104,7 +108,10 @@ public enum SymmetricTridiagonalEigensolver {
               while i >= l {
                 let f = s * e[i]
                 let b = c * e[i]
-                r = hypotenuse(f, g)
+                // The entries are scaled into [1, 2), so f² + g² cannot overflow; the careful
+                // form is only needed when it underflows.
+                r = (f * f + g * g).squareRoot()
+                if r < 1e-150 { r = hypotenuse(f, g) }
                 e[i + 1] = r
                 if r == 0 {
                   // The matrix split: undo the pending shift and restart from l.
@@ -113,21 +120,30 @@ public enum SymmetricTridiagonalEigensolver {
                   split = true
                   break
                 }
-                s = f / r
-                c = g / r
+                let inverse = 1 / r
+                s = f * inverse
+                c = g * inverse
                 g = d[i + 1] - p
                 r = (d[i] - g) * s + 2 * c * b
                 p = s * r
                 d[i + 1] = g + p
                 g = c * r - b
-                if rows > 0 {
+                if rows > 0 && rows <= Self.immediateRows {
+                  // A few rows (the last components of Ritz vectors): rotate them right away.
+                  for q in 0..<rows {
+                    let x = z[i * rows + q]
+                    let y = z[(i + 1) * rows + q]
+                    z[i * rows + q] = c * x - s * y
+                    z[(i + 1) * rows + q] = s * x + c * y
+                  }
+                } else if rows > 0 {
                   batch.cosines.append(c)
                   batch.sines.append(s)
                 }
                 lowest = i
                 i -= 1
               }
-              if rows > 0 && lowest < m {
+              if rows > Self.immediateRows && lowest < m {
                 batch.sweeps.append((top: m - 1, bottom: lowest, offset: start))
                 if batch.cosines.count >= batchLimit { batch.apply(to: z, rows: rows) }
               }
@@ -137,7 +153,7 @@ public enum SymmetricTridiagonalEigensolver {
               e[m] = 0
             }
           }
-          if rows > 0 { batch.apply(to: z, rows: rows) }
+          if rows > Self.immediateRows { batch.apply(to: z, rows: rows) }
         }
       }
     }

@@ -348,7 +348,7 @@ final class KrylovSchurWorkspace {
   /// vectors (`vectors` is empty).
   ///
   /// T is reduced to tridiagonal form exactly as ``ritz(target:)`` reduces it, and the QL
-  /// iteration that follows (``valuesAndRows(diagonal:offDiagonal:rows:count:)``) rotates only
+  /// iteration that follows (``SymmetricTridiagonalEigensolver/implicitQL(diagonal:offDiagonal:vectors:rows:)``) rotates only
   /// the zCount rows of C Q (Q the Householder transformation) instead of the whole of Q: the
   /// values and estimates agree with those of ``ritz(target:)`` to round-off.
   /// - Complexity: O(m³) for the reduction (about 4m³/3 flops) and O(zCount · m²) after it,
@@ -390,7 +390,8 @@ final class KrylovSchurWorkspace {
       }
       for j in 0..<m { cq[j * s + r] = row[j] }
     }
-    try Self.valuesAndRows(diagonal: &d, offDiagonal: &e, rows: &cq, count: s)
+    try SymmetricTridiagonalEigensolver.implicitQL(
+      diagonal: &d, offDiagonal: &e, vectors: &cq, rows: s)
     let unscale = 1 / scale
     for i in 0..<m { d[i] *= unscale }
     let sorted = SymmetricTridiagonalEigensolver.sortedDescending(
@@ -410,98 +411,6 @@ final class KrylovSchurWorkspace {
       estimates.reverse()
     }
     return Ritz(values: values, vectors: [], estimates: estimates, order: m)
-  }
-
-  /// The implicit QL iteration with Wilkinson shifts (as ``SymmetricTridiagonalEigensolver``
-  /// runs it) on the tridiagonal (d, e), rotating only the `count` rows of the column-major
-  /// `count` × n matrix `z` (here C Q). Each plane rotation costs one square root and one
-  /// division (the entries are scaled into [1, 2) first, so f² + g² cannot overflow), and is
-  /// applied to the few rows at once. On return d holds the eigenvalues (unsorted).
-  /// - Throws: `CurvatureError.diverged` after 60 sweeps for one eigenvalue.
-  /// - Complexity: O(n²) rotations, each O(count).
-  static func valuesAndRows(
-    diagonal d: inout [Double], offDiagonal e: inout [Double], rows z: inout [Double], count s: Int
-  ) throws(CurvatureError) {
-    let n = d.count
-    if n <= 1 { return }
-    var largest = 0.0
-    for i in 0..<n { largest = max(largest, abs(d[i]), abs(e[i])) }
-    if largest == 0 { return }
-    let scale = Double(sign: .plus, exponent: -largest.exponent, significand: 1)
-    for i in 0..<n {
-      d[i] *= scale
-      e[i] *= scale
-    }
-    e[n - 1] = 0
-    let eps = Double.ulpOfOne
-    var failed = false
-    d.withUnsafeMutableBufferPointer { d in
-      e.withUnsafeMutableBufferPointer { e in
-        z.withUnsafeMutableBufferPointer { z in
-          for l in 0..<n {
-            var iterations = 0
-            while true {
-              var m = l
-              while m < n - 1 {
-                if abs(e[m]) <= eps * (abs(d[m]) + abs(d[m + 1])) { break }
-                m += 1
-              }
-              if m == l { break }
-              iterations += 1
-              if iterations > 60 {
-                failed = true
-                return
-              }
-              var g = (d[l + 1] - d[l]) / (2 * e[l])
-              var r = hypotenuse(g, 1)
-              g = d[m] - d[l] + e[l] / (g + (g >= 0 ? r : -r))
-              var sine = 1.0
-              var cosine = 1.0
-              var p = 0.0
-              var i = m - 1
-              var split = false
-              while i >= l {
-                let f = sine * e[i]
-                let b = cosine * e[i]
-                r = (f * f + g * g).squareRoot()
-                if r < 1e-150 { r = hypotenuse(f, g) }
-                e[i + 1] = r
-                if r == 0 {
-                  d[i + 1] -= p
-                  e[m] = 0
-                  split = true
-                  break
-                }
-                let inverse = 1 / r
-                sine = f * inverse
-                cosine = g * inverse
-                g = d[i + 1] - p
-                r = (d[i] - g) * sine + 2 * cosine * b
-                p = sine * r
-                d[i + 1] = g + p
-                g = cosine * r - b
-                for q in 0..<s {
-                  let x = z[i * s + q]
-                  let y = z[(i + 1) * s + q]
-                  z[i * s + q] = cosine * x - sine * y
-                  z[(i + 1) * s + q] = sine * x + cosine * y
-                }
-                i -= 1
-              }
-              if split { continue }
-              d[l] -= p
-              e[l] = g
-              e[m] = 0
-            }
-          }
-        }
-      }
-    }
-    if failed {
-      throw .diverged(reason: "tridiagonal QL iteration did not converge in 60 sweeps")
-    }
-    let unscale = 1 / scale
-    for i in 0..<n { d[i] *= unscale }
   }
 
   /// The Ritz vectors u = V y and exact residual norms ‖W y − θ V y‖/‖V y‖ for the first `k`

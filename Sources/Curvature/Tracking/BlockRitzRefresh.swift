@@ -1,4 +1,18 @@
 extension DominantSubspaceTracker {
+  /// H applied to `count` contiguous columns (one block product), checked for NaN/Inf.
+  /// - Throws: the operator's error, or `CurvatureError.nonFinite` for a non-finite output.
+  /// - Complexity: `count` HVPs.
+  static func products(
+    _ op: some HessianOperator, _ columns: UnsafeBufferPointer<Float>, count: Int
+  ) throws -> [Float] {
+    var out = [Float](repeating: 0, count: op.dimension * count)
+    try out.withUnsafeMutableBufferPointer { try op.apply(block: columns, count: count, into: $0) }
+    if let bad = out.firstIndex(where: { !$0.isFinite }) {
+      throw CurvatureError.nonFinite(name: "operator output", index: bad)
+    }
+    return out
+  }
+
   /// Block Rayleigh–Ritz steps from `start` (see ``RefreshMethod/blockRitz(iterations:)``).
   static func blockRitz(
     op: some HessianOperator, start: Basis, k: Int, iterations: Int, tolerance: Double
@@ -10,13 +24,7 @@ extension DominantSubspaceTracker {
     var residuals: [Double] = []
     for _ in 0..<max(1, iterations) {
       let ku = u.count
-      var hu = [Float](repeating: 0, count: p * ku)
-      try u.storage.withUnsafeBufferPointer { v in
-        try hu.withUnsafeMutableBufferPointer { try op.apply(block: v, count: ku, into: $0) }
-      }
-      if let bad = hu.firstIndex(where: { !$0.isFinite }) {
-        throw CurvatureError.nonFinite(name: "operator output", index: bad)
-      }
+      let hu = try u.storage.withUnsafeBufferPointer { try Self.products(op, $0, count: ku) }
       // Q = [U, orth(HU)]: CGS2 against U removes U UᵀHU.
       var q = u
       for j in 0..<ku where q.count < p {
@@ -25,17 +33,10 @@ extension DominantSubspaceTracker {
       let m = q.count
       var hq = hu
       if m > ku {
-        var hw = [Float](repeating: 0, count: p * (m - ku))
-        try q.storage.withUnsafeBufferPointer { s in
-          try hw.withUnsafeMutableBufferPointer {
-            try op.apply(
-              block: UnsafeBufferPointer(rebasing: s[(ku * p)..<(m * p)]), count: m - ku, into: $0)
-          }
+        hq += try q.storage.withUnsafeBufferPointer {
+          try Self.products(
+            op, UnsafeBufferPointer(rebasing: $0[(ku * p)..<(m * p)]), count: m - ku)
         }
-        if let bad = hw.firstIndex(where: { !$0.isFinite }) {
-          throw CurvatureError.nonFinite(name: "operator output", index: bad)
-        }
-        hq.append(contentsOf: hw)
       }
       // T = QᵀHQ (m × m), then its eigenpairs, descending.
       var t = [Double](repeating: 0, count: m * m)

@@ -10,13 +10,7 @@ extension DominantSubspaceTracker {
     let u = start.count > k ? start.prefix(k) : start
     let m = u.count
     // Y = HU.
-    var y = [Float](repeating: 0, count: p * m)
-    try u.storage.withUnsafeBufferPointer { v in
-      try y.withUnsafeMutableBufferPointer { try op.apply(block: v, count: m, into: $0) }
-    }
-    if let bad = y.firstIndex(where: { !$0.isFinite }) {
-      throw CurvatureError.nonFinite(name: "operator output", index: bad)
-    }
+    let y = try u.storage.withUnsafeBufferPointer { try Self.products(op, $0, count: m) }
     // T = UᵀY (column j = Uᵀy_j), symmetrised, and its eigenpairs (descending).
     var t = [Double](repeating: 0, count: m * m)
     u.storage.withUnsafeBufferPointer { us in
