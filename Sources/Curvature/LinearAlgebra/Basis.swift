@@ -246,6 +246,30 @@ public struct Basis: Sendable, Equatable {
     }
   }
 
+  /// ``project(_:dominantWeight:bulkWeight:into:coefficients:)`` for coefficients c = Uᵀx
+  /// already computed by ``coefficients(of:into:)`` for this basis and this x: only the second
+  /// pass runs, and the result is the same bit for bit. - Complexity: O(P k), one pass over U.
+  func project(
+    _ x: UnsafeBufferPointer<Float>, dominantWeight: Float, bulkWeight: Float,
+    into out: UnsafeMutableBufferPointer<Float>, knownCoefficients c: UnsafeBufferPointer<Double>
+  ) {
+    precondition(x.count == dimension && out.count == dimension && c.count == count)
+    storage.withUnsafeBufferPointer { u in
+      ProjectionKernels.project(
+        x, basis: u, dimension: dimension, dominantWeight: dominantWeight,
+        bulkWeight: bulkWeight, into: out, knownCoefficients: c)
+    }
+  }
+
+  /// Whether `other` shares this basis's storage (the same columns without comparing them).
+  /// - Complexity: O(1).
+  func sharesStorage(with other: Basis) -> Bool {
+    guard count == other.count, dimension == other.dimension, count > 0 else { return false }
+    let a = storage.withUnsafeBufferPointer { $0.baseAddress }
+    let b = other.storage.withUnsafeBufferPointer { $0.baseAddress }
+    return a != nil && a == b
+  }
+
   /// max |UᵀU − I|, a check of orthonormality. - Complexity: O(P k²).
   public var orthogonalityError: Double {
     var worst = 0.0

@@ -120,10 +120,28 @@ public enum ProjectionKernels {
     let k = columns(u, dimension)
     precondition(
       x.count == dimension && out.count == dimension && c.count == k, "project: size mismatch")
-    guard dimension > 0, let xp = x.baseAddress, let op = out.baseAddress else { return }
+    guard dimension > 0 else { return }
     coefficients(of: x, basis: u, dimension: dimension, into: c, isa: isa)
+    project(
+      x, basis: u, dimension: dimension, dominantWeight: dominantWeight, bulkWeight: bulkWeight,
+      into: out, knownCoefficients: UnsafeBufferPointer(c), isa: isa)
+  }
+
+  /// The second pass of ``project(_:basis:dimension:dominantWeight:bulkWeight:into:coefficients:)``
+  /// for coefficients c = Uᵀx computed earlier by ``coefficients(of:basis:dimension:into:)``
+  /// (the result is then the same, bit for bit).
+  /// - Complexity: O(P k), one pass over U.
+  static func project(
+    _ x: UnsafeBufferPointer<Float>, basis u: UnsafeBufferPointer<Float>, dimension: Int,
+    dominantWeight: Float, bulkWeight: Float, into out: UnsafeMutableBufferPointer<Float>,
+    knownCoefficients c: UnsafeBufferPointer<Double>, isa: curvature_isa = isa
+  ) {
+    let k = columns(u, dimension)
+    precondition(
+      x.count == dimension && out.count == dimension && c.count == k, "project: size mismatch")
+    guard dimension > 0, let xp = x.baseAddress, let op = out.baseAddress else { return }
     let w = Double(dominantWeight) - Double(bulkWeight)
-    withFloatCoefficients(UnsafeBufferPointer(c), weight: w) { d in
+    withFloatCoefficients(c, weight: w) { d in
       multiplyAdd(
         u: u.baseAddress ?? xp, rows: dimension, columns: k, coefficients: d,
         x: bulkWeight == 0 ? nil : xp, beta: bulkWeight, accumulate: false, into: op, isa: isa)

@@ -145,6 +145,15 @@ public struct SubspaceProjection: Sendable, Equatable {
   public func apply(
     _ x: UnsafeBufferPointer<Float>, into out: UnsafeMutableBufferPointer<Float>, step t: Int
   ) {
+    apply(x, into: out, step: t, knownCoefficients: nil)
+  }
+
+  /// ``apply(_:into:step:)`` reusing c = Uᵀx when the caller already computed it for this
+  /// basis and this x (one pass over U instead of two; the same bits).
+  func apply(
+    _ x: UnsafeBufferPointer<Float>, into out: UnsafeMutableBufferPointer<Float>, step t: Int,
+    knownCoefficients known: UnsafeBufferPointer<Double>?
+  ) {
     let (a, b) = weights(at: t)
     guard let basis, basis.count > 0, a != b else {
       let s = basis == nil || basis!.count == 0 ? Float(1) : a
@@ -153,6 +162,10 @@ public struct SubspaceProjection: Sendable, Equatable {
       } else {
         for i in 0..<x.count { out[i] = s * x[i] }
       }
+      return
+    }
+    if let known, known.count == basis.count {
+      basis.project(x, dominantWeight: a, bulkWeight: b, into: out, knownCoefficients: known)
       return
     }
     withUnsafeTemporaryAllocation(of: Double.self, capacity: basis.count) { c in
@@ -193,6 +206,15 @@ public struct ProjectedOptimizer<Base: Optimizer>: Optimizer {
 
   /// - Complexity: O(P k) for the projection plus the base step.
   public mutating func step(parameters: inout [Float], gradient: [Float]) throws {
+    try step(parameters: &parameters, gradient: gradient, gradientCoefficients: nil)
+  }
+
+  /// ``step(parameters:gradient:)`` with c = Uᵀg already computed for the projection's basis
+  /// and this gradient (used when the projection acts on the gradient; the same bits).
+  mutating func step(
+    parameters: inout [Float], gradient: [Float],
+    gradientCoefficients known: UnsafeBufferPointer<Double>?
+  ) throws {
     try Validate.step(parameters: parameters, gradient: gradient)
     try validate(parameterCount: parameters.count)
     let n = parameters.count
@@ -200,7 +222,9 @@ public struct ProjectedOptimizer<Base: Optimizer>: Optimizer {
     switch projection.placement {
     case .gradient:
       gradient.withUnsafeBufferPointer { g in
-        scratch.withUnsafeMutableBufferPointer { projection.apply(g, into: $0, step: stepCount) }
+        scratch.withUnsafeMutableBufferPointer {
+          projection.apply(g, into: $0, step: stepCount, knownCoefficients: known)
+        }
       }
       try base.step(parameters: &parameters, gradient: scratch)
     case .update:

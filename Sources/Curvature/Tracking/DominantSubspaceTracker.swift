@@ -132,6 +132,11 @@ public final class DominantSubspaceTracker {
   /// not ready at their install step (a timing diagnostic: not part of the checkpointed state).
   public private(set) var backgroundWaitTime: Duration = .zero
 
+  /// Uᵀg of the current step's gradient and the basis U it was computed with (set by the χ_k
+  /// measurement, reused by the projected step of ``step(_:parameters:gradient:minibatch:)``).
+  private var stepCoefficients: [Double] = []
+  private var stepCoefficientsBasis: Basis? = nil
+
   /// The step at which the refresh in flight will be installed (`nil` if none is in flight).
   public var pendingInstallStep: Int? { pending?.installStep }
 
@@ -146,16 +151,38 @@ public final class DominantSubspaceTracker {
   /// χ_k of `g` against `basis`, without checks or allocations.
   private static func alignment(_ g: [Float], _ basis: Basis?) -> Double {
     guard let basis, basis.count > 0 else { return 0 }
-    return g.withUnsafeBufferPointer { gp in
+    return withUnsafeTemporaryAllocation(of: Double.self, capacity: basis.count) { c in
+      alignment(g, basis, coefficients: c)
+    }
+  }
+
+  /// χ_k of `g` against `basis`, writing Uᵀg into `c` (k entries; untouched when g = 0).
+  private static func alignment(
+    _ g: [Float], _ basis: Basis, coefficients c: UnsafeMutableBufferPointer<Double>
+  ) -> Double {
+    g.withUnsafeBufferPointer { gp in
       let gn = Kernels.norm(gp)
       guard gn > 0 else { return 0 }
-      return withUnsafeTemporaryAllocation(of: Double.self, capacity: basis.count) { c in
-        basis.coefficients(of: gp, into: c)
-        var s = 0.0
-        for j in 0..<c.count { s += c[j] * c[j] }
-        return min(1, s.squareRoot() / gn)
-      }
+      basis.coefficients(of: gp, into: c)
+      var s = 0.0
+      for j in 0..<c.count { s += c[j] * c[j] }
+      return min(1, s.squareRoot() / gn)
     }
+  }
+
+  /// χ_k of this step's gradient against `basis`, keeping Uᵀg (and the basis it belongs to)
+  /// for the projected step that follows in ``step(_:parameters:gradient:minibatch:)``.
+  private func stepAlignment(_ g: [Float], _ basis: Basis?) -> Double {
+    stepCoefficientsBasis = nil
+    guard let basis, basis.count > 0 else { return 0 }
+    if stepCoefficients.count != basis.count {
+      stepCoefficients = [Double](repeating: 0, count: basis.count)
+    }
+    let chi = stepCoefficients.withUnsafeMutableBufferPointer {
+      Self.alignment(g, basis, coefficients: $0)
+    }
+    if chi > 0 { stepCoefficientsBasis = basis }
+    return chi
   }
 
   /// The Hessian batch for this step.
@@ -271,6 +298,7 @@ public final class DominantSubspaceTracker {
   private func observeValidated(parameters: [Float], gradient: [Float], minibatch: SampleSet?)
     throws -> TrackerStepReport
   {
+    stepCoefficientsBasis = nil
     // An asynchronous refresh due now.
     var due: (job: PendingRefresh, outcome: RefreshOutcome)? = nil
     if let job = pending, job.installStep <= stepCount {
@@ -301,7 +329,7 @@ public final class DominantSubspaceTracker {
       {
         reason = .drift
       } else if let a = configuration.refresh.minimumAlignment {
-        let chi = Self.alignment(gradient, current)
+        let chi = stepAlignment(gradient, current)
         measured = chi
         if chi < a { reason = .alignment }
       }
@@ -347,7 +375,7 @@ public final class DominantSubspaceTracker {
     // χ_k with the basis of this step (measured above unless a refresh replaced it).
     let chi =
       computed == nil
-      ? measured ?? Self.alignment(gradient, basis) : Self.alignment(gradient, basis)
+      ? measured ?? stepAlignment(gradient, basis) : stepAlignment(gradient, basis)
     var switched = false
     if let rule = configuration.switchRule {
       let ema = alignmentAverage.map { rule.decay * $0 + (1 - rule.decay) * chi } ?? chi
@@ -397,6 +425,40 @@ public final class DominantSubspaceTracker {
     _ optimizer: inout O, parameters: inout [Float], gradient: [Float],
     minibatch: SampleSet? = nil
   ) throws -> TrackerStepReport {
+    try step(&optimizer, parameters: &parameters, gradient: gradient, minibatch: minibatch) {
+      try $0.step(parameters: &$1, gradient: $2)
+    }
+  }
+
+  /// ``step(_:parameters:gradient:minibatch:)`` for a ``ProjectedOptimizer``: when its
+  /// projection acts on the gradient with the tracker's basis, the projection reuses Uᵀg from
+  /// the χ_k measurement, so a step reads U twice instead of three times. The result is the
+  /// same, bit for bit.
+  /// - Complexity: that of `observe` plus one pass over U and the base optimizer's step.
+  @discardableResult
+  public func step<Base: Optimizer>(
+    _ optimizer: inout ProjectedOptimizer<Base>, parameters: inout [Float], gradient: [Float],
+    minibatch: SampleSet? = nil
+  ) throws -> TrackerStepReport {
+    try step(&optimizer, parameters: &parameters, gradient: gradient, minibatch: minibatch) {
+      optimizer, parameters, gradient in
+      if optimizer.projection.placement == .gradient, let used = stepCoefficientsBasis,
+        let current = optimizer.projection.basis, used.sharesStorage(with: current)
+      {
+        try stepCoefficients.withUnsafeBufferPointer {
+          try optimizer.step(parameters: &parameters, gradient: gradient, gradientCoefficients: $0)
+        }
+      } else {
+        try optimizer.step(parameters: &parameters, gradient: gradient)
+      }
+    }
+  }
+
+  /// The shared body of the `step` methods; `stepOptimizer` takes the optimizer step.
+  private func step<O: Optimizer>(
+    _ optimizer: inout O, parameters: inout [Float], gradient: [Float], minibatch: SampleSet?,
+    stepOptimizer: (inout O, inout [Float], [Float]) throws -> Void
+  ) throws -> TrackerStepReport {
     try Validate.step(parameters: parameters, gradient: gradient)
     try optimizer.validate(parameterCount: parameters.count)
     try Validate.count("parameters", parameters.count, objective.parameterCount)
@@ -410,7 +472,7 @@ public final class DominantSubspaceTracker {
         if report.switched, let target { $0.mode = target }
       }
     }
-    try optimizer.step(parameters: &parameters, gradient: gradient)
+    try stepOptimizer(&optimizer, &parameters, gradient)
     return report
   }
 
