@@ -29,7 +29,7 @@ public enum ComputeProbe {
       let parts = Swift.max(1, threads)
       let rates = UnsafeMutableBufferPointer<Double>.allocate(capacity: parts)
       defer { rates.deallocate() }
-      Parallel.run(parts: parts) { t in
+      Parallel.forEach(parts) { t in
         var best = 0.0
         for _ in 0..<Swift.max(1, trials) {
           best = Swift.max(best, curvature_probe_fma_flops(isa, iterations))

@@ -9,26 +9,11 @@ enum Parallel {
   /// Online processors, read once.
   static let processorCount: Int = Int(curvature_cpu_count())
 
-  /// Runs `body(part)` for `part` in `0..<parts`, concurrently when `parts > 1`.
-  /// - Complexity: the cost of the parts, divided over the cores.
-  static func run(parts: Int, _ body: (Int) -> Void) {
-    if parts <= 1 || SerialScope.isActive {
-      for part in 0..<Swift.max(parts, 0) { body(part) }
-      return
-    }
-    // The parts touch disjoint memory (or only read shared memory).
-    WorkerPool.shared.run(parts, body)
-  }
-
-  /// Runs `body(i)` for every `i` in `0..<count` on all cores, handing out indices
-  /// dynamically (a preempted core does not hold the others up). Each index must write only its
-  /// own output, so the result does not depend on which thread ran it.
+  /// Runs `body(i)` for every `i` in `0..<count` on all cores (``WorkerPool``), handing out
+  /// indices dynamically (a preempted core does not hold the others up). Each index must write
+  /// only its own output, so the result does not depend on which thread ran it.
   /// - Complexity: the cost of the calls, divided over the cores.
   static func forEach(_ count: Int, _ body: (Int) -> Void) {
-    if count <= 1 || processorCount < 2 || SerialScope.isActive {
-      for i in 0..<count { body(i) }
-      return
-    }
     WorkerPool.shared.run(count, body)
   }
 

@@ -174,7 +174,7 @@ public enum SymmetricEigensolver {
     let addresses = (
       Int(bitPattern: s), Int(bitPattern: x), Int(bitPattern: y), Int(bitPattern: y2)
     )
-    Parallel.run(parts: 2) { part in
+    Parallel.forEach(2) { part in
       let out = UnsafeMutablePointer<Double>(bitPattern: part == 0 ? addresses.2 : addresses.3)!
       if part == 0 { rows(0, split, out) } else { rows(split, m, out) }
     }
@@ -199,7 +199,7 @@ public enum SymmetricEigensolver {
       return
     }
     let split = m - Int((Double(m) * Double(m) / 2).squareRoot())
-    Parallel.run(parts: 2) { part in
+    Parallel.forEach(2) { part in
       if part == 0 { rows(0, split) } else { rows(split, m) }
     }
   }
@@ -300,7 +300,7 @@ public enum SymmetricEigensolver {
             // two halves of equal work.
             if columns >= 128 {
               let mid = firstColumn + (columns / 4) * 2
-              Parallel.run(parts: 2) { part in
+              Parallel.forEach(2) { part in
                 if part == 0 { apply(firstColumn, mid) } else { apply(mid, n) }
               }
             } else {

@@ -262,7 +262,7 @@ private struct RotationBatch {
         }
         if blocks >= 2 && rows * cosines.count >= 1 << 16 {
           let half = blocks / 2
-          Parallel.run(parts: 2) { part in
+          Parallel.forEach(2) { part in
             if part == 0 { run(0, half) } else { run(half, blocks) }
           }
         } else {

@@ -11,7 +11,8 @@ import Synchronization
 /// an eigensolver (one Hessian-vector product, a little bookkeeping, the next product) start on
 /// both cores within a microsecond instead of waiting tens of microseconds for a thread to wake.
 /// One loop runs at a time: a loop started while another is running (from another thread, or
-/// nested inside a loop body) runs its indices on its own thread. Which thread runs an index
+/// nested inside a loop body), or inside ``SerialScope/run(_:)``, runs its indices on its own
+/// thread. Which thread runs an index
 /// never changes a result: callers cut their work into parts that depend only on the size.
 package final class WorkerPool: @unchecked Sendable {
   /// The pool shared by every parallel loop of the process.
@@ -61,12 +62,13 @@ package final class WorkerPool: @unchecked Sendable {
     workerCount = max(0, workers)
   }
 
-  /// Runs `body(i)` for every `i` in `0..<count`, on all cores when `count > 1`, and returns
-  /// when every call has returned. Each index must touch memory no other index writes.
+  /// Runs `body(i)` for every `i` in `0..<count`, on all cores when `count > 1` (outside a
+  /// ``SerialScope``), and returns when every call has returned. Each index must touch memory
+  /// no other index writes.
   /// - Complexity: the cost of the calls divided over the cores, plus well under a microsecond
   ///   to start when the workers are polling.
   package func run(_ count: Int, _ body: (Int) -> Void) {
-    if count <= 1 || workerCount == 0
+    if count <= 1 || workerCount == 0 || SerialScope.isActive
       || !busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged
     {
       for i in 0..<max(count, 0) { body(i) }

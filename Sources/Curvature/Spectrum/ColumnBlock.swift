@@ -2,16 +2,6 @@
 /// every Krylov solver needs: c = Vᵀx, x ← x − V c and Y ← V B. Long vectors are split into two
 /// row ranges computed on both cores; columns shorter than ``serialRows`` stay on one core.
 enum ColumnBlock {
-  /// Runs `body(0)` and `body(1)` concurrently.
-  static func onBothCores(_ body: (Int) -> Void) {
-    if SerialScope.isActive {
-      body(0)
-      body(1)
-      return
-    }
-    WorkerPool.shared.run(2, body)
-  }
-
   /// Rows per parallel chunk below which one core does the whole job.
   static let parallelThreshold = 1 << 16
 
@@ -98,7 +88,7 @@ enum ColumnBlock {
       if p * n * m < parallelThreshold * 4 || p < serialRows {
         for t in 0..<tiles { work(t) }
       } else {
-        onBothCores { part in
+        Parallel.forEach(2) { part in
           var t = part
           while t < tiles {
             work(t)
@@ -136,7 +126,7 @@ enum ColumnBlock {
       if p * n * m < parallelThreshold * 4 || p < serialRows {
         for t in 0..<tiles { work(t, buffers) }
       } else {
-        onBothCores { part in
+        Parallel.forEach(2) { part in
           var t = part
           while t < tiles {
             work(t, buffers + part * tile * m)

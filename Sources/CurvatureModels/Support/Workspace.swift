@@ -62,12 +62,13 @@ enum Parallel {
   /// (the cores are then already busy, so nested work should stay on this thread).
   static var insideWorker: Bool { pthread_getspecific(workerKey) != nil }
 
-  /// Runs `body(i)` for `i in 0..<count`, on both cores when `count > 1`.
+  /// Runs `body(i)` for `i in 0..<count`, on both cores when `count > 1` (``WorkerPool``: on
+  /// the calling thread inside a ``SerialScope``).
   ///
   /// Each index must touch disjoint memory; any reduction is done afterwards by the caller in
   /// index order, so results do not depend on thread timing.
   static func forEach(_ count: Int, _ body: (Int) -> Void) {
-    if count <= 1 || SerialScope.isActive {
+    if count <= 1 {
       for i in 0..<count { body(i) }
       return
     }
