@@ -52,7 +52,58 @@ public enum SymmetricEigensolver {
     -> SymmetricEigendecomposition
   {
     if n == 0 { return SymmetricEigendecomposition(order: 0, values: [], vectors: []) }
-    // Symmetrise and scale by a power of two (exact) so the largest entry lies in [1, 2).
+    var (a, d, e, tau, scale) = scaledTridiagonal(input, order: n)
+    var q = formQ(a, order: n, tau: tau)
+    try SymmetricTridiagonalEigensolver.implicitQL(
+      diagonal: &d, offDiagonal: &e, vectors: &q, rows: n)
+    let unscale = 1 / scale
+    for i in 0..<n { d[i] *= unscale }
+    return SymmetricTridiagonalEigensolver.sortedDescending(values: d, vectors: q, rows: n)
+  }
+
+  /// The eigenvalues of the symmetric n×n `input` and the products R Y of the s rows of R
+  /// (row-major s × n) with the eigenvectors Y, without forming Y: the Householder reflectors
+  /// and the QL rotations are applied to the rows of R alone. A Krylov solver's residual
+  /// estimates ‖C y‖ need only these. Same reduction and iteration as
+  /// ``decompose(_:order:)`` (no input checks).
+  /// - Returns: eigenvalues in descending order; `vectors` holds R Y column-major (s × n, column
+  ///   i belongs to value i).
+  /// - Complexity: about 4n³/3 flops to reduce, then O(s n²).
+  static func eigenvalues(_ input: [Double], order n: Int, rows r: [Double], count s: Int)
+    throws(CurvatureError) -> SymmetricEigendecomposition
+  {
+    if n == 0 { return SymmetricEigendecomposition(order: 0, values: [], vectors: []) }
+    var (a, d, e, tau, scale) = scaledTridiagonal(input, order: n)
+    // R Q stored column-major s × n, with Q = H₀H₁⋯ applied to each row of R in turn.
+    var rq = [Double](repeating: 0, count: s * n)
+    var row = [Double](repeating: 0, count: n)
+    for i in 0..<s {
+      for j in 0..<n { row[j] = r[i * n + j] }
+      if n >= 3 {
+        for k in 0..<(n - 2) where tau[k] != 0 {
+          let v = k * n + k + 1  // v₀ = 1 at row k + 1, vⱼ = a[v + j] for j ≥ 1
+          var dot = row[k + 1]
+          for j in 1..<(n - k - 1) { dot += row[k + 1 + j] * a[v + j] }
+          let f = tau[k] * dot
+          row[k + 1] -= f
+          for j in 1..<(n - k - 1) { row[k + 1 + j] -= f * a[v + j] }
+        }
+      }
+      for j in 0..<n { rq[j * s + i] = row[j] }
+    }
+    try SymmetricTridiagonalEigensolver.implicitQL(
+      diagonal: &d, offDiagonal: &e, vectors: &rq, rows: s)
+    let unscale = 1 / scale
+    for i in 0..<n { d[i] *= unscale }
+    return SymmetricTridiagonalEigensolver.sortedDescending(values: d, vectors: rq, rows: s)
+  }
+
+  /// ½(A + Aᵀ) scaled by a power of two (exact) so its largest entry lies in [1, 2), reduced
+  /// to tridiagonal form (the reflectors stay in `a`, see ``tridiagonalize``).
+  /// - Complexity: about 4n³/3 flops.
+  private static func scaledTridiagonal(_ input: [Double], order n: Int) -> (
+    a: [Double], d: [Double], e: [Double], tau: [Double], scale: Double
+  ) {
     var largest = 0.0
     for x in input { largest = Swift.max(largest, abs(x)) }
     let scale =
@@ -69,12 +120,7 @@ public enum SymmetricEigensolver {
     var e = [Double](repeating: 0, count: n)
     var tau = [Double](repeating: 0, count: n)
     tridiagonalize(&a, order: n, diagonal: &d, offDiagonal: &e, tau: &tau)
-    var q = formQ(a, order: n, tau: tau)
-    try SymmetricTridiagonalEigensolver.implicitQL(
-      diagonal: &d, offDiagonal: &e, vectors: &q, rows: n)
-    let unscale = 1 / scale
-    for i in 0..<n { d[i] *= unscale }
-    return SymmetricTridiagonalEigensolver.sortedDescending(values: d, vectors: q, rows: n)
+    return (a, d, e, tau, scale)
   }
 
   /// Reduces the symmetric matrix held in the upper triangle of the row-major `a` to tridiagonal

@@ -317,9 +317,7 @@ final class KrylovSchurWorkspace {
   /// - Complexity: O(m³) (a dense symmetric eigendecomposition of T with eigenvectors).
   func ritz(target: EigenTarget) throws -> Ritz {
     let m = count
-    var tm = [Double](repeating: 0, count: m * m)
-    for i in 0..<m { for j in 0..<m { tm[i * m + j] = t[i * capacity + j] } }
-    let eig = try SymmetricEigensolver.decompose(tm, order: m)
+    let eig = try SymmetricEigensolver.decompose(projectedMatrix(), order: m)
     var values = eig.values
     var vectors = eig.vectors
     if target == .smallest {
@@ -347,61 +345,29 @@ final class KrylovSchurWorkspace {
   /// The Ritz values in target order and their residual estimates ‖C y‖, without the Ritz
   /// vectors (`vectors` is empty).
   ///
-  /// T is reduced to tridiagonal form exactly as ``ritz(target:)`` reduces it, and the QL
-  /// iteration that follows (``SymmetricTridiagonalEigensolver/implicitQL(diagonal:offDiagonal:vectors:rows:)``) rotates only
-  /// the zCount rows of C Q (Q the Householder transformation) instead of the whole of Q: the
-  /// values and estimates agree with those of ``ritz(target:)`` to round-off.
+  /// T goes through the same reduction and QL iteration as in ``ritz(target:)``, but only the
+  /// zCount rows of C are transformed (``SymmetricEigensolver/eigenvalues(_:order:rows:count:)``)
+  /// instead of the whole eigenvector matrix: the values and estimates agree with those of
+  /// ``ritz(target:)`` to round-off.
   /// - Complexity: O(m³) for the reduction (about 4m³/3 flops) and O(zCount · m²) after it,
   ///   against about 9m³ flops with the eigenvectors.
   func ritzEstimates(target: EigenTarget) throws -> Ritz {
     let m = count
     let s = zCount
     if m == 0 { return Ritz(values: [], vectors: [], estimates: [], order: 0) }
-    // Symmetrise into the upper triangle and scale by a power of two (exact), as the dense
-    // solver does.
-    var largest = 0.0
-    for i in 0..<m { for j in 0..<m { largest = max(largest, abs(t[i * capacity + j])) } }
-    if !largest.isFinite {
+    let tm = projectedMatrix()
+    if tm.contains(where: { !$0.isFinite }) {
       throw CurvatureError.nonFinite(name: "projected matrix", index: 0)
     }
-    let scale = largest == 0 ? 1 : Double(sign: .plus, exponent: -largest.exponent, significand: 1)
-    var a = [Double](repeating: 0, count: m * m)
-    for i in 0..<m {
-      for j in i..<m { a[i * m + j] = 0.5 * (t[i * capacity + j] + t[j * capacity + i]) * scale }
-    }
-    var d = [Double](repeating: 0, count: m)
-    var e = [Double](repeating: 0, count: m)
-    var tau = [Double](repeating: 0, count: m)
-    SymmetricEigensolver.tridiagonalize(&a, order: m, diagonal: &d, offDiagonal: &e, tau: &tau)
-    // Rows of C Q, stored column-major s × m, with Q = H₀H₁⋯ applied to each row of C in turn.
-    var cq = [Double](repeating: 0, count: s * m)
-    var row = [Double](repeating: 0, count: m)
-    for r in 0..<s {
-      for j in 0..<m { row[j] = c[r * capacity + j] }
-      if m >= 3 {
-        for k in 0..<(m - 2) where tau[k] != 0 {
-          let v = k * m + k + 1  // v₀ = 1 at row k + 1, vⱼ = a[v + j] for j ≥ 1
-          var dot = row[k + 1]
-          for j in 1..<(m - k - 1) { dot += row[k + 1 + j] * a[v + j] }
-          let f = tau[k] * dot
-          row[k + 1] -= f
-          for j in 1..<(m - k - 1) { row[k + 1 + j] -= f * a[v + j] }
-        }
-      }
-      for j in 0..<m { cq[j * s + r] = row[j] }
-    }
-    try SymmetricTridiagonalEigensolver.implicitQL(
-      diagonal: &d, offDiagonal: &e, vectors: &cq, rows: s)
-    let unscale = 1 / scale
-    for i in 0..<m { d[i] *= unscale }
-    let sorted = SymmetricTridiagonalEigensolver.sortedDescending(
-      values: d, vectors: cq, rows: s)
-    var values = sorted.values
+    var rows = [Double](repeating: 0, count: s * m)
+    for r in 0..<s { for j in 0..<m { rows[r * m + j] = c[r * capacity + j] } }
+    let eig = try SymmetricEigensolver.eigenvalues(tm, order: m, rows: rows, count: s)
+    var values = eig.values
     var estimates = [Double](repeating: 0, count: m)
     for i in 0..<m {
       var s2 = 0.0
       for r in 0..<s {
-        let x = sorted.vectors[i * s + r]
+        let x = eig.vectors[i * s + r]
         s2 += x * x
       }
       estimates[i] = s2.squareRoot()
@@ -411,6 +377,14 @@ final class KrylovSchurWorkspace {
       estimates.reverse()
     }
     return Ritz(values: values, vectors: [], estimates: estimates, order: m)
+  }
+
+  /// T as a dense m × m array (T is stored with row stride `capacity`). - Complexity: O(m²).
+  private func projectedMatrix() -> [Double] {
+    let m = count
+    var tm = [Double](repeating: 0, count: m * m)
+    for i in 0..<m { for j in 0..<m { tm[i * m + j] = t[i * capacity + j] } }
+    return tm
   }
 
   /// The Ritz vectors u = V y and exact residual norms ‖W y − θ V y‖/‖V y‖ for the first `k`
