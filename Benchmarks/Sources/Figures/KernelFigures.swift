@@ -142,19 +142,29 @@ func gemmFigures() {
   }
 }
 
+/// Elements per chunk of the reference passes (64 Ki).
+let referenceChunk = 1 << 16
+
+/// The number of chunks ``forEachChunk(_:_:)`` cuts `n` elements into.
+func chunkCount(_ n: Int) -> Int { (n + referenceChunk - 1) / referenceChunk }
+
+/// Runs `body(part, lo, count)` over the fixed chunks of `0..<n` on all cores, handed out
+/// dynamically as the library's kernels do.
+func forEachChunk(_ n: Int, _ body: @Sendable (_ part: Int, _ lo: Int, _ count: Int) -> Void) {
+  DispatchQueue.concurrentPerform(iterations: chunkCount(n)) { part in
+    let lo = part * referenceChunk
+    body(part, lo, min(referenceChunk, n - lo))
+  }
+}
+
 /// STREAM-style triad a ← b + s·c on all cores (12 bytes per element moved).
 func triad(
   _ a: UnsafeMutableBufferPointer<Float>, _ b: UnsafeBufferPointer<Float>,
   _ c: UnsafeBufferPointer<Float>, _ s: Float
 ) {
-  let n = a.count
-  // Fixed 64 Ki-element chunks handed out dynamically, as the library's kernels do.
-  let chunk = 1 << 16
-  let parts = (n + chunk - 1) / chunk
   let (ap, bp, cp) = (Pointer(a.baseAddress!), Pointer(b.baseAddress!), Pointer(c.baseAddress!))
-  DispatchQueue.concurrentPerform(iterations: parts) { part in
-    let lo = part * chunk
-    let hi = min(n, lo + chunk)
+  forEachChunk(a.count) { _, lo, count in
+    let hi = lo + count
     let sv = SIMD8<Float>(repeating: s)
     let ar = UnsafeMutableRawPointer(ap.p.mutating)
     let br = UnsafeRawPointer(bp.p)
@@ -191,30 +201,19 @@ func vectorTriad(
   _ a: UnsafeMutableBufferPointer<Float>, _ b: UnsafeBufferPointer<Float>,
   _ c: UnsafeBufferPointer<Float>, _ s: Float, streaming: Bool
 ) {
-  let n = a.count
-  let chunk = 1 << 16
-  let parts = (n + chunk - 1) / chunk
   let (ap, bp, cp) = (Pointer(a.baseAddress!), Pointer(b.baseAddress!), Pointer(c.baseAddress!))
-  DispatchQueue.concurrentPerform(iterations: parts) { part in
-    let lo = part * chunk
-    figures_triad(
-      ap.p.mutating + lo, bp.p + lo, cp.p + lo, s, min(chunk, n - lo), streaming ? 1 : 0)
+  forEachChunk(a.count) { _, lo, count in
+    figures_triad(ap.p.mutating + lo, bp.p + lo, cp.p + lo, s, count, streaming ? 1 : 0)
   }
 }
 
 /// A read-only pass Σ a[i] in C on all cores (fixed 64 Ki-element chunks).
 func vectorSum(_ a: UnsafeBufferPointer<Float>) -> Double {
-  let n = a.count
-  let chunk = 1 << 16
-  let parts = (n + chunk - 1) / chunk
   let ap = Pointer(a.baseAddress!)
-  let sums = UnsafeMutableBufferPointer<Double>.allocate(capacity: parts)
+  let sums = UnsafeMutableBufferPointer<Double>.allocate(capacity: chunkCount(a.count))
   defer { sums.deallocate() }
   let sp = UncheckedBuffer(sums)
-  DispatchQueue.concurrentPerform(iterations: parts) { part in
-    let lo = part * chunk
-    sp.buffer[part] = figures_sum(ap.p + lo, min(chunk, n - lo))
-  }
+  forEachChunk(a.count) { part, lo, count in sp.buffer[part] = figures_sum(ap.p + lo, count) }
   return sums.reduce(0, +)
 }
 
