@@ -12,7 +12,8 @@ enum TrainCommand {
       (dom-, bulk-, interpolated) keep the top-k Hessian eigenspace of a fixed Hessian batch fresh
       with a warm-started refresh every --refresh-every steps (--refresh-method: Lanczos, one block
       Rayleigh–Ritz step of 2k HVPs, or one subspace-iteration step of k HVPs; the first refresh
-      is always Lanczos). Optimizers: sgd, momentum
+      is always Lanczos); with --refresh-overlap X the interval adapts instead, from every step
+      while the basis turns (consecutive bases overlapping by less than X) up to --refresh-every. Optimizers: sgd, momentum
       (SGD with μ = 0.9), adam, adamw, each optionally prefixed by dom- or bulk- (e.g. bulk-sgd,
       dom-adam), and interpolated:α:β (SGD with weights α on the dominant and β on the bulk part).
       `losses` are the minibatch losses of every step; `final_loss` is the full-data-set loss.
@@ -45,6 +46,10 @@ enum TrainCommand {
     Flag(
       "refresh-method", .choice(["lanczos", "block-ritz", "subspace-iteration"]),
       default: "lanczos", help: "how warm refreshes are computed"),
+    Flag(
+      "refresh-overlap", .double(Double.leastNonzeroMagnitude...1), placeholder: "X",
+      help: "adapt the interval (1 to --refresh-every steps): double it while consecutive bases "
+        + "overlap by ≥ X, halve it otherwise"),
     Flag("steps", .positiveInteger, default: "1000", help: "training steps"),
     Flag("learning-rate", .positiveNumber, default: "0.1", placeholder: "η", help: "learning rate"),
     Flag("batch-size", .positiveInteger, default: "64", help: "minibatch size"),
@@ -64,6 +69,14 @@ enum TrainCommand {
     var hessianBatch: Int
     var seed: UInt64
     var refreshMethod: RefreshMethod
+    /// The overlap target of an adaptive interval (`nil`: refresh every `refreshEvery` steps).
+    var refreshOverlap: Double?
+
+    /// The tracker's refresh policy.
+    var refreshPolicy: RefreshPolicy {
+      refreshOverlap.map { .adaptive(maximum: refreshEvery, targetOverlap: $0) }
+        ?? .every(refreshEvery)
+    }
 
     init(_ a: ParsedArguments) {
       k = a.int("k")
@@ -73,6 +86,7 @@ enum TrainCommand {
       case "subspace-iteration": refreshMethod = .subspaceIteration
       default: refreshMethod = .lanczos
       }
+      refreshOverlap = a.optionalDouble("refresh-overlap")
       steps = a.int("steps")
       learningRate = Float(a.double("learning-rate"))
       batchSize = a.int("batch-size")
@@ -180,7 +194,7 @@ enum TrainCommand {
         objective: model,
         configuration: .init(
           k: s.k, hessianBatch: .subset(count: min(s.hessianBatch, n), seed: s.seed &+ 1),
-          refresh: .every(s.refreshEvery), method: s.refreshMethod, seed: s.seed))
+          refresh: s.refreshPolicy, method: s.refreshMethod, seed: s.seed))
       : nil
     var opt = optimizer
     var w = start

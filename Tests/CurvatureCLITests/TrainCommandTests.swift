@@ -61,6 +61,23 @@ func runCurvature(_ arguments: [String]) -> (status: Int32, stdout: String, stde
     #expect(bad.status == 2 && bad.stderr.contains("--refresh-method"))
   }
 
+  /// An adaptive interval that always doubles refreshes at steps 0, 1, 3 and 7 (then every
+  /// --refresh-every = 5 steps, next at 12); a target outside (0, 1] is a usage error.
+  @Test func refreshOverlapAdaptsTheInterval() throws {
+    let r = runCurvature(
+      ["train"] + small + [
+        "--optimizer", "bulk-sgd", "--refresh-overlap", "1e-9", "--json", "--quiet",
+      ])
+    #expect(r.status == 0, "\(r.stderr)")
+    let o = try #require(
+      JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+    #expect(o["refreshes"] as? Int == 4)
+    for bad in ["0", "1.5", "nan"] {
+      let e = runCurvature(["train"] + small + ["--refresh-overlap", bad])
+      #expect(e.status == 2 && e.stderr.contains("--refresh-overlap"), "\(bad): \(e.stderr)")
+    }
+  }
+
   @Test func plainSGDSpendsNoHVPsAndWritesACheckpoint() throws {
     let path =
       NSTemporaryDirectory() + "curvature-train-\(ProcessInfo.processInfo.processIdentifier).ckpt"

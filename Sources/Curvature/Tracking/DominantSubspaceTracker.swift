@@ -90,6 +90,12 @@ public final class DominantSubspaceTracker {
   public private(set) var hasSwitched = false
   /// The most recent refresh.
   public private(set) var lastRefresh: RefreshReport?
+  /// The current interval of an adaptive policy in steps (`nil` without
+  /// ``RefreshPolicy/adaptiveInterval``); the next periodic refresh is due this many steps
+  /// after the last one was.
+  public private(set) var refreshInterval: Int?
+  /// The step at which the adaptive interval's next refresh is due.
+  private var nextIntervalStep: Int? = nil
   private var generator: SeededGenerator
   private var refreshRequested = false
   private var referenceParameters: [Float] = []
@@ -117,6 +123,7 @@ public final class DominantSubspaceTracker {
     self.fixedBatch = try configuration.hessianBatch.fixedSamples(
       sampleCount: objective.sampleCount)
     self.generator = SeededGenerator(seed: configuration.seed)
+    self.refreshInterval = configuration.refresh.adaptiveInterval?.minimum
   }
 
   /// Forces a refresh at the next step (or, while an asynchronous refresh is in flight, at the
@@ -252,6 +259,16 @@ public final class DominantSubspaceTracker {
       result: result, productCount: op.productCount, overlap: overlap, warmStarted: warm != nil)
   }
 
+  /// The adaptive interval after installing `outcome` (a refresh due at step `dueAt`) and the
+  /// step at which the next refresh is then due; the interval is unchanged for a refresh
+  /// without a previous basis to compare with.
+  private func adapted(by outcome: RefreshOutcome, dueAt step: Int) -> (interval: Int, next: Int) {
+    guard let adaptive = configuration.refresh.adaptiveInterval else { return (1, step + 1) }
+    let current = refreshInterval ?? adaptive.minimum
+    let interval = outcome.overlap.map { adaptive.next(after: current, overlap: $0) } ?? current
+    return (interval, step + interval)
+  }
+
   /// Makes `outcome` the current basis (commit; cannot fail).
   private func install(
     _ outcome: RefreshOutcome, step: Int, installStep: Int, reason: RefreshReason,
@@ -269,6 +286,9 @@ public final class DominantSubspaceTracker {
     productCount += outcome.productCount
     if clearsRequest { refreshRequested = false }
     if configuration.refresh.maximumDrift != nil { referenceParameters = parameters }
+    if configuration.refresh.adaptiveInterval != nil {
+      (refreshInterval, nextIntervalStep) = adapted(by: outcome, dueAt: step)
+    }
     lastRefresh = report
     return report
   }
@@ -323,6 +343,12 @@ public final class DominantSubspaceTracker {
       if refreshRequested {
         reason = .requested
       } else if let n = configuration.refresh.interval, stepCount % n == 0 {
+        reason = .interval
+      } else if configuration.refresh.adaptiveInterval != nil,
+        stepCount
+          >= (due.map { adapted(by: $0.outcome, dueAt: $0.job.launchStep).next }
+            ?? nextIntervalStep ?? stepCount)
+      {
         reason = .interval
       } else if let d = configuration.refresh.maximumDrift,
         Self.relativeDrift(parameters, from: due?.job.parameters ?? referenceParameters) > d
@@ -508,6 +534,8 @@ public final class DominantSubspaceTracker {
       ],
       strings: ["generator": Self.encode(generator)])
     if let a = alignmentAverage { s.scalars["alignmentAverage"] = a }
+    if let n = refreshInterval { s.scalars["refreshInterval"] = Double(n) }
+    if let n = nextIntervalStep { s.scalars["nextIntervalStep"] = Double(n) }
     if let b = basis {
       s.arrays["basis"] = b.storage
       s.scalars["basis.count"] = Double(b.count)
@@ -553,6 +581,24 @@ public final class DominantSubspaceTracker {
     let steps = try state.integer("stepCount")
     let refreshes = try state.integer("refreshCount")
     let products = try state.integer("productCount")
+    // The adaptive interval (absent from states of trackers without one: start afresh).
+    var interval = configuration.refresh.adaptiveInterval?.minimum
+    var nextStep: Int? = nil
+    if let adaptive = configuration.refresh.adaptiveInterval {
+      if state.scalars["refreshInterval"] != nil {
+        let n = try state.integer("refreshInterval")
+        guard n >= adaptive.minimum, n <= adaptive.maximum else {
+          throw CurvatureError.invalidArgument(
+            name: "state",
+            reason: "refresh interval \(n) is outside this tracker's adaptive range "
+              + "\(adaptive.minimum)…\(adaptive.maximum)")
+        }
+        interval = n
+      }
+      if state.scalars["nextIntervalStep"] != nil {
+        nextStep = try state.integer("nextIntervalStep")
+      }
+    }
     var job: PendingRefresh? = nil
     if let launch = state.scalars["pending.step"] {
       guard case .asynchronous(_, _, let firstInBackground) = configuration.execution,
@@ -598,6 +644,8 @@ public final class DominantSubspaceTracker {
     refreshRequested = state.scalars["refreshRequested"] == 1
     alignmentAverage = state.scalars["alignmentAverage"]
     referenceParameters = reference
+    refreshInterval = interval
+    nextIntervalStep = nextStep
     lastRefresh = nil
     if let job { start(job) }
   }

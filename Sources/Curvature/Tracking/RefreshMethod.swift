@@ -20,4 +20,3 @@ public enum RefreshMethod: Sendable, Hashable {
   /// refresh, with no previous basis, uses Lanczos.
   case subspaceIteration
 }
-

@@ -10,16 +10,34 @@ public struct RefreshPolicy: Sendable, Hashable, Codable {
   /// Refresh when the relative parameter drift ‖w − w_ref‖/‖w_ref‖ since the last refresh
   /// exceeds this value (> 0); `nil` disables the trigger.
   public var maximumDrift: Double?
+  /// Refresh on an interval that adapts to how fast the basis moves (counted from the step the
+  /// last refresh was due); `nil` disables the trigger. Excludes ``interval``.
+  public var adaptiveInterval: AdaptiveInterval?
 
   /// Creates a policy. - Complexity: O(1).
-  public init(interval: Int? = nil, minimumAlignment: Double? = nil, maximumDrift: Double? = nil) {
+  public init(
+    interval: Int? = nil, minimumAlignment: Double? = nil, maximumDrift: Double? = nil,
+    adaptiveInterval: AdaptiveInterval? = nil
+  ) {
     self.interval = interval
     self.minimumAlignment = minimumAlignment
     self.maximumDrift = maximumDrift
+    self.adaptiveInterval = adaptiveInterval
   }
 
   /// Refresh every `n` steps. - Complexity: O(1).
   public static func every(_ n: Int) -> RefreshPolicy { RefreshPolicy(interval: n) }
+
+  /// Refresh on an ``AdaptiveInterval`` of `minimum…maximum` steps that doubles while
+  /// consecutive bases overlap by at least `targetOverlap` and halves otherwise.
+  /// - Complexity: O(1).
+  public static func adaptive(
+    minimum: Int = 1, maximum: Int, targetOverlap: Double = 0.99
+  ) -> RefreshPolicy {
+    RefreshPolicy(
+      adaptiveInterval: AdaptiveInterval(
+        minimum: minimum, maximum: maximum, targetOverlap: targetOverlap))
+  }
 
   /// Refresh only on demand (and at the first step).
   public static let onDemand = RefreshPolicy()
@@ -37,6 +55,14 @@ public struct RefreshPolicy: Sendable, Hashable, Codable {
     if let d = maximumDrift, !(d > 0) || !d.isFinite {
       throw .outOfRange(name: "maximumDrift", value: d, range: "(0, ∞)")
     }
+    if let adaptive = adaptiveInterval {
+      try adaptive.validate()
+      if interval != nil {
+        throw .invalidArgument(
+          name: "refresh policy", reason: "set either a fixed interval or an adaptive one, not both"
+        )
+      }
+    }
   }
 }
 
@@ -44,7 +70,7 @@ public struct RefreshPolicy: Sendable, Hashable, Codable {
 public enum RefreshReason: String, Sendable, Hashable, Codable {
   /// No basis yet.
   case initial
-  /// The periodic interval came round.
+  /// The periodic (fixed or adaptive) interval came round.
   case interval
   /// The gradient alignment fell below the threshold.
   case alignment
