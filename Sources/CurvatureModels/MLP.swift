@@ -61,6 +61,10 @@ public final class MLP: DifferentiableObjective {
   let biasOffsets: [Int]
   let labels32: [Int32]
   var chunks: [MLPChunk] = []
+  /// The chunks built for each recent batch size, reused when that size comes back.
+  private var retainedChunks: [Int: [MLPChunk]] = [:]
+  /// How many batch sizes keep their chunks.
+  private static let retainedSizes = 4
   var cache = ForwardCache()
 
   /// Creates a network on `data`.
@@ -246,8 +250,15 @@ public final class MLP: DifferentiableObjective {
     let parts = n * widest >= 16_384 && n >= 32 ? 2 : 1
     let ranges = Parallel.ranges(n, parts: parts)
     let d = layerSizes[0]
-    chunks = ranges.map { r in
-      let c = MLPChunk(start: r.lowerBound, rows: r.count, sizes: layerSizes, batch: n)
+    // A training loop alternates between a few batch sizes (minibatch, Hessian batch, the full
+    // set): the chunks of each size are kept and refilled, so switching allocates nothing.
+    if retainedChunks[n] == nil && retainedChunks.count >= Self.retainedSizes {
+      retainedChunks.removeAll()
+    }
+    let reused = retainedChunks[n]
+    chunks = ranges.enumerated().map { part, r in
+      let c =
+        reused?[part] ?? MLPChunk(start: r.lowerBound, rows: r.count, sizes: layerSizes, batch: n)
       data.inputs.withUnsafeBufferPointer { x in
         for (k, i) in idx[r].enumerated() {
           (c.input.p + k * d).update(from: x.baseAddress! + i * d, count: d)
@@ -256,6 +267,7 @@ public final class MLP: DifferentiableObjective {
       }
       return c
     }
+    retainedChunks[n] = chunks
   }
 
   func forward(_ c: MLPChunk, _ w: UnsafePointer<Float>, secondOrder: Bool) {

@@ -208,6 +208,46 @@ import Testing
     #expect(a != b)
   }
 
+  /// A training loop alternates batch sizes (minibatch, Hessian batch, full set); the model
+  /// refills the chunks kept for each size. Every result must equal a fresh model's, bit for
+  /// bit, through more sizes than are kept, with two-chunk and one-chunk sets, block products
+  /// (tangent buffers kept from a larger block) and gradients.
+  @Test func reusedChunksGiveAFreshModelsResults() throws {
+    let sizes = [3, 256, 3]
+    let data = Reference.data(samples: 80, features: 3, classes: 3, seed: 12)
+    let m = try MLP(layerSizes: sizes, activation: .gelu, data: data)
+    var rng = SeededGenerator(seed: 13)
+    let w = m.initialParameters(seed: 4).map { $0 * 1.5 }
+    let p = m.parameterCount
+    let v = rng.gaussianVector(count: 3 * p)
+    func block(_ model: MLP, _ s: SampleSet, _ count: Int) throws -> [Float] {
+      var out = [Float](repeating: 0, count: count * p)
+      try w.withUnsafeBufferPointer { wp in
+        try v.withUnsafeBufferPointer { vp in
+          try out.withUnsafeMutableBufferPointer {
+            try model.hessianVectorProducts(
+              at: wp, samples: s, directions: UnsafeBufferPointer(rebasing: vp[0..<(count * p)]),
+              count: count, into: $0)
+          }
+        }
+      }
+      return out
+    }
+    let sets: [SampleSet] = [
+      .range(0..<64), .indices((0..<64).map { 79 - $0 }), .all(80), .range(0..<10),
+      .range(5..<25), .range(0..<30), .indices((0..<64).map { ($0 * 7) % 80 }), .range(0..<10),
+    ]
+    for (i, s) in sets.enumerated() {
+      let fresh = try MLP(layerSizes: sizes, activation: .gelu, data: data)
+      let count = [3, 1, 2][i % 3]
+      #expect(try block(m, s, count) == (try block(fresh, s, count)), "set \(i)")
+      let fresh2 = try MLP(layerSizes: sizes, activation: .gelu, data: data)
+      let (l, g) = try m.lossAndGradient(at: w, samples: s)
+      let (l2, g2) = try fresh2.lossAndGradient(at: w, samples: s)
+      #expect(l == l2 && g == g2, "set \(i)")
+    }
+  }
+
   /// G v through the pointer form. - Complexity: one Gauss–Newton product.
   static func gaussNewton(
     _ m: some DifferentiableObjective, _ w: [Float], _ s: SampleSet, _ v: [Float]

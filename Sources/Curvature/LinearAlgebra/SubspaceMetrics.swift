@@ -244,14 +244,19 @@ public enum SubspaceMetrics {
 
   /// UᵀV as a row-major k_U×k_V matrix, accumulated in `Double`.
   static func crossProduct(_ u: Basis, _ v: Basis) -> [Double] {
-    var c = [Double](repeating: 0, count: u.count * v.count)
-    for i in 0..<u.count {
-      u.withColumn(i) { a in
-        for j in 0..<v.count {
-          c[i * v.count + j] = v.withColumn(j) { b in
-            var s = 0.0
-            for r in 0..<a.count { s += Double(a[r]) * Double(b[r]) }
-            return s
+    let (ku, kv, p) = (u.count, v.count, u.dimension)
+    var c = [Double](repeating: 0, count: ku * kv)
+    guard ku > 0, kv > 0 else { return c }
+    // Column j of UᵀV is Uᵀvⱼ: one SIMD pass of the projection kernel over U per column of V.
+    var column = [Double](repeating: 0, count: ku)
+    u.storage.withUnsafeBufferPointer { us in
+      v.storage.withUnsafeBufferPointer { vs in
+        column.withUnsafeMutableBufferPointer { cj in
+          for j in 0..<kv {
+            ProjectionKernels.coefficients(
+              of: UnsafeBufferPointer(rebasing: vs[(j * p)..<((j + 1) * p)]), basis: us,
+              dimension: p, into: cj)
+            for i in 0..<ku { c[i * kv + j] = cj[i] }
           }
         }
       }
