@@ -195,6 +195,9 @@ private struct TrainingRun {
   var productsPerRefresh: [Int]
   /// Time the training thread waited for asynchronous refreshes.
   var waited: Double = 0
+  /// The mean share of the gradient the projection removed, f_top = ‖UᵀG‖²/‖g‖² with the basis
+  /// in use, over steps 0–299 and over the rest.
+  var removed: (early: Double, late: Double) = (0, 0)
 }
 
 /// How a Bulk-SGD run refreshes its basis.
@@ -232,14 +235,16 @@ private func trainDigits(
   var plain = SGD(learningRate: 0.1)
   var rng = SeededGenerator(seed: batchSeed)
   var perRefresh: [Int] = []
+  var removed = (early: 0.0, late: 0.0)
   let clock = ContinuousClock()
   let began = clock.now
-  for _ in 0..<steps {
+  for step in 0..<steps {
     let batch = SampleSet.indices((0..<64).map { _ in rng.nextInt(below: n) })
     let (_, g) = try model.lossAndGradient(at: w, samples: batch)
     if let tracker {
       let r = try tracker.step(&opt, parameters: &w, gradient: g, minibatch: batch)
       if let refresh = r.refresh { perRefresh.append(refresh.productCount) }
+      if step < 300 { removed.early += r.topFraction } else { removed.late += r.topFraction }
     } else {
       try plain.step(parameters: &w, gradient: g)
     }
@@ -248,7 +253,8 @@ private func trainDigits(
   return TrainingRun(
     loss: try model.loss(at: w, samples: .all(n)), seconds: elapsed,
     products: tracker?.productCount ?? 0, refreshes: tracker?.refreshCount ?? 0,
-    productsPerRefresh: perRefresh, waited: tracker.map { seconds($0.backgroundWaitTime) } ?? 0)
+    productsPerRefresh: perRefresh, waited: tracker.map { seconds($0.backgroundWaitTime) } ?? 0,
+    removed: (removed.early / 300, removed.late / Double(steps - 300)))
 }
 
 private func trainingFigures(steps: Int) throws {
@@ -330,6 +336,14 @@ private func trainingFigures(steps: Int) throws {
         + "(target ≥ 20×)"
         + (v.lag == nil ? "" : "; training thread waited \(fmt(r.waited * 1e3, 1)) ms in total"))
   }
+  // What a stale basis changes: the share of the gradient the projection removes.
+  print(
+    "- gradient share removed by the projection (mean f_top with the basis in use), steps "
+      + "0–299 / 300–\(steps - 1): every step \(fmt(every1.removed.early, 3)) / "
+      + "\(fmt(every1.removed.late, 3)); "
+      + variants.enumerated().map { i, v in
+        "\(v.name) \(fmt(best[i]!.removed.early, 3)) / \(fmt(best[i]!.removed.late, 3))"
+      }.joined(separator: "; "))
   // The final-loss comparison over several minibatch orders: one order is noisy.
   let seeds: [UInt64] = [4, 5, 6, 7, 8]
   var references: [TrainingRun] = [every1]
