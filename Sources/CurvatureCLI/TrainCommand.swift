@@ -13,9 +13,10 @@ enum TrainCommand {
       with a warm-started refresh every --refresh-every steps (--refresh-method: Lanczos, one block
       Rayleigh–Ritz step of 2k HVPs, or one subspace-iteration step of k HVPs; the first refresh
       is always Lanczos); with --refresh-overlap X the interval adapts instead, from every step
-      while the basis turns (consecutive bases overlapping by less than X) up to --refresh-every. Optimizers: sgd, momentum
-      (SGD with μ = 0.9), adam, adamw, each optionally prefixed by dom- or bulk- (e.g. bulk-sgd,
-      dom-adam), and interpolated:α:β (SGD with weights α on the dominant and β on the bulk part).
+      while the basis turns (consecutive bases overlapping by less than X) up to --refresh-every.
+      Optimizers: sgd, momentum (SGD with μ = 0.9), adam, adamw, each optionally prefixed by dom-
+      or bulk- (e.g. bulk-sgd, dom-adam), and interpolated:α:β (SGD with weights α on the dominant
+      and β on the bulk part).
       `losses` are the minibatch losses of every step; `final_loss` is the full-data-set loss.
       """,
     flags: commonFlags + [
