@@ -266,7 +266,8 @@ public final class DominantSubspaceTracker {
     guard let adaptive = configuration.refresh.adaptiveInterval else { return (1, step + 1) }
     let current = refreshInterval ?? adaptive.minimum
     let interval = outcome.overlap.map { adaptive.next(after: current, overlap: $0) } ?? current
-    return (interval, step + interval)
+    let (next, overflow) = step.addingReportingOverflow(interval)
+    return (interval, overflow ? Int.max : next)
   }
 
   /// Makes `outcome` the current basis (commit; cannot fail).

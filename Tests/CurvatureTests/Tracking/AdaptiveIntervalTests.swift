@@ -144,6 +144,31 @@ private struct RotatingHessian: Sendable {
     #expect(got.last!.interval == 16 && tracker.refreshInterval == 16)
   }
 
+  @Test func anUnboundedMaximumNeverOverflows() throws {
+    // A basis that never turns: the interval doubles without bound (refreshes at 0, 1, 3, 7,
+    // 15, 31, 63), and a checkpoint restores an interval of 2⁵².
+    let tracker = try Self.tracker(.adaptive(maximum: Int.max, targetOverlap: 0.5))
+    var steps: [Int] = []
+    for t in 0..<100 {
+      if try tracker.observe(parameters: Self.parameters(0.3), gradient: Self.gradient).refresh
+        != nil
+      {
+        steps.append(t)
+      }
+    }
+    #expect(steps == [0, 1, 3, 7, 15, 31, 63])
+    #expect(tracker.refreshInterval == 64)
+    // The largest interval a checkpoint holds: the next one cannot overflow.
+    var state = tracker.snapshot()
+    state.scalars["refreshInterval"] = Double(1 << 52)
+    state.scalars["nextIntervalStep"] = 100
+    try tracker.restore(state)
+    #expect(
+      try tracker.observe(parameters: Self.parameters(0.3), gradient: Self.gradient).refresh?
+        .reason == .interval)
+    #expect(tracker.refreshInterval == 1 << 53)
+  }
+
   @Test func asynchronousRefreshesAdaptAtInstallAndIgnoreTiming() throws {
     let angle = { (t: Int) in 0.03 * Double(min(t, 30)) }
     let policy = RefreshPolicy.adaptive(minimum: 2, maximum: 12, targetOverlap: 0.99)
