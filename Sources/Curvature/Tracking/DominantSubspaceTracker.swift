@@ -276,20 +276,20 @@ public final class DominantSubspaceTracker {
     parameters: [Float], clearsRequest: Bool = true
   ) -> RefreshReport {
     let result = outcome.result
+    if configuration.refresh.adaptiveInterval != nil {
+      (refreshInterval, nextIntervalStep) = adapted(by: outcome, dueAt: step)
+    }
     let report = RefreshReport(
       step: step, installStep: installStep, reason: reason, eigenvalues: result.eigenvalues,
       residuals: result.residuals, converged: result.converged,
       productCount: outcome.productCount, warmStarted: outcome.warmStarted,
-      overlapWithPrevious: outcome.overlap)
+      overlapWithPrevious: outcome.overlap, refreshInterval: refreshInterval)
     basis = result.vectors
     eigenvalues = result.eigenvalues
     refreshCount += 1
     productCount += outcome.productCount
     if clearsRequest { refreshRequested = false }
     if configuration.refresh.maximumDrift != nil { referenceParameters = parameters }
-    if configuration.refresh.adaptiveInterval != nil {
-      (refreshInterval, nextIntervalStep) = adapted(by: outcome, dueAt: step)
-    }
     lastRefresh = report
     return report
   }

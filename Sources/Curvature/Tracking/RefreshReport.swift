@@ -19,6 +19,10 @@ public struct RefreshReport: Sendable {
   public var warmStarted: Bool
   /// ‖UᵀV‖_F²/k between the previous basis U and the new one V (`nil` at the first refresh).
   public var overlapWithPrevious: Double?
+  /// The interval of an adaptive policy after this refresh, in steps (`nil` without
+  /// ``RefreshPolicy/adaptiveInterval``): the next periodic refresh is due this many steps after
+  /// ``step``.
+  public var refreshInterval: Int? = nil
   /// λ₁/λ₂ (`nil` when k = 1 or λ₂ = 0).
   public var spectralRatio: Double? {
     guard eigenvalues.count >= 2, eigenvalues[1] != 0 else { return nil }

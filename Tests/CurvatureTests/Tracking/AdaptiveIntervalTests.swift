@@ -129,6 +129,7 @@ private struct RotatingHessian: Sendable {
       let r = try tracker.observe(parameters: Self.parameters(angle(t)), gradient: Self.gradient)
       if let refresh = r.refresh {
         #expect(refresh.reason == (t == 0 ? .initial : .interval))
+        #expect(refresh.refreshInterval == tracker.refreshInterval)
         got.append((t, try #require(tracker.refreshInterval), refresh.overlapWithPrevious))
       }
     }
