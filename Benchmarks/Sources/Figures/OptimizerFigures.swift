@@ -198,6 +198,8 @@ private struct TrainingRun {
   /// The mean share of the gradient the projection removed, f_top = ‖UᵀG‖²/‖g‖² with the basis
   /// in use, over steps 0–299 and over the rest.
   var removed: (early: Double, late: Double) = (0, 0)
+  /// Each refresh's overlap ‖UᵀV‖²_F/k with the basis before it.
+  var overlaps: [Double] = []
 }
 
 /// How a Bulk-SGD run refreshes its basis.
@@ -236,6 +238,7 @@ private func trainDigits(
   var rng = SeededGenerator(seed: batchSeed)
   var perRefresh: [Int] = []
   var removed = (early: 0.0, late: 0.0)
+  var overlaps: [Double] = []
   let clock = ContinuousClock()
   let began = clock.now
   for step in 0..<steps {
@@ -243,7 +246,10 @@ private func trainDigits(
     let (_, g) = try model.lossAndGradient(at: w, samples: batch)
     if let tracker {
       let r = try tracker.step(&opt, parameters: &w, gradient: g, minibatch: batch)
-      if let refresh = r.refresh { perRefresh.append(refresh.productCount) }
+      if let refresh = r.refresh {
+        perRefresh.append(refresh.productCount)
+        if let o = refresh.overlapWithPrevious { overlaps.append(o) }
+      }
       if step < 300 { removed.early += r.topFraction } else { removed.late += r.topFraction }
     } else {
       try plain.step(parameters: &w, gradient: g)
@@ -254,7 +260,7 @@ private func trainDigits(
     loss: try model.loss(at: w, samples: .all(n)), seconds: elapsed,
     products: tracker?.productCount ?? 0, refreshes: tracker?.refreshCount ?? 0,
     productsPerRefresh: perRefresh, waited: tracker.map { seconds($0.backgroundWaitTime) } ?? 0,
-    removed: (removed.early / 300, removed.late / Double(steps - 300)))
+    removed: (removed.early / 300, removed.late / Double(steps - 300)), overlaps: overlaps)
 }
 
 private func trainingFigures(steps: Int) throws {
@@ -344,6 +350,9 @@ private func trainingFigures(steps: Int) throws {
       + variants.enumerated().map { i, v in
         "\(v.name) \(fmt(best[i]!.removed.early, 3)) / \(fmt(best[i]!.removed.late, 3))"
       }.joined(separator: "; "))
+  print(
+    "- overlap of each refresh's basis with the one before, \(variants[0].name): "
+      + best[0]!.overlaps.map { fmt($0, 3) }.joined(separator: ", "))
   // The final-loss comparison over several minibatch orders: one order is noisy.
   let seeds: [UInt64] = [4, 5, 6, 7, 8]
   var references: [TrainingRun] = [every1]
