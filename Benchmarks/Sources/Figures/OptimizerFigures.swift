@@ -289,6 +289,10 @@ private func trainingFigures(steps: Int) throws {
     Variant(
       name: "adaptive, every 1–100 (overlap ≥ 0.99), warm subspace iteration",
       policy: .adaptive(maximum: 100, targetOverlap: 0.99), method: .subspaceIteration),
+    Variant(
+      name: "adaptive, every 1–100 (overlap ≥ 0.99), warm subspace iteration, asynchronous "
+        + "(lag 100) at an interval of 100",
+      policy: .adaptive(maximum: 100, targetOverlap: 0.99), method: .subspaceIteration, lag: 100),
   ]
   let once = Variant(name: "one refresh at step 0 (per-step overhead)", policy: .onDemand)
   var sgd: TrainingRun? = nil

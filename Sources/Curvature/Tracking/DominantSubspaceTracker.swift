@@ -335,20 +335,28 @@ public final class DominantSubspaceTracker {
       }
     }
     let current = due?.outcome.result.vectors ?? basis
-    // Triggers (none while a refresh stays in flight).
+    // The adaptive interval after the install due now, if any. While it is shorter than the
+    // lag of asynchronous execution, refreshes run synchronously: a background one would
+    // arrive after the next is due.
+    let afterDue =
+      configuration.refresh.adaptiveInterval == nil
+      ? nil : due.map { adapted(by: $0.outcome, dueAt: $0.job.launchStep) }
+    let lag = configuration.execution.lag
+    let synchronousInterval =
+      lag > 0 && (afterDue?.interval ?? refreshInterval).map { $0 < lag } ?? false
+    // Triggers (none while a refresh stays in flight, and none at an install step whose next
+    // refresh would run synchronously: one step installs at most one basis).
     var reason: RefreshReason? = nil
     var measured: Double? = nil
     if current == nil {
       if pending == nil { reason = .initial }
-    } else if pending == nil || due != nil {
+    } else if pending == nil || (due != nil && !synchronousInterval) {
       if refreshRequested {
         reason = .requested
       } else if let n = configuration.refresh.interval, stepCount % n == 0 {
         reason = .interval
       } else if configuration.refresh.adaptiveInterval != nil,
-        stepCount
-          >= (due.map { adapted(by: $0.outcome, dueAt: $0.job.launchStep).next }
-            ?? nextIntervalStep ?? stepCount)
+        stepCount >= (afterDue?.next ?? nextIntervalStep ?? stepCount)
       {
         reason = .interval
       } else if let d = configuration.refresh.maximumDrift,
@@ -369,7 +377,7 @@ public final class DominantSubspaceTracker {
       let samples = try batch(minibatch: minibatch)
       let seed = rng.next()
       if case .asynchronous(let lag, _, let firstInBackground) = configuration.execution,
-        reason != .initial || firstInBackground
+        reason != .initial || firstInBackground, !synchronousInterval
       {
         let job = PendingRefresh(
           launchStep: stepCount, installStep: stepCount + lag, reason: reason,

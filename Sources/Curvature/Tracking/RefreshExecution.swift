@@ -15,6 +15,12 @@
 /// optimizer, as under a ``SwitchRule`` that has not fired). While a refresh is in flight, no
 /// other trigger starts one: a pending ``DominantSubspaceTracker/requestRefresh()`` waits until
 /// it has been installed.
+///
+/// With an adaptive interval (``RefreshPolicy/adaptiveInterval``) any lag ≥ 1 is valid: while
+/// the current interval is shorter than the lag, refreshes are computed synchronously (a
+/// background one would arrive after the next is due), and from an interval of `lag` on in the
+/// background; a step that installs a background refresh leaves a synchronous one to the next
+/// step, so one step installs at most one basis.
 public enum RefreshExecution: Sendable {
   /// Makes an independent instance of the tracked objective for the background thread.
   ///
@@ -28,7 +34,9 @@ public enum RefreshExecution: Sendable {
   case synchronous
   /// Each refresh after the first (and the first too with `firstRefreshInBackground`) is
   /// computed on a background thread by an objective from `objective` and installed `lag` steps
-  /// after it was due (1 ≤ `lag`, and `lag` ≤ the refresh interval when the policy has one).
+  /// after it was due (1 ≤ `lag`, and `lag` ≤ the refresh interval when the policy has a fixed
+  /// one; with an adaptive one, refreshes due while the interval is below `lag` run
+  /// synchronously).
   case asynchronous(
     lag: Int, objective: ObjectiveFactory, firstRefreshInBackground: Bool = false)
 

@@ -174,7 +174,7 @@ private struct RotatingHessian: Sendable {
     let angle = { (t: Int) in 0.03 * Double(min(t, 30)) }
     let policy = RefreshPolicy.adaptive(minimum: 2, maximum: 12, targetOverlap: 0.99)
     func run(delay: Double) throws -> [(launch: Int, install: Int, interval: Int)] {
-      let tracker = try Self.tracker(policy, lag: 3, delay: delay)
+      let tracker = try Self.tracker(policy, lag: 5, delay: delay)
       var out: [(launch: Int, install: Int, interval: Int)] = []
       for t in 0..<80 {
         let r = try tracker.observe(parameters: Self.parameters(angle(t)), gradient: Self.gradient)
@@ -188,12 +188,25 @@ private struct RotatingHessian: Sendable {
     let slow = try run(delay: 0.002)
     #expect(fast.map(\.launch) == slow.map(\.launch) && fast.map(\.install) == slow.map(\.install))
     #expect(fast.map(\.interval) == slow.map(\.interval))
-    // Each refresh after the first is launched `interval` steps after the previous launch, or at
-    // the install step of the previous one if that comes later; each installs 3 steps after.
+    // Each refresh after the first is launched `interval` steps after the previous one was due,
+    // or at the previous one's install step if that is later (the step after it when the new
+    // one must run synchronously: one step installs one basis). It runs in the background
+    // (installed 5 steps later) while the interval is at least the lag, synchronously otherwise.
+    var deferred = 0
     for i in 1..<fast.count {
-      #expect(fast[i].install == fast[i].launch + 3 || i == 0)
-      #expect(fast[i].launch == max(fast[i - 1].launch + fast[i - 1].interval, fast[i - 1].install))
+      let previous = fast[i - 1]
+      let synchronous = previous.interval < 5
+      let wasAsynchronous = previous.install > previous.launch
+      let delay = wasAsynchronous && synchronous ? 1 : 0
+      deferred += delay
+      #expect(fast[i].install == fast[i].launch + (synchronous ? 0 : 5), "refresh \(i)")
+      #expect(
+        fast[i].launch == max(previous.launch + previous.interval, previous.install + delay),
+        "refresh \(i)")
     }
+    #expect(fast.dropFirst().contains { $0.install == $0.launch })
+    #expect(fast.contains { $0.install == $0.launch + 5 })
+    #expect(deferred > 0)
     #expect(fast.contains { $0.interval == 2 } && fast.last!.interval == 12)
   }
 
