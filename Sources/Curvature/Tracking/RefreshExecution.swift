@@ -19,8 +19,9 @@
 /// With an adaptive interval (``RefreshPolicy/adaptiveInterval``) any lag ≥ 1 is valid: while
 /// the current interval is shorter than the lag, refreshes are computed synchronously (a
 /// background one would arrive after the next is due), and from an interval of `lag` on in the
-/// background; a step that installs a background refresh leaves a synchronous one to the next
-/// step, so one step installs at most one basis.
+/// background (the first refresh too: `firstRefreshInBackground` applies only once the minimum
+/// interval is at least `lag`); a step that installs a background refresh leaves a synchronous
+/// one to the next step, so one step installs at most one basis.
 public enum RefreshExecution: Sendable {
   /// Makes an independent instance of the tracked objective for the background thread.
   ///
