@@ -50,7 +50,7 @@ enum TrainCommand {
     Flag(
       "refresh-overlap", .double(Double.leastNonzeroMagnitude...1), placeholder: "X",
       help: "adapt the interval (1 to --refresh-every steps): double it while consecutive bases "
-        + "overlap by ≥ X, halve it otherwise"),
+        + "overlap by ≥ X, halve it otherwise (best with --refresh-method subspace-iteration)"),
     Flag("steps", .positiveInteger, default: "1000", help: "training steps"),
     Flag("learning-rate", .positiveNumber, default: "0.1", placeholder: "η", help: "learning rate"),
     Flag("batch-size", .positiveInteger, default: "64", help: "minibatch size"),

@@ -290,6 +290,9 @@ private func trainingFigures(steps: Int) throws {
       name: "adaptive, every 1–100 (overlap ≥ 0.99), warm subspace iteration",
       policy: .adaptive(maximum: 100, targetOverlap: 0.99), method: .subspaceIteration),
     Variant(
+      name: "adaptive, every 1–100 (overlap ≥ 0.99), warm Lanczos",
+      policy: .adaptive(maximum: 100, targetOverlap: 0.99)),
+    Variant(
       name: "adaptive, every 1–100 (overlap ≥ 0.99), warm subspace iteration, asynchronous "
         + "(lag 100) at an interval of 100",
       policy: .adaptive(maximum: 100, targetOverlap: 0.99), method: .subspaceIteration, lag: 100),
