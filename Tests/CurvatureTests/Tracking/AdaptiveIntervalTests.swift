@@ -77,6 +77,18 @@ private struct RotatingHessian: Sendable {
     #expect(wide.next(after: Int.max / 2 + 1, overlap: 1) == Int.max)
   }
 
+  @Test func policiesRoundTripThroughJSON() throws {
+    let policy = RefreshPolicy(
+      maximumDrift: 0.1,
+      adaptiveInterval: AdaptiveInterval(minimum: 2, maximum: 64, targetOverlap: 0.98))
+    let data = try JSONEncoder().encode(policy)
+    #expect(try JSONDecoder().decode(RefreshPolicy.self, from: data) == policy)
+    // A policy written before adaptive intervals existed reads as one without.
+    let old = try JSONDecoder().decode(
+      RefreshPolicy.self, from: Data(#"{"interval": 100, "minimumAlignment": 0.3}"#.utf8))
+    #expect(old == RefreshPolicy(interval: 100, minimumAlignment: 0.3))
+  }
+
   @Test func badSettingsAreTypedErrors() throws {
     for bad in [
       RefreshPolicy.adaptive(minimum: 0, maximum: 10),
