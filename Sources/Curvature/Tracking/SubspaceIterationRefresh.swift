@@ -11,7 +11,7 @@ extension DominantSubspaceTracker {
     let m = u.count
     // Y = HU.
     let y = try u.storage.withUnsafeBufferPointer { try Self.products(op, $0, count: m) }
-    // T = UᵀY (column j = Uᵀy_j), symmetrised, and its eigenpairs (descending).
+    // T = UᵀY (column j = Uᵀy_j) and its eigenpairs, descending (`decompose` symmetrises T).
     var t = [Double](repeating: 0, count: m * m)
     u.storage.withUnsafeBufferPointer { us in
       y.withUnsafeBufferPointer { ys in
@@ -22,13 +22,6 @@ extension DominantSubspaceTracker {
               dimension: p, into: UnsafeMutableBufferPointer(rebasing: ts[(j * m)..<((j + 1) * m)]))
           }
         }
-      }
-    }
-    for i in 0..<m {
-      for j in 0..<i {
-        let s = 0.5 * (t[i * m + j] + t[j * m + i])
-        t[i * m + j] = s
-        t[j * m + i] = s
       }
     }
     let eig = try SymmetricEigensolver.decompose(t, order: m)
