@@ -259,11 +259,12 @@ public final class DominantSubspaceTracker {
       result: result, productCount: op.productCount, overlap: overlap, warmStarted: warm != nil)
   }
 
-  /// The adaptive interval after installing `outcome` (a refresh due at step `dueAt`) and the
-  /// step at which the next refresh is then due; the interval is unchanged for a refresh
+  /// The interval of `adaptive` after installing `outcome` (a refresh due at step `dueAt`) and
+  /// the step at which the next refresh is then due; the interval is unchanged for a refresh
   /// without a previous basis to compare with.
-  private func adapted(by outcome: RefreshOutcome, dueAt step: Int) -> (interval: Int, next: Int) {
-    guard let adaptive = configuration.refresh.adaptiveInterval else { return (1, step + 1) }
+  private func adapted(
+    _ adaptive: AdaptiveInterval, by outcome: RefreshOutcome, dueAt step: Int
+  ) -> (interval: Int, next: Int) {
     let current = refreshInterval ?? adaptive.minimum
     let interval = outcome.overlap.map { adaptive.next(after: current, overlap: $0) } ?? current
     let (next, overflow) = step.addingReportingOverflow(interval)
@@ -276,8 +277,8 @@ public final class DominantSubspaceTracker {
     parameters: [Float], clearsRequest: Bool = true
   ) -> RefreshReport {
     let result = outcome.result
-    if configuration.refresh.adaptiveInterval != nil {
-      (refreshInterval, nextIntervalStep) = adapted(by: outcome, dueAt: step)
+    if let adaptive = configuration.refresh.adaptiveInterval {
+      (refreshInterval, nextIntervalStep) = adapted(adaptive, by: outcome, dueAt: step)
     }
     let report = RefreshReport(
       step: step, installStep: installStep, reason: reason, eigenvalues: result.eigenvalues,
@@ -338,9 +339,9 @@ public final class DominantSubspaceTracker {
     // The adaptive interval after the install due now, if any. While it is shorter than the
     // lag of asynchronous execution, refreshes run synchronously: a background one would
     // arrive after the next is due.
-    let afterDue =
-      configuration.refresh.adaptiveInterval == nil
-      ? nil : due.map { adapted(by: $0.outcome, dueAt: $0.job.launchStep) }
+    let afterDue = configuration.refresh.adaptiveInterval.flatMap { adaptive in
+      due.map { adapted(adaptive, by: $0.outcome, dueAt: $0.job.launchStep) }
+    }
     let lag = configuration.execution.lag
     let synchronousInterval =
       lag > 0 && (afterDue?.interval ?? refreshInterval).map { $0 < lag } ?? false
