@@ -16,7 +16,10 @@ let package = Package(
     .target(
       name: "CurvatureModels",
       dependencies: ["Curvature"],
-      resources: [.copy("Resources/digits.csv"), .copy("Resources/DIGITS-LICENSE.md")]
+      resources: [
+        .copy("Resources/digits.csv"), .copy("Resources/DIGITS-LICENSE.md"),
+        .copy("Resources/devils-dictionary.txt"), .copy("Resources/DEVILS-DICTIONARY-LICENSE.md"),
+      ]
     ),
     .target(name: "CurvatureCLI", dependencies: ["Curvature", "CurvatureModels"]),
     .executableTarget(name: "curvature", dependencies: ["CurvatureCLI"]),

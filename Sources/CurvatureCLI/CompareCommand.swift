@@ -26,8 +26,8 @@ enum CompareCommand {
     if specs.isEmpty { throw UsageError("--optimizers: give at least one optimizer") }
     // Parse every name before training anything.
     for s in specs { _ = try TrainCommand.parse(s, learningRate: settings.learningRate) }
-    let model = try StabilizationCommand.makeModel(
-      arguments.string("model"), dataset: arguments.string("dataset"), seed: settings.seed)
+    let model = try Workload(arguments, testFraction: settings.testFraction, seed: settings.seed)
+    context.note(model.summary)
     let start = model.initialParameters(seed: settings.seed)
     var runs: [TrainCommand.Run] = []
     for s in specs {
@@ -45,7 +45,8 @@ enum CompareCommand {
         context.write(
           r.optimizer.padding(toLength: width, withPad: " ", startingAt: 0)
             + String(
-              format: "  %10.6f  %8.4f  %8d  %8.3f", r.finalLoss, r.accuracy, r.productCount,
+              format: "  %10.6f  %8.4f  %8d  %8.3f", r.finalLoss, r.accuracy ?? .nan,
+              r.productCount,
               r.seconds))
       }
     }

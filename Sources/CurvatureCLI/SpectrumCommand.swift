@@ -2,28 +2,31 @@ import Curvature
 import CurvatureModels
 
 /// `curvature spectrum`: top-k eigenpairs of a symmetric matrix read from `.npy`, or of the
-/// Hessian of an MLP's loss at given parameters.
+/// Hessian of a model's loss at given parameters.
 enum SpectrumCommand {
   static let command = Command(
     name: "spectrum",
     summary: "top-k eigenpairs of a symmetric matrix (.npy) or of a model's Hessian",
     discussion: """
       Give either --matrix FILE.npy (a square symmetric float32/float64 matrix), or --model with
-      --inputs, --labels and --parameters (the Hessian of the mean cross-entropy over all samples
-      at those parameters, by exact Hessian-vector products). Thick-restart Lanczos; a pair is
-      converged when ‖Hu − θu‖ ≤ T·|θ|.
+      --parameters and either --inputs and --labels or --dataset (the Hessian of the mean
+      cross-entropy over all samples at those parameters, by exact Hessian-vector products).
+      Models: mlp:n0,n1,…,nL[:tanh|relu|gelu] (n0 = input size, nL = classes),
+      cnn:C1,…,Cm,K[:relu|tanh], transformer:WIDTH,HEADS,LAYERS, softmax; --inputs may hold N×F
+      vectors or N×C×H×W images (for a CNN); a text data set's windows are drawn with --seed.
+      Thick-restart Lanczos; a pair is converged when ‖Hu − θu‖ ≤ T·|θ|.
       """,
     flags: [
       Flag(
         "matrix", .string, placeholder: "FILE.npy",
         help: "square symmetric float32/float64 matrix"),
+      Flag("model", .string, placeholder: "SPEC", help: ModelSpec.grammar),
       Flag(
-        "model", .string, placeholder: "SPEC",
-        help: "model, e.g. mlp:64,32,10 (hidden and output sizes)"),
+        "dataset", .string, placeholder: "NAME",
+        help: "the model's data instead of --inputs/--labels: " + DatasetSpec.grammar),
       Flag(
-        "activation", .choice(MLP.Activation.allCases.map(\.rawValue)), default: "tanh",
-        help: "hidden activation of the MLP"),
-      Flag("inputs", .string, placeholder: "X.npy", help: "N×d inputs for --model"),
+        "inputs", .string, placeholder: "X.npy",
+        help: "N×F inputs (or N×C×H×W images for a CNN) for --model"),
       Flag("labels", .string, placeholder: "y.npy", help: "N integer labels for --model"),
       Flag("parameters", .string, placeholder: "w.npy", help: "flat parameters for --model"),
       Flag("k", .positiveInteger, required: true, placeholder: "K", help: "number of eigenpairs"),
@@ -39,7 +42,8 @@ enum SpectrumCommand {
     ],
     examples: [
       "curvature spectrum --matrix hessian.npy --k 10 --json",
-      "curvature spectrum --model mlp:64,32,10 --activation tanh --inputs X.npy --labels y.npy --parameters w.npy --k 10",
+      "curvature spectrum --model mlp:64,32,10:tanh --inputs X.npy --labels y.npy --parameters w.npy --k 10",
+      "curvature spectrum --model transformer:64,4,2 --dataset bierce --parameters w.npy --k 5",
     ],
     run: run)
 
@@ -49,7 +53,8 @@ enum SpectrumCommand {
     if !(tolerance < 1) { throw UsageError("--tolerance must be below 1") }
     let op: any HessianOperator
     if let path = arguments.optionalString("matrix") {
-      for other in ["model", "inputs", "labels", "parameters"] where arguments.isSet(other) {
+      for other in ["model", "dataset", "inputs", "labels", "parameters"]
+      where arguments.isSet(other) {
         throw UsageError("--\(other) cannot be combined with --matrix")
       }
       op = try matrixOperator(path)
@@ -114,35 +119,34 @@ enum SpectrumCommand {
     return try DenseSymmetricOperator(matrix: values.map { Float($0) }, order: n)
   }
 
-  /// The Hessian of an MLP over all samples at the given parameters.
+  /// The Hessian of the model of `spec` over all samples of its data at the given parameters.
   static func modelOperator(_ spec: String, _ arguments: ParsedArguments) throws -> ObjectiveHessian
   {
-    guard spec.hasPrefix("mlp:") else {
-      throw UsageError("--model must look like mlp:64,32,10, got '\(spec)'")
+    let model = try ModelSpec.parse(spec)
+    let dataset: DatasetSpec
+    if let name = arguments.optionalString("dataset") {
+      for other in ["inputs", "labels"] where arguments.isSet(other) {
+        throw UsageError("--\(other) cannot be combined with --dataset")
+      }
+      dataset = try DatasetSpec.parse(name)
+    } else if let inputs = arguments.optionalString("inputs"),
+      let labels = arguments.optionalString("labels")
+    {
+      dataset = .npy(inputs: inputs, labels: labels)
+    } else {
+      throw UsageError("--model needs --inputs and --labels, or --dataset")
     }
-    let sizes = spec.dropFirst(4).split(separator: ",", omittingEmptySubsequences: false).map {
-      Int($0)
+    guard let parametersPath = arguments.optionalString("parameters") else {
+      throw UsageError("--model needs --parameters")
     }
-    guard !sizes.isEmpty, sizes.allSatisfy({ ($0 ?? 0) > 0 }) else {
-      throw UsageError("--model sizes must be positive integers, got '\(spec)'")
-    }
-    guard let inputs = arguments.optionalString("inputs"),
-      let labels = arguments.optionalString("labels"),
-      let parametersPath = arguments.optionalString("parameters")
-    else {
-      throw UsageError("--model needs --inputs, --labels and --parameters")
-    }
-    guard let activation = MLP.Activation(rawValue: arguments.string("activation")) else {
-      throw UsageError("unknown --activation")
-    }
-    let data = try ClassificationData.load(inputs: inputs, labels: labels, classCount: sizes.last!)
-    let model = try MLP(
-      layerSizes: [data.featureCount] + sizes.map { $0! }, activation: activation, data: data)
+    let workload = try Workload(model: model, dataset: dataset, seed: UInt64(arguments.int("seed")))
+    let objective = workload.objective
     let parameters = try NpyFile.read(path: parametersPath).floats()
-    if parameters.count != model.parameterCount {
+    if parameters.count != objective.parameterCount {
       throw CurvatureError.dimensionMismatch(
-        name: parametersPath, expected: model.parameterCount, actual: parameters.count)
+        name: parametersPath, expected: objective.parameterCount, actual: parameters.count)
     }
-    return try ObjectiveHessian(objective: model, at: parameters, samples: .range(0..<data.count))
+    return try ObjectiveHessian(
+      objective: objective, at: parameters, samples: .range(0..<objective.sampleCount))
   }
 }

@@ -17,7 +17,16 @@ enum TrainCommand {
       Optimizers: sgd, momentum (SGD with μ = 0.9), adam, adamw, each optionally prefixed by dom-
       or bulk- (e.g. bulk-sgd, dom-adam), and interpolated:α:β (SGD with weights α on the dominant
       and β on the bulk part).
-      `losses` are the minibatch losses of every step; `final_loss` is the full-data-set loss.
+      Models (--model): mlp:n0,n1,…,nL[:tanh|relu|gelu] (n0 inputs, nL classes),
+      cnn:C1,…,Cm,K[:relu|tanh] (m blocks of 3×3 convolution + 2×2 max pooling with C1…Cm
+      channels, then a dense layer to K classes), transformer:WIDTH,HEADS,LAYERS (a byte-level or
+      modular-addition language model), softmax. Data (--dataset): digits (8×8 images), mixture,
+      npy:X.npy,Y.npy (X: N×F, or N×C×H×W for a CNN), and for a transformer modadd:P,
+      text:FILE[:T] (windows of T + 1 bytes, T = 32) or bierce[:T] (a bundled public-domain text).
+      --test-fraction of the data is held out (the tail of a text).
+      `losses` are the minibatch losses of every step; `final_loss` is the loss over the training
+      part; `test_loss` and `test_accuracy` are over the held-out part; a text model also reports
+      `unigram_entropy`, the text's byte entropy in nats (the loss of a context-free model).
       """,
     flags: commonFlags + [
       Flag(
@@ -30,17 +39,18 @@ enum TrainCommand {
     examples: [
       "curvature train --optimizer bulk-sgd --k 10 --steps 500 --json",
       "curvature train --model mlp:64,32,10:relu --optimizer interpolated:0.5:1 --steps 200",
+      "curvature train --model transformer:64,4,2 --dataset bierce --optimizer bulk-adam --steps 300",
     ],
     run: run)
 
   /// Flags shared with `compare`.
   static let commonFlags: [Flag] = [
     Flag(
-      "model", .string, default: "mlp:64,32,10", placeholder: "SPEC",
-      help: "mlp:n0,n1,…,nL[:tanh|relu|gelu] or softmax"),
+      "model", .string, default: "mlp:64,32,10", placeholder: "SPEC", help: ModelSpec.grammar),
+    Flag("dataset", .string, default: "digits", placeholder: "NAME", help: DatasetSpec.grammar),
     Flag(
-      "dataset", .string, default: "digits", placeholder: "NAME",
-      help: "digits, mixture, npy:X.npy,Y.npy"),
+      "test-fraction", .double(0...0.9), default: "0.2", placeholder: "F",
+      help: "share of the data held out for test_loss and test_accuracy (0: none)"),
     Flag("k", .positiveInteger, default: "10", help: "dimension of the dominant subspace"),
     Flag(
       "refresh-every", .positiveInteger, default: "100", help: "steps between subspace refreshes"),
@@ -52,7 +62,9 @@ enum TrainCommand {
       help: "adapt the interval (1 to --refresh-every steps): double it while consecutive bases "
         + "overlap by ≥ X, halve it otherwise (best with --refresh-method subspace-iteration)"),
     Flag("steps", .positiveInteger, default: "1000", help: "training steps"),
-    Flag("learning-rate", .positiveNumber, default: "0.1", placeholder: "η", help: "learning rate"),
+    Flag(
+      "learning-rate", .positiveNumber, default: "0.1", placeholder: "η",
+      help: "learning rate (unless given: 3e-3 for Adam on a transformer)"),
     Flag("batch-size", .positiveInteger, default: "64", help: "minibatch size"),
     Flag(
       "hessian-batch", .positiveInteger, default: "512",
@@ -72,6 +84,10 @@ enum TrainCommand {
     var refreshMethod: RefreshMethod
     /// The overlap target of an adaptive interval (`nil`: refresh every `refreshEvery` steps).
     var refreshOverlap: Double?
+    /// Whether --learning-rate was given (otherwise Adam on a transformer uses 3e-3).
+    var learningRateGiven: Bool
+    /// The share of the data held out.
+    var testFraction: Double
 
     /// The tracker's refresh policy.
     var refreshPolicy: RefreshPolicy {
@@ -90,6 +106,8 @@ enum TrainCommand {
       refreshOverlap = a.optionalDouble("refresh-overlap")
       steps = a.int("steps")
       learningRate = Float(a.double("learning-rate"))
+      learningRateGiven = a.isSet("learning-rate")
+      testFraction = a.double("test-fraction")
       batchSize = a.int("batch-size")
       hessianBatch = a.int("hessian-batch")
       seed = UInt64(a.int("seed"))
@@ -100,7 +118,9 @@ enum TrainCommand {
   struct Run {
     var optimizer: String
     var finalLoss: Double
-    var accuracy: Double
+    var accuracy: Double?
+    var test: (loss: Double, accuracy: Double?)?
+    var unigramEntropy: Double?
     var losses: [Double]
     var productCount: Int
     var refreshCount: Int
@@ -111,12 +131,18 @@ enum TrainCommand {
     var trackerState: OptimizerState?
 
     var json: JSONValue {
-      .object([
+      var fields: [(String, JSONValue)] = [
         ("optimizer", .string(optimizer)), ("final_loss", .number(finalLoss)),
         ("losses", .array(losses.map { .number($0) })), ("hvps", .int(productCount)),
-        ("seconds", .number(seconds)), ("accuracy", .number(accuracy)),
+        ("seconds", .number(seconds)), ("accuracy", accuracy.map { .number($0) } ?? .null),
         ("refreshes", .int(refreshCount)), ("eigenvalues", .array(eigenvalues.map { .number($0) })),
-      ])
+      ]
+      if let test {
+        fields.append(("test_loss", .number(test.loss)))
+        fields.append(("test_accuracy", test.accuracy.map { .number($0) } ?? .null))
+      }
+      if let unigramEntropy { fields.append(("unigram_entropy", .number(unigramEntropy))) }
+      return .object(fields)
     }
   }
 
@@ -157,18 +183,29 @@ enum TrainCommand {
     return (try base(spec, learningRate: learningRate), nil)
   }
 
-  /// Trains `model` from `start` with the optimizer `spec`.
+  /// The learning rate of optimizer `spec`: --learning-rate if given, else 3e-3 for Adam on a
+  /// language model, else the flag's default.
+  static func learningRate(for spec: String, settings s: Settings, languageModel: Bool) -> Float {
+    let adam = spec.hasSuffix("adam") || spec.hasSuffix("adamw")
+    return !s.learningRateGiven && languageModel && adam ? 3e-3 : s.learningRate
+  }
+
+  /// Trains the workload's model from `start` with the optimizer `spec`.
   static func train(
-    _ spec: String, model: MLP, start: [Float], settings s: Settings, context: CommandContext
+    _ spec: String, model workload: Workload, start: [Float], settings s: Settings,
+    context: CommandContext
   ) throws -> Run {
-    let (baseOptimizer, mode) = try parse(spec, learningRate: s.learningRate)
+    let (baseOptimizer, mode) = try parse(
+      spec,
+      learningRate: learningRate(
+        for: spec, settings: s, languageModel: workload.model.isLanguageModel))
     return try dispatch(
-      spec, base: baseOptimizer, mode: mode, model: model, start: start, settings: s,
+      spec, base: baseOptimizer, mode: mode, model: workload, start: start, settings: s,
       context: context)
   }
 
   private static func dispatch<O: Optimizer>(
-    _ spec: String, base: O, mode: SubspaceProjection.Mode?, model: MLP, start: [Float],
+    _ spec: String, base: O, mode: SubspaceProjection.Mode?, model: Workload, start: [Float],
     settings s: Settings, context: CommandContext
   ) throws -> Run {
     if let mode {
@@ -182,9 +219,10 @@ enum TrainCommand {
   }
 
   private static func train<O: Optimizer>(
-    _ spec: String, optimizer: O, tracked: Bool, model: MLP, start: [Float], settings s: Settings,
-    context: CommandContext
+    _ spec: String, optimizer: O, tracked: Bool, model workload: Workload, start: [Float],
+    settings s: Settings, context: CommandContext
   ) throws -> Run {
+    let model = workload.objective
     let n = model.sampleCount
     if s.k >= model.parameterCount {
       throw UsageError("--k must be below the parameter count \(model.parameterCount)")
@@ -225,7 +263,9 @@ enum TrainCommand {
       Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
     return Run(
       optimizer: spec, finalLoss: try model.loss(at: w, samples: .all(n)),
-      accuracy: try model.accuracy(at: w, data: model.data), losses: losses,
+      accuracy: try workload.accuracy(at: w), test: try workload.test(at: w),
+      unigramEntropy: workload.text.map { $0.bytes.unigramEntropy(of: $0.training) },
+      losses: losses,
       productCount: tracker?.productCount ?? 0, refreshCount: tracker?.refreshCount ?? 0,
       eigenvalues: tracker?.eigenvalues ?? [], seconds: seconds, parameters: w,
       optimizerState: opt.snapshot(), trackerState: tracker?.snapshot())
@@ -233,8 +273,8 @@ enum TrainCommand {
 
   static func run(_ arguments: ParsedArguments, _ context: CommandContext) throws -> Int32 {
     let settings = Settings(arguments)
-    let model = try StabilizationCommand.makeModel(
-      arguments.string("model"), dataset: arguments.string("dataset"), seed: settings.seed)
+    let model = try Workload(arguments, testFraction: settings.testFraction, seed: settings.seed)
+    context.note(model.summary)
     let spec = arguments.string("optimizer")
     let r = try train(
       spec, model: model, start: model.initialParameters(seed: settings.seed),
@@ -251,8 +291,17 @@ enum TrainCommand {
       try context.emit(r.json)
     } else {
       context.write("optimizer   \(spec)")
-      context.write("final loss  \(String(format: "%.6f", r.finalLoss)) (full data set)")
-      context.write("accuracy    \(String(format: "%.4f", r.accuracy))")
+      context.write("final loss  \(String(format: "%.6f", r.finalLoss)) (training part)")
+      if let a = r.accuracy {
+        context.write("accuracy    \(String(format: "%.4f", a)) (training part)")
+      }
+      if let t = r.test {
+        context.write("test loss   \(String(format: "%.6f", t.loss))")
+        if let a = t.accuracy { context.write("test acc.   \(String(format: "%.4f", a))") }
+      }
+      if let h = r.unigramEntropy {
+        context.write("unigram entropy \(String(format: "%.4f", h)) nats (training text)")
+      }
       context.write("HVPs        \(r.productCount) in \(r.refreshCount) refreshes")
       if !r.eigenvalues.isEmpty {
         context.write(

@@ -155,11 +155,33 @@ public struct ClassificationData: Sendable, Hashable {
   public static func load(inputs: String, labels: String, classCount: Int? = nil) throws
     -> ClassificationData
   {
+    let (data, shape) = try loadSamples(inputs: inputs, labels: labels, classCount: classCount)
+    guard shape.count == 1 else {
+      throw CurvatureError.invalidArgument(
+        name: "inputs", reason: "expected a 2-D array (N × d), got shape \([data.count] + shape)")
+    }
+    return data
+  }
+
+  /// Loads user data as ``load(inputs:labels:classCount:)`` does, but accepts inputs of any
+  /// rank ≥ 2: N samples of shape `sampleShape` (for example N × F vectors, or N × C × H × W
+  /// images), each flattened row-major (C-order) into `featureCount = ∏ sampleShape` features.
+  ///
+  /// - Returns: the data and the shape of one sample (`[F]`, or `[C, H, W]`).
+  /// - Throws: `CurvatureError` as ``load(inputs:labels:classCount:)``, and for a 1-D inputs
+  ///   array or a zero-sized sample dimension.
+  /// - Complexity: O(N d).
+  public static func loadSamples(inputs: String, labels: String, classCount: Int? = nil) throws
+    -> (data: ClassificationData, sampleShape: [Int])
+  {
     let x = try NpyFile.read(path: inputs)
     let y = try NpyFile.read(path: labels)
-    guard x.shape.count == 2 else {
+    guard x.shape.count >= 2 else {
       throw CurvatureError.invalidArgument(
-        name: "inputs", reason: "expected a 2-D array (N × d), got shape \(x.shape)")
+        name: "inputs",
+        reason:
+          "expected N samples of one or more dimensions (N × d or N × C × H × W), got shape \(x.shape)"
+      )
     }
     guard y.shape.count == 1 else {
       throw CurvatureError.invalidArgument(
@@ -171,6 +193,11 @@ public struct ClassificationData: Sendable, Hashable {
     }
     if x.shape[0] == 0 {
       throw CurvatureError.invalidArgument(name: "inputs", reason: "no samples")
+    }
+    let sampleShape = Array(x.shape.dropFirst())
+    if sampleShape.contains(0) {
+      throw CurvatureError.invalidArgument(
+        name: "inputs", reason: "a sample of shape \(sampleShape) has no values")
     }
     let xs = try x.floats()
     if let i = xs.firstIndex(where: { !$0.isFinite }) {
@@ -185,9 +212,9 @@ public struct ClassificationData: Sendable, Hashable {
       throw CurvatureError.invalidArgument(
         name: "labels", reason: "label \(ys[i]) at index \(i) is not a non-negative integer")
     }
-    return try ClassificationData(
-      inputs: xs, labels: ys, featureCount: x.shape[1],
-      classCount: classCount)
+    let data = try ClassificationData(
+      inputs: xs, labels: ys, featureCount: sampleShape.reduce(1, *), classCount: classCount)
+    return (data, sampleShape)
   }
 
   /// Writes the inputs (`<f4`, N × d) and labels (`<i8`, N) as two `.npy` files.

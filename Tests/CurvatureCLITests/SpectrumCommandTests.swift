@@ -96,7 +96,7 @@ import Testing
     let wPath = "\(Self.dir)/w.npy"
     try NpyFile.write(vector: w, to: wPath)
     let r = CommandTests.run([
-      "spectrum", "--model", "mlp:5,3", "--activation", "tanh", "--inputs", x, "--labels", y,
+      "spectrum", "--model", "mlp:4,5,3:tanh", "--inputs", x, "--labels", y,
       "--parameters", wPath, "--k", "2", "--tolerance", "1e-5", "--json",
     ])
     #expect(r.status == 0, "\(r.stderr)")
@@ -133,7 +133,7 @@ import Testing
     nanW[0] = .nan
     let nanWPath = "\(Self.dir)/nanw.npy"
     try NpyFile.write(vector: nanW, to: nanWPath)
-    let base = ["spectrum", "--model", "mlp:5,3", "--k", "2"]
+    let base = ["spectrum", "--model", "mlp:4,5,3", "--k", "2"]
     for extra in [
       ["--inputs", x, "--labels", y, "--parameters", short],
       ["--inputs", x, "--labels", badLabels, "--parameters", wPath],

@@ -40,7 +40,8 @@ import Testing
 
   /// With --parameters the command measures exactly what the library computes there.
   @Test func measuresAtGivenParametersLikeTheLibrary() throws {
-    let model = try StabilizationCommand.makeModel("mlp:64,8,10", dataset: "digits", seed: 3)
+    let model = try #require(
+      try Workload(model: .parse("mlp:64,8,10"), dataset: .digits, seed: 3).mlp)
     let w = model.initialParameters(seed: 9)
     let path = FileManager.default.temporaryDirectory
       .appendingPathComponent("stab-\(UInt32.random(in: 0...UInt32.max)).npy").path

@@ -59,9 +59,38 @@ import Testing
     #expect(try b.doubles().isEmpty)
   }
 
+  /// 3-D and 4-D arrays (N × C × H × W images): C order as stored; Fortran order (first index
+  /// fastest) reordered so that element (i, j, k) of a 2×3×4 file holding 0, 1, 2, … in file
+  /// order is i + 2j + 6k.
+  @Test func higherRankArraysInBothOrders() throws {
+    let values = (0..<24).flatMap {
+      withUnsafeBytes(of: Float($0).bitPattern.littleEndian, Array.init)
+    }
+    let c = try NpyFile.read(
+      data: Self.image(
+        "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3, 4), }", data: values),
+      name: "c.npy")
+    #expect(c.shape == [2, 3, 4] && c.elements == .float32((0..<24).map(Float.init)))
+    let f = try NpyFile.read(
+      data: Self.image(
+        "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3, 4), }", data: values),
+      name: "f.npy")
+    var expected: [Float] = []
+    for i in 0..<2 {
+      for j in 0..<3 { for k in 0..<4 { expected.append(Float(i + 2 * j + 6 * k)) } }
+    }
+    #expect(f.shape == [2, 3, 4] && f.elements == .float32(expected))
+    let image = try NpyArray(shape: [2, 1, 3, 2], elements: .float64((0..<12).map(Double.init)))
+    #expect(try NpyFile.read(data: NpyFile.encode(image), name: "4d.npy") == image)
+    #expect(try NpyFile.read(path: Self.fixture("bad_3d.npy")).shape == [2, 2, 2])
+    #expect(throws: CurvatureError.self) {
+      try NpyArray(shape: [1, 1, 1, 1, 2], elements: .float32([0, 1]))
+    }
+  }
+
   @Test func unsupportedNumPyFilesAreRejectedByName() {
     let cases = [
-      ("bad_0d.npy", "0-D"), ("bad_3d.npy", "3-D"), ("bad_big_endian.npy", "big-endian"),
+      ("bad_0d.npy", "0-D"), ("bad_big_endian.npy", "big-endian"),
       ("bad_f2.npy", "unsupported dtype '<f2'"), ("bad_u4.npy", "unsupported dtype '<u4'"),
       ("bad_bool.npy", "unsupported dtype '|b1'"), ("bad_structured.npy", "structured"),
     ]
@@ -146,7 +175,7 @@ import Testing
     }
     #expect(throws: CurvatureError.self) { try NpyArray(shape: [2, 2], elements: .float32([1])) }
     #expect(throws: CurvatureError.self) {
-      try NpyArray(shape: [1, 1, 1], elements: .float32([1]))
+      try NpyArray(shape: [1, 1, 1, 1, 1], elements: .float32([1]))
     }
     #expect(throws: CurvatureError.self) { try NpyArray(shape: [-1], elements: .float32([])) }
     #expect(throws: CurvatureError.self) { try NpyArray(vector: [1]).floatColumns() }
@@ -226,7 +255,10 @@ import Testing
       (Self.image("{'descr: '<f4'", data: eight), "header"),
       (Self.image(good + " x", data: eight), "after '}'"),
       (Self.image(good.replacingOccurrences(of: "(2,)", with: "()"), data: eight), "0-D"),
-      (Self.image(good.replacingOccurrences(of: "(2,)", with: "(1, 1, 2)"), data: eight), "3-D"),
+      (
+        Self.image(good.replacingOccurrences(of: "(2,)", with: "(1, 1, 1, 1, 2)"), data: eight),
+        "5-D"
+      ),
     ]
     var v2 = Self.image(good, version: 2, data: eight)
     v2[8...11] = [0xFF, 0xFF, 0xFF, 0x7F]  // header length far beyond the file

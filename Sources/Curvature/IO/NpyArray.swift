@@ -1,4 +1,4 @@
-/// A 1-D or 2-D numeric array as stored in a NumPy `.npy` file.
+/// A 1-D to 4-D numeric array as stored in a NumPy `.npy` file.
 ///
 /// Elements are held in C (row-major) order whatever the order of the file they came from:
 /// element (i, j) of an m×n array is at index `i*n + j`. Supported element types are the
@@ -46,7 +46,10 @@ public struct NpyArray: Sendable, Equatable {
     }
   }
 
-  /// The shape: one or two non-negative extents.
+  /// The largest rank read and written (N × C × H × W images).
+  public static let maximumRank = 4
+
+  /// The shape: one to four non-negative extents (C order: the last varies fastest).
   public let shape: [Int]
   /// The elements in C order.
   public let elements: Elements
@@ -65,13 +68,13 @@ public struct NpyArray: Sendable, Equatable {
   public var count: Int { elements.count }
 
   /// Creates an array from C-order elements and a shape.
-  /// - Throws: `CurvatureError.invalidArgument` unless the shape has one or two non-negative
+  /// - Throws: `CurvatureError.invalidArgument` unless the shape has one to four non-negative
   ///   extents; `.dimensionMismatch` if their product differs from the element count.
   /// - Complexity: O(1) (the elements are not copied).
   public init(shape: [Int], elements: Elements) throws(CurvatureError) {
-    if shape.count < 1 || shape.count > 2 {
+    if shape.count < 1 || shape.count > NpyArray.maximumRank {
       throw .invalidArgument(
-        name: "shape", reason: "has \(shape.count) dimensions; only 1-D and 2-D are supported")
+        name: "shape", reason: "has \(shape.count) dimensions; only 1-D to 4-D are supported")
     }
     var product = 1
     for (i, s) in shape.enumerated() {

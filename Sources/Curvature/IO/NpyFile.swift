@@ -2,9 +2,9 @@ import Foundation
 
 /// Reads and writes NumPy `.npy` files (format versions 1.0, 2.0 and 3.0).
 ///
-/// Supported: little-endian `<f4`, `<f8`, `<i4`, `<i8`; C and Fortran order; 1-D and 2-D
-/// shapes. Everything else — bad magic, unknown versions, truncated headers or data, big-endian
-/// or other dtypes, 0-D or higher-rank shapes, shapes that disagree with the data size, sizes
+/// Supported: little-endian `<f4`, `<f8`, `<i4`, `<i8`; C and Fortran order; 1-D to 4-D
+/// shapes (for example N × C × H × W images). Everything else — bad magic, unknown versions,
+/// truncated headers or data, big-endian or other dtypes, 0-D or higher-rank shapes, shapes that disagree with the data size, sizes
 /// that overflow, malformed header dictionaries — throws `CurvatureError.malformedFile` naming
 /// the problem. The reader never allocates more than the input holds. Writes are atomic: the
 /// file is written to a temporary file in the same directory and renamed over the target.
@@ -134,10 +134,10 @@ public enum NpyFile {
     let header = try NpyHeader.parse(UnsafeRawBufferPointer(rebasing: b[headerStart..<dataStart]))
     let type = try dataType(header.descriptor)
     switch header.shape.count {
-    case 0: throw NpyProblem("0-D (scalar) arrays are not supported; expected 1-D or 2-D")
-    case 1, 2: break
+    case 0: throw NpyProblem("0-D (scalar) arrays are not supported; expected 1-D to 4-D")
+    case 1...NpyArray.maximumRank: break
     default:
-      throw NpyProblem("\(header.shape.count)-D arrays are not supported; expected 1-D or 2-D")
+      throw NpyProblem("\(header.shape.count)-D arrays are not supported; expected 1-D to 4-D")
     }
     var count = 1
     for s in header.shape {
@@ -159,22 +159,22 @@ public enum NpyFile {
           + "\(present) follow the header")
     }
     let data = UnsafeRawBufferPointer(rebasing: b[dataStart..<(dataStart + bytes)])
-    let fortran = header.fortranOrder && header.shape.count == 2
-    let (rows, columns) = header.shape.count == 2 ? (header.shape[0], header.shape[1]) : (count, 1)
+    let fortran = header.fortranOrder && header.shape.count >= 2
+    let shape = header.shape
     let elements: NpyArray.Elements
     switch type {
     case .float32:
       elements = .float32(
-        load(data, count, fortran, rows, columns) { Float(bitPattern: UInt32(littleEndian: $0)) })
+        load(data, count, fortran, shape) { Float(bitPattern: UInt32(littleEndian: $0)) })
     case .float64:
       elements = .float64(
-        load(data, count, fortran, rows, columns) { Double(bitPattern: UInt64(littleEndian: $0)) })
+        load(data, count, fortran, shape) { Double(bitPattern: UInt64(littleEndian: $0)) })
     case .int32:
       elements = .int32(
-        load(data, count, fortran, rows, columns) { Int32(bitPattern: UInt32(littleEndian: $0)) })
+        load(data, count, fortran, shape) { Int32(bitPattern: UInt32(littleEndian: $0)) })
     case .int64:
       elements = .int64(
-        load(data, count, fortran, rows, columns) { Int64(bitPattern: UInt64(littleEndian: $0)) })
+        load(data, count, fortran, shape) { Int64(bitPattern: UInt64(littleEndian: $0)) })
     }
     do { return try NpyArray(shape: header.shape, elements: elements) } catch {
       throw NpyProblem("inconsistent array: \(error)")
@@ -192,18 +192,31 @@ public enum NpyFile {
   }
 
   /// Loads `count` little-endian elements of raw type `Raw`, converting each with `convert`, into
-  /// C order (transposing a Fortran-order rows×columns block).
+  /// C order (reordering Fortran-order data, whose first index varies fastest).
   private static func load<Raw: FixedWidthInteger, T>(
-    _ data: UnsafeRawBufferPointer, _ count: Int, _ fortran: Bool, _ rows: Int, _ columns: Int,
+    _ data: UnsafeRawBufferPointer, _ count: Int, _ fortran: Bool, _ shape: [Int],
     _ convert: (Raw) -> T
   ) -> [T] {
     let size = MemoryLayout<Raw>.size
     return [T](unsafeUninitializedCapacity: count) { out, initialized in
       if fortran {
-        for j in 0..<columns {
-          for i in 0..<rows {
-            let raw = data.loadUnaligned(fromByteOffset: (j * rows + i) * size, as: Raw.self)
-            (out.baseAddress! + (i * columns + j)).initialize(to: convert(raw))
+        // Walk the file in its order, keeping the multi-index and its C-order offset.
+        let rank = shape.count
+        var strides = [Int](repeating: 1, count: rank)
+        for k in stride(from: rank - 2, through: 0, by: -1) {
+          strides[k] = strides[k + 1] * shape[k + 1]
+        }
+        var index = [Int](repeating: 0, count: rank)
+        var destination = 0
+        for t in 0..<count {
+          let raw = data.loadUnaligned(fromByteOffset: t * size, as: Raw.self)
+          (out.baseAddress! + destination).initialize(to: convert(raw))
+          for k in 0..<rank {
+            index[k] += 1
+            destination += strides[k]
+            if index[k] < shape[k] { break }
+            destination -= strides[k] * shape[k]
+            index[k] = 0
           }
         }
       } else {
