@@ -7,6 +7,7 @@ let package = Package(
   products: [
     .library(name: "Curvature", targets: ["Curvature"]),
     .library(name: "CurvatureModels", targets: ["CurvatureModels"]),
+    .library(name: "CurvatureAutodiff", targets: ["CurvatureAutodiff"]),
     .executable(name: "curvature", targets: ["curvature"]),
   ],
   targets: [
@@ -21,12 +22,17 @@ let package = Package(
         .copy("Resources/devils-dictionary.txt"), .copy("Resources/DEVILS-DICTIONARY-LICENSE.md"),
       ]
     ),
+    // Models written with Swift's differentiable programming (`_Differentiation`, part of the
+    // toolchain); a separate product so the core library builds with toolchains without it.
+    .target(name: "CurvatureAutodiff", dependencies: ["Curvature"]),
     .target(name: "CurvatureCLI", dependencies: ["Curvature", "CurvatureModels"]),
     .executableTarget(name: "curvature", dependencies: ["CurvatureCLI"]),
     .testTarget(
       name: "CurvatureTests", dependencies: ["Curvature"], resources: [.copy("Fixtures")]),
     .testTarget(name: "CurvatureModelsTests", dependencies: ["CurvatureModels"]),
     .testTarget(name: "CurvatureCLITests", dependencies: ["CurvatureCLI"]),
+    .testTarget(
+      name: "CurvatureAutodiffTests", dependencies: ["CurvatureAutodiff", "CurvatureModels"]),
   ],
   swiftLanguageModes: [.v6]
 )
