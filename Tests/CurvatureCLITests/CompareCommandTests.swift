@@ -31,6 +31,26 @@ import Testing
     #expect(runs[0]["hvps"] as? Int == 0 && (runs[2]["hvps"] as? Int ?? 0) > 0)
   }
 
+  @Test func runsAreThoseOfTrain() throws {
+    let common = [
+      "--model", "mlp:64,8,10", "--steps", "8", "--refresh-every", "4", "--k", "3",
+      "--hessian-batch", "64", "--batch-size", "16", "--json", "--quiet",
+    ]
+    let compared = runCurvature(["compare", "--optimizers", "sgd,bulk-sgd"] + common)
+    let o = try #require(
+      JSONSerialization.jsonObject(with: Data(compared.stdout.utf8)) as? [String: Any])
+    let runs = try #require(o["runs"] as? [[String: Any]])
+    for (i, name) in ["sgd", "bulk-sgd"].enumerated() {
+      let trained = runCurvature(["train", "--optimizer", name] + common)
+      let t = try #require(
+        JSONSerialization.jsonObject(with: Data(trained.stdout.utf8)) as? [String: Any])
+      #expect(runs[i]["losses"] as? [Double] == t["losses"] as? [Double])
+      #expect(runs[i]["final_loss"] as? Double == t["final_loss"] as? Double)
+      #expect(runs[i]["hvps"] as? Int == t["hvps"] as? Int)
+      #expect(runs[i]["diverged_at_step"] == nil)
+    }
+  }
+
   @Test func humanTableAndBadList() {
     let ok = runCurvature([
       "compare", "--model", "mlp:64,4,10", "--steps", "3", "--optimizers", "sgd,momentum",
