@@ -48,15 +48,21 @@ public final class DominantSubspaceTracker {
     public var seed: UInt64
     /// Whether refreshes run on the calling thread or in the background (``RefreshExecution``).
     public var execution: RefreshExecution
+    /// The weight β ∈ [0, 1) of the previous estimate in a ``RefreshMethod/subspaceIteration``
+    /// refresh: Y = (1 − β) H U + β U Λ, an exponentially weighted average over refreshes of
+    /// the Hessians they saw (about (1 + β)/(1 − β) batches). Use it with a small or
+    /// ``HessianBatch/minibatch`` Hessian batch; 0 (the default) is plain subspace iteration.
+    public var refreshAveraging: Double
 
     /// Creates a configuration. - Complexity: O(1).
     public init(
       k: Int, hessianBatch: HessianBatch = .full, refresh: RefreshPolicy = .every(1),
       lanczos: LanczosConfiguration = LanczosConfiguration(tolerance: 1e-3, maxProducts: 2000),
       warmStart: Bool = true, method: RefreshMethod = .lanczos, switchRule: SwitchRule? = nil,
-      seed: UInt64 = 0, execution: RefreshExecution = .synchronous
+      seed: UInt64 = 0, execution: RefreshExecution = .synchronous, refreshAveraging: Double = 0
     ) {
       self.execution = execution
+      self.refreshAveraging = refreshAveraging
       self.method = method
       self.k = k
       self.hessianBatch = hessianBatch
@@ -114,6 +120,10 @@ public final class DominantSubspaceTracker {
     try configuration.execution.validate(policy: configuration.refresh)
     try configuration.switchRule?.validate()
     try Validate.positive("lanczos.tolerance", configuration.lanczos.tolerance)
+    if !(configuration.refreshAveraging >= 0 && configuration.refreshAveraging < 1) {
+      throw CurvatureError.outOfRange(
+        name: "refreshAveraging", value: configuration.refreshAveraging, range: "[0, 1)")
+    }
     if case .blockRitz(let iterations) = configuration.method, iterations < 1 {
       throw CurvatureError.outOfRange(
         name: "blockRitz iterations", value: Double(iterations), range: "[1, ∞)")
@@ -217,7 +227,7 @@ public final class DominantSubspaceTracker {
     var rng = generator
     let outcome = try Self.compute(
       objective: objective, parameters: parameters, samples: samples, previous: basis,
-      seed: rng.next(), configuration: configuration)
+      previousEigenvalues: eigenvalues, seed: rng.next(), configuration: configuration)
     if let job = pending {
       _ = job.wait()
       pending = nil
@@ -232,7 +242,7 @@ public final class DominantSubspaceTracker {
   /// configured. Depends only on its arguments (no tracker state), so it can run on any thread.
   private static func compute(
     objective: any DifferentiableObjective, parameters: [Float], samples: SampleSet,
-    previous: Basis?, seed: UInt64, configuration: Configuration
+    previous: Basis?, previousEigenvalues: [Double], seed: UInt64, configuration: Configuration
   ) throws -> RefreshOutcome {
     let op = try ObjectiveHessian(objective: objective, at: parameters, samples: samples)
     var cfg = configuration.lanczos
@@ -247,7 +257,8 @@ public final class DominantSubspaceTracker {
       configuration.method == .subspaceIteration
     {
       result = try Self.subspaceIteration(
-        op: op, start: warm, k: configuration.k, tolerance: cfg.tolerance)
+        op: op, start: warm, k: configuration.k, tolerance: cfg.tolerance,
+        previousEigenvalues: previousEigenvalues, averaging: configuration.refreshAveraging)
     } else {
       result = try Lanczos(configuration: cfg).eigenpairs(
         of: op, count: configuration.k, warmStart: warm)
@@ -387,7 +398,8 @@ public final class DominantSubspaceTracker {
       } else {
         computed = try Self.compute(
           objective: objective, parameters: parameters, samples: samples, previous: current,
-          seed: seed, configuration: configuration)
+          previousEigenvalues: due?.outcome.result.eigenvalues ?? eigenvalues, seed: seed,
+          configuration: configuration)
       }
     }
     // Commit.
@@ -433,6 +445,7 @@ public final class DominantSubspaceTracker {
   private func start(_ job: PendingRefresh) {
     guard case .asynchronous(_, let factory, _) = configuration.execution else { return }
     let previous = basis
+    let previousEigenvalues = eigenvalues
     let configuration = configuration
     let p = objective.parameterCount
     let n = objective.sampleCount
@@ -445,7 +458,7 @@ public final class DominantSubspaceTracker {
         try Validate.count("background objective sampleCount", copy.sampleCount, n)
         return try Self.compute(
           objective: copy, parameters: job.parameters, samples: job.samples, previous: previous,
-          seed: job.seed, configuration: configuration)
+          previousEigenvalues: previousEigenvalues, seed: job.seed, configuration: configuration)
       }
     }
   }

@@ -1,16 +1,32 @@
 extension DominantSubspaceTracker {
   /// One subspace-iteration step from `start` (see ``RefreshMethod/subspaceIteration``):
   /// eigenvalues and residuals of the Ritz pairs of span(`start`), vectors orth(H X).
+  /// With `averaging` β > 0 and the previous eigenvalues Λ (one per column of `start`), the
+  /// products are mixed with the previous estimate, Y = (1 − β) H U + β U Λ: the step is a
+  /// power step on (1 − β) H + β U Λ Uᵀ, an exponentially weighted average of the Hessians
+  /// seen by past refreshes (useful when each refresh sees a small, noisy Hessian batch).
   /// - Complexity: k HVPs (one block product) plus O(P k²).
   static func subspaceIteration(
-    op: some HessianOperator, start: Basis, k: Int, tolerance: Double
+    op: some HessianOperator, start: Basis, k: Int, tolerance: Double,
+    previousEigenvalues: [Double] = [], averaging: Double = 0
   ) throws -> EigenResult {
     let p = op.dimension
     let before = op.productCount
     let u = start.count > k ? start.prefix(k) : start
     let m = u.count
     // Y = HU.
-    let y = try u.storage.withUnsafeBufferPointer { try Self.products(op, $0, count: m) }
+    var y = try u.storage.withUnsafeBufferPointer { try Self.products(op, $0, count: m) }
+    if averaging > 0, previousEigenvalues.count >= m {
+      let a = Float(1 - averaging)
+      u.storage.withUnsafeBufferPointer { us in
+        y.withUnsafeMutableBufferPointer { ys in
+          for j in 0..<m {
+            let b = Float(averaging * previousEigenvalues[j])
+            for l in (j * p)..<((j + 1) * p) { ys[l] = a * ys[l] + b * us[l] }
+          }
+        }
+      }
+    }
     // T = UᵀY (column j = Uᵀy_j) and its eigenpairs, descending (`decompose` symmetrises T).
     var t = [Double](repeating: 0, count: m * m)
     u.storage.withUnsafeBufferPointer { us in
