@@ -16,18 +16,31 @@ enum CompareCommand {
       """,
     flags: TrainCommand.commonFlags + [
       Flag(
+        "save", .string, placeholder: "PREFIX",
+        help: "write PREFIX.NAME.parameters.npy, .basis.npy and .eigenvalues.npy for each run "
+          + "(NAME: the optimizer, characters other than letters, digits, '.', '-' and '_' "
+          + "replaced by '_'); checked before training"),
+      Flag(
         "optimizers", .stringList, default: "sgd,dom-sgd,bulk-sgd", placeholder: "A,B,…",
-        help: "comma-separated optimizers (sgd, dom-sgd, bulk-sgd, interpolated:α:β, adam, ...)")
+        help: "comma-separated optimizers (sgd, dom-sgd, bulk-sgd, interpolated:α:β, adam, ...)"),
     ],
     examples: ["curvature compare --optimizers sgd,dom-sgd,bulk-sgd --steps 500 --json"],
     run: run)
 
   static func run(_ arguments: ParsedArguments, _ context: CommandContext) throws -> Int32 {
-    let settings = TrainCommand.Settings(arguments)
+    let settings = try TrainCommand.Settings(arguments)
     let specs = arguments.strings("optimizers")
     if specs.isEmpty { throw UsageError("--optimizers: give at least one optimizer") }
-    // Parse every name before training anything.
+    // Parse every name and check every output path before training anything.
     for s in specs { _ = try TrainCommand.parse(s, learningRate: settings.learningRate) }
+    let save = arguments.optionalString("save")
+    if let save {
+      let names = specs.map(SavedRun.fileName)
+      if Set(names).count != names.count {
+        throw UsageError("--save: two optimizers would write the same files (\(names))")
+      }
+      for name in names { try SavedRun.checkWritable(prefix: save + "." + name) }
+    }
     let model = try Workload(arguments, testFraction: settings.testFraction, seed: settings.seed)
     context.note(model.summary)
     let objective = model.objective
@@ -36,9 +49,11 @@ enum CompareCommand {
     }
     let tracking = DominantSubspaceTracker.Configuration(
       k: settings.k,
-      hessianBatch: .subset(
-        count: min(settings.hessianBatch, objective.sampleCount), seed: settings.seed &+ 1),
-      refresh: settings.refreshPolicy, method: settings.refreshMethod, seed: settings.seed)
+      hessianBatch: settings.hessianBatch.map {
+        .subset(count: min($0, objective.sampleCount), seed: settings.seed &+ 1)
+      } ?? .minibatch,
+      refresh: settings.refreshPolicy, method: settings.refreshMethod, seed: settings.seed,
+      refreshAveraging: settings.refreshAveraging)
     let contenders = try specs.map { spec in
       let eta = TrainCommand.learningRate(
         for: spec, settings: settings, languageModel: model.model.isLanguageModel)
@@ -64,6 +79,12 @@ enum CompareCommand {
       }
     }
     let runs = try results.map { try run($0, on: model) }
+    if let save {
+      for r in runs {
+        let written = try SavedRun.write(r, prefix: save + "." + SavedRun.fileName(r.optimizer))
+        context.note("saved " + written.joined(separator: ", "))
+      }
+    }
     if context.json {
       try context.emit(.object([("runs", .array(zip(runs, results).map { json($0, $1.status) }))]))
     } else {
@@ -105,7 +126,8 @@ enum CompareCommand {
       unigramEntropy: model.text.map { $0.bytes.unigramEntropy(of: $0.training) },
       losses: r.losses, productCount: r.hessianVectorProducts, refreshCount: r.refreshes,
       eigenvalues: r.eigenvalues, seconds: r.seconds, parameters: r.parameters,
-      optimizerState: r.optimizerState, trackerState: r.trackerState)
+      optimizerState: r.optimizerState, trackerState: r.trackerState,
+      basis: try r.trackerState.flatMap(SavedRun.basis))
   }
 
   /// `train`'s JSON of a run, with the step and reason of a divergence.

@@ -35,6 +35,11 @@ enum TrainCommand {
       Flag(
         "checkpoint", .string, placeholder: "FILE",
         help: "write a checkpoint (parameters, optimizer, tracker) at the end"),
+      Flag(
+        "save", .string, placeholder: "PREFIX",
+        help: "write PREFIX.parameters.npy (P float32) and, for tracked optimizers, "
+          + "PREFIX.basis.npy (P × k float32, one eigenvector per column, descending) and "
+          + "PREFIX.eigenvalues.npy (k float64); checked before training"),
     ],
     examples: [
       "curvature train --optimizer bulk-sgd --k 10 --steps 500 --json",
@@ -67,8 +72,13 @@ enum TrainCommand {
       help: "learning rate (unless given: 3e-3 for Adam on a transformer)"),
     Flag("batch-size", .positiveInteger, default: "64", help: "minibatch size"),
     Flag(
-      "hessian-batch", .positiveInteger, default: "512",
-      help: "size of the fixed seeded Hessian batch (capped at the data set size)"),
+      "hessian-batch", .string, default: "512", placeholder: "N|minibatch",
+      help: "size of the fixed seeded Hessian batch (capped at the data set size), or "
+        + "'minibatch': each refresh uses the current minibatch"),
+    Flag(
+      "refresh-averaging", .double(0...0.99), default: "0", placeholder: "β",
+      help: "subspace-iteration refreshes average the Hessians over refreshes: "
+        + "Y = (1 − β) H U + β U Λ (use with a small or minibatch Hessian batch)"),
     Flag("seed", .nonNegativeInteger, default: "1", placeholder: "S", help: "random seed"),
   ]
 
@@ -79,7 +89,10 @@ enum TrainCommand {
     var steps: Int
     var learningRate: Float
     var batchSize: Int
-    var hessianBatch: Int
+    /// The fixed Hessian batch size (`nil`: the minibatch).
+    var hessianBatch: Int?
+    /// The weight β of the previous estimate in subspace-iteration refreshes.
+    var refreshAveraging: Double
     var seed: UInt64
     var refreshMethod: RefreshMethod
     /// The overlap target of an adaptive interval (`nil`: refresh every `refreshEvery` steps).
@@ -95,7 +108,7 @@ enum TrainCommand {
         ?? .every(refreshEvery)
     }
 
-    init(_ a: ParsedArguments) {
+    init(_ a: ParsedArguments) throws {
       k = a.int("k")
       refreshEvery = a.int("refresh-every")
       switch a.string("refresh-method") {
@@ -109,7 +122,16 @@ enum TrainCommand {
       learningRateGiven = a.isSet("learning-rate")
       testFraction = a.double("test-fraction")
       batchSize = a.int("batch-size")
-      hessianBatch = a.int("hessian-batch")
+      let batchText = a.string("hessian-batch")
+      if batchText == "minibatch" {
+        hessianBatch = nil
+      } else if let n = Int(batchText), n >= 1 {
+        hessianBatch = n
+      } else {
+        throw UsageError(
+          "--hessian-batch: expected a positive integer or 'minibatch', got '\(batchText)'")
+      }
+      refreshAveraging = a.double("refresh-averaging")
       seed = UInt64(a.int("seed"))
     }
   }
@@ -129,6 +151,8 @@ enum TrainCommand {
     var parameters: [Float]
     var optimizerState: OptimizerState
     var trackerState: OptimizerState?
+    /// The tracker's final basis (`nil` for an untracked optimizer).
+    var basis: Basis? = nil
 
     var json: JSONValue {
       var fields: [(String, JSONValue)] = [
@@ -232,8 +256,11 @@ enum TrainCommand {
       ? try DominantSubspaceTracker(
         objective: model,
         configuration: .init(
-          k: s.k, hessianBatch: .subset(count: min(s.hessianBatch, n), seed: s.seed &+ 1),
-          refresh: s.refreshPolicy, method: s.refreshMethod, seed: s.seed))
+          k: s.k,
+          hessianBatch: s.hessianBatch.map { .subset(count: min($0, n), seed: s.seed &+ 1) }
+            ?? .minibatch,
+          refresh: s.refreshPolicy, method: s.refreshMethod, seed: s.seed,
+          refreshAveraging: s.refreshAveraging))
       : nil
     var opt = optimizer
     var w = start
@@ -268,11 +295,13 @@ enum TrainCommand {
       losses: losses,
       productCount: tracker?.productCount ?? 0, refreshCount: tracker?.refreshCount ?? 0,
       eigenvalues: tracker?.eigenvalues ?? [], seconds: seconds, parameters: w,
-      optimizerState: opt.snapshot(), trackerState: tracker?.snapshot())
+      optimizerState: opt.snapshot(), trackerState: tracker?.snapshot(), basis: tracker?.basis)
   }
 
   static func run(_ arguments: ParsedArguments, _ context: CommandContext) throws -> Int32 {
-    let settings = Settings(arguments)
+    let settings = try Settings(arguments)
+    let save = arguments.optionalString("save")
+    if let save { try SavedRun.checkWritable(prefix: save) }
     let model = try Workload(arguments, testFraction: settings.testFraction, seed: settings.seed)
     context.note(model.summary)
     let spec = arguments.string("optimizer")
@@ -286,6 +315,10 @@ enum TrainCommand {
         metadata: ["model": arguments.string("model"), "optimizer": spec]
       ).write(to: path)
       context.note("checkpoint written to \(path)")
+    }
+    if let save {
+      let written = try SavedRun.write(r, prefix: save)
+      context.note("saved " + written.joined(separator: ", "))
     }
     if context.json {
       try context.emit(r.json)

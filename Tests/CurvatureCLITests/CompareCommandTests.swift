@@ -1,3 +1,4 @@
+import Curvature
 import Foundation
 import Testing
 
@@ -49,6 +50,39 @@ import Testing
       #expect(runs[i]["hvps"] as? Int == t["hvps"] as? Int)
       #expect(runs[i]["diverged_at_step"] == nil)
     }
+  }
+
+  /// --save PREFIX writes PREFIX.NAME.* per run (names made file-safe); the same final
+  /// parameters as `train --save`; two runs with the same file name are refused before training.
+  @Test func saveWritesEveryRun() throws {
+    let dir =
+      NSTemporaryDirectory() + "curvature-compare-\(ProcessInfo.processInfo.processIdentifier)"
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let common = [
+      "--model", "mlp:64,8,10:relu", "--steps", "6", "--refresh-every", "3", "--k", "3",
+      "--hessian-batch", "64", "--batch-size", "16", "--quiet",
+    ]
+    let r = runCurvature(
+      ["compare"] + common + [
+        "--optimizers", "sgd,bulk-sgd,interpolated:0.5:1", "--save", dir + "/c",
+      ])
+    #expect(r.status == 0, "\(r.stderr)")
+    let files = Set(try FileManager.default.contentsOfDirectory(atPath: dir))
+    #expect(
+      files == [
+        "c.sgd.parameters.npy", "c.bulk-sgd.parameters.npy", "c.bulk-sgd.basis.npy",
+        "c.bulk-sgd.eigenvalues.npy", "c.interpolated_0.5_1.parameters.npy",
+        "c.interpolated_0.5_1.basis.npy", "c.interpolated_0.5_1.eigenvalues.npy",
+      ])
+    let t = runCurvature(["train"] + common + ["--optimizer", "bulk-sgd", "--save", dir + "/t"])
+    #expect(t.status == 0, "\(t.stderr)")
+    #expect(
+      try NpyFile.read(path: dir + "/t.parameters.npy").floats()
+        == (try NpyFile.read(path: dir + "/c.bulk-sgd.parameters.npy").floats()))
+    let twice = runCurvature(
+      ["compare"] + common + ["--optimizers", "sgd,bulk-sgd,sgd", "--save", dir + "/d"])
+    #expect(twice.status != 0 && twice.stderr.contains("--save"), "\(twice.stderr)")
   }
 
   @Test func humanTableAndBadList() {

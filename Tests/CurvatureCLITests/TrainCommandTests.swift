@@ -90,6 +90,83 @@ func runCurvature(_ arguments: [String]) -> (status: Int32, stdout: String, stde
     #expect(c.parameters.count == 64 * 8 + 8 + 8 * 10 + 10)
   }
 
+  /// --save writes the parameters, the basis (P × k, orthonormal columns) and the eigenvalues
+  /// as .npy; the parameters equal a checkpoint's; an unwritable prefix fails before training.
+  @Test func saveWritesParametersBasisAndEigenvalues() throws {
+    let dir = NSTemporaryDirectory() + "curvature-save-\(ProcessInfo.processInfo.processIdentifier)"
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let r = runCurvature(
+      ["train"] + small + [
+        "--optimizer", "bulk-sgd", "--save", dir + "/run", "--checkpoint", dir + "/run.ckpt",
+        "--json", "--quiet",
+      ])
+    #expect(r.status == 0, "\(r.stderr)")
+    let o = try #require(
+      JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+    let p = 64 * 8 + 8 + 8 * 10 + 10
+    let w = try NpyFile.read(path: dir + "/run.parameters.npy")
+    #expect(w.shape == [p])
+    #expect(try w.floats() == (try Checkpoint.read(from: dir + "/run.ckpt")).parameters)
+    let u = try NpyFile.read(path: dir + "/run.basis.npy")
+    #expect(u.shape == [p, 4])
+    let columns = try u.floats()  // row-major P × k
+    for i in 0..<4 {
+      for j in 0...i {
+        var d = 0.0
+        for l in 0..<p { d += Double(columns[l * 4 + i]) * Double(columns[l * 4 + j]) }
+        #expect(abs(d - (i == j ? 1 : 0)) < 1e-4)
+      }
+    }
+    let lambda = try NpyFile.read(path: dir + "/run.eigenvalues.npy").doubles()
+    let reported = try #require(o["eigenvalues"] as? [Double])
+    #expect(lambda.count == 4)
+    #expect(zip(lambda, reported).allSatisfy { abs($0 - $1) <= 1e-12 * abs($1) })
+    #expect(zip(lambda, lambda.dropFirst()).allSatisfy { $0 >= $1 })
+    // Plain SGD: parameters only.
+    let sgd = runCurvature(["train"] + small + ["--save", dir + "/sgd", "--quiet"])
+    #expect(sgd.status == 0, "\(sgd.stderr)")
+    #expect(FileManager.default.fileExists(atPath: dir + "/sgd.parameters.npy"))
+    #expect(!FileManager.default.fileExists(atPath: dir + "/sgd.basis.npy"))
+    // Unwritable targets fail before training (no progress, no files).
+    try FileManager.default.createDirectory(
+      atPath: dir + "/taken.parameters.npy", withIntermediateDirectories: true)
+    for bad in [dir + "/missing/run", dir + "/taken", dir + "/"] {
+      let e = runCurvature(
+        ["train"] + replacing(small, "--steps", "100000") + [
+          "--optimizer", "bulk-sgd", "--save", bad,
+        ])
+      #expect(
+        e.status != 0 && e.stderr.contains(bad.hasSuffix("/") ? "--save" : bad), "\(e.stderr)")
+    }
+  }
+
+  /// A minibatch Hessian batch with averaging trains, and bad values are usage errors.
+  @Test func minibatchHessianWithAveraging() throws {
+    let r = runCurvature(
+      ["train"] + replacing(small, "--hessian-batch", "minibatch") + [
+        "--optimizer", "bulk-sgd", "--refresh-method",
+        "subspace-iteration", "--refresh-averaging", "0.5", "--json", "--quiet",
+      ])
+    #expect(r.status == 0, "\(r.stderr)")
+    let o = try #require(
+      JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+    #expect(o["refreshes"] as? Int == 3)
+    for (flag, bad) in [
+      ("--hessian-batch", "0"), ("--hessian-batch", "some"), ("--refresh-averaging", "1"),
+    ] {
+      let e = runCurvature(["train"] + replacing(small, flag, bad))
+      #expect(e.status == 2 && e.stderr.contains(flag), "\(flag) \(bad): \(e.stderr)")
+    }
+  }
+
+  /// `arguments` with the value of `flag` replaced (or the flag appended).
+  private func replacing(_ arguments: [String], _ flag: String, _ value: String) -> [String] {
+    var a = arguments
+    if let i = a.firstIndex(of: flag) { a[i + 1] = value } else { a += [flag, value] }
+    return a
+  }
+
   @Test func rejectsBadOptimizerNames() {
     for bad in ["sgdd", "interpolated:1", "interpolated:-1:1", "bulk-foo", "interpolated:1:nan"] {
       let r = runCurvature(["train"] + small + ["--optimizer", bad])

@@ -88,6 +88,50 @@ import Testing
     }
   }
 
+  /// With averaging β the step is a power step on (1 − β) H + β U Λ Uᵀ: the returned basis
+  /// spans (1 − β) HU + β UΛ (checked against a dense computation), still for k products, and
+  /// the reported Ritz values are those of that mixed operator on span(U).
+  @Test func averagingMixesThePreviousEstimate() throws {
+    let fx = try QuadraticFixture(functional: 0.2)
+    var rng = SeededGenerator(seed: 77)  // not the fixture's seed (its eigenvectors)
+    let u = try Basis(
+      orthonormalizing: (0..<5).map { _ in rng.gaussianVector(count: fx.p) }, dimension: fx.p)
+    let previous: [Double] = [1, 3, 5, 7, 30]
+    let beta = 0.6
+    let op = try hessianOperator(fx)
+    let r = try DominantSubspaceTracker.subspaceIteration(
+      op: op, start: u, k: 5, tolerance: 1e-3, previousEigenvalues: previous, averaging: beta)
+    #expect(r.productCount == 5 && r.vectors.count == 5)
+    let mixed = (0..<5).map { j in
+      zip(fx.hessian(u.column(j)), u.column(j)).map {
+        Float((1 - beta) * $0 + beta * previous[j] * Double($1))
+      }
+    }
+    let expected = try Basis(orthonormalizing: mixed, dimension: fx.p)
+    #expect(try SubspaceMetrics.overlap(r.vectors, expected) > 1 - 1e-5)
+    // Without averaging the span differs (a random U is far from invariant).
+    let plain = try DominantSubspaceTracker.subspaceIteration(
+      op: op, start: u, k: 5, tolerance: 1e-3)
+    let gap = 1 - (try SubspaceMetrics.overlap(plain.vectors, expected))
+    #expect(gap > 0.1, "gap \(gap)")
+    // Trace of T = UᵀYU: (1 − β) tr(UᵀHU) + β Σ λ_prev.
+    let plainTrace = plain.eigenvalues.reduce(0, +)
+    let mixedTrace = r.eigenvalues.reduce(0, +)
+    #expect(abs(mixedTrace - ((1 - beta) * plainTrace + beta * 46)) <= 1e-4 * abs(mixedTrace))
+  }
+
+  /// The tracker refuses an averaging weight outside [0, 1).
+  @Test func trackerRejectsAveragingOutOfRange() throws {
+    let fx = try QuadraticFixture()
+    for bad in [-0.1, 1, .nan] {
+      #expect(throws: CurvatureError.self) {
+        try DominantSubspaceTracker(
+          objective: fx.objective,
+          configuration: .init(k: 3, method: .subspaceIteration, refreshAveraging: bad))
+      }
+    }
+  }
+
   /// In a tracker: the first refresh is Lanczos, later ones cost exactly k products.
   @Test func trackerRefreshesWithKProducts() throws {
     let fx = try QuadraticFixture()
