@@ -8,6 +8,8 @@ let package = Package(
     .library(name: "Curvature", targets: ["Curvature"]),
     .library(name: "CurvatureModels", targets: ["CurvatureModels"]),
     .library(name: "CurvatureAutodiff", targets: ["CurvatureAutodiff"]),
+    // The command-line tool's commands, for tools that extend it (e.g. `Distributed/`).
+    .library(name: "CurvatureCLI", targets: ["CurvatureCLI"]),
     .executable(name: "curvature", targets: ["curvature"]),
   ],
   targets: [

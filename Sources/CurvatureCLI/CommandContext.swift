@@ -1,3 +1,4 @@
+import Curvature
 import Foundation
 
 #if canImport(Glibc)
@@ -19,6 +20,14 @@ public final class CommandContext {
   private let standardOutput: (String) -> Void
   private let standardError: (String) -> Void
   private var emitted = false
+
+  /// Wraps every objective a command trains or measures, for tools that extend this one (e.g.
+  /// `curvature-mpi` wraps it in a data-parallel objective). The identity by default.
+  public var objectiveAdapter: (any DifferentiableObjective) throws -> any DifferentiableObjective =
+    { $0 }
+  /// Whether the command writes files (reports, checkpoints, saved arrays); `curvature-mpi`
+  /// clears it on every rank but 0. Commands still validate output paths when it is false.
+  public var writesFiles = true
 
   /// Creates a context writing through the given sinks (each call receives complete text,
   /// including its trailing newline where there is one).
