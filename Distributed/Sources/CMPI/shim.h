@@ -12,4 +12,6 @@ static inline MPI_Op cmpi_op_max(void) { return MPI_MAX; }
 static inline MPI_Op cmpi_op_sum(void) { return MPI_SUM; }
 static inline MPI_Errhandler cmpi_errors_return(void) { return MPI_ERRORS_RETURN; }
 static inline int cmpi_success(void) { return MPI_SUCCESS; }
+static inline int cmpi_comm_type_shared(void) { return MPI_COMM_TYPE_SHARED; }
+static inline MPI_Info cmpi_info_null(void) { return MPI_INFO_NULL; }
 #endif

@@ -9,9 +9,9 @@ import Curvature
 
 /// The processes of an MPI job (`MPI_COMM_WORLD`), with the few collectives the library needs.
 ///
-/// Every collective is deterministic: reductions gather the per-rank partial sums on rank 0,
-/// add them there in rank order in `Double`, and broadcast the result, so every rank holds the
-/// same bits whatever the timing. Collectives must be called by every rank, in the same order,
+/// Every collective is deterministic: a reduction adds the per-rank `Double` partial sums of
+/// each element in rank order on exactly one rank and shares the rounded result, so every rank
+/// holds the same bits whatever the timing. Collectives must be called by every rank, in the same order,
 /// from the thread that created the communicator (MPI is initialised with
 /// `MPI_THREAD_FUNNELED`); a call from another thread throws instead of deadlocking.
 ///
@@ -25,6 +25,8 @@ public final class Communicator: @unchecked Sendable {
   public let size: Int
   /// Whether this is rank 0, the only rank that writes output, reports and checkpoints.
   public var isPrimary: Bool { rank == 0 }
+  /// The number of ranks on this machine (sharing its memory), this one included.
+  public let localSize: Int
 
   private let comm: MPI_Comm
   private let owner: pthread_t
@@ -58,15 +60,24 @@ public final class Communicator: @unchecked Sendable {
     var size: Int32 = 0
     MPI_Comm_rank(comm, &rank)
     MPI_Comm_size(comm, &size)
-    let c = Communicator(comm: comm, rank: Int(rank), size: Int(size))
+    var local: MPI_Comm?
+    var localSize: Int32 = 1
+    if MPI_Comm_split_type(comm, cmpi_comm_type_shared(), rank, cmpi_info_null(), &local)
+      == cmpi_success()
+    {
+      MPI_Comm_size(local, &localSize)
+      MPI_Comm_free(&local)
+    }
+    let c = Communicator(comm: comm, rank: Int(rank), size: Int(size), localSize: Int(localSize))
     shared = c
     return c
   }
 
-  private init(comm: MPI_Comm, rank: Int, size: Int) {
+  private init(comm: MPI_Comm, rank: Int, size: Int, localSize: Int) {
     self.comm = comm
     self.rank = rank
     self.size = size
+    self.localSize = localSize
     self.owner = pthread_self()
   }
 
@@ -124,38 +135,92 @@ public final class Communicator: @unchecked Sendable {
 
   // MARK: - Reductions
 
-  /// Sums `local` over the ranks into `out` on every rank: gathered on rank 0, added in rank
-  /// order in `Double`, broadcast. `out` may alias nothing else; both hold `count` elements.
-  /// - Complexity: gathers `count × size` doubles on rank 0 and broadcasts `count`.
-  public func sumInRankOrder(
-    _ local: UnsafeBufferPointer<Double>, into out: UnsafeMutableBufferPointer<Double>
+  /// Sums `local` over the ranks, divides by `divisor` and writes the result, rounded to
+  /// `Float`, into `out` on every rank.
+  ///
+  /// Deterministic reduce-scatter then all-gather: element range j (an even split of the
+  /// `count` elements) is owned by rank j, which receives every rank's `Double` partial of it
+  /// (an all-to-all), adds them in rank order 0, 1, …, R − 1, divides, rounds to `Float`, and
+  /// shares the rounded range with every rank (an all-gather). Each element is therefore
+  /// computed once, in a fixed order, and every rank holds its bits.
+  /// - Complexity: each rank sends and receives (R − 1)/R · 8·count bytes in the all-to-all and
+  ///   (R − 1)/R · 4·count in the all-gather; 2 collectives whatever R.
+  public func sum(
+    _ local: UnsafeBufferPointer<Double>, divisor: Double,
+    into out: UnsafeMutableBufferPointer<Float>
+  ) throws {
+    try reduce(local, divisor: divisor, into: out, datatype: cmpi_float()) { Float($0) }
+  }
+
+  /// Sums `local` over the ranks, divides by `divisor` and writes the `Double` result into
+  /// `out` on every rank (same deterministic scheme as ``sum(_:divisor:into:)-(_,_,UnsafeMutableBufferPointer<Float>)``).
+  public func sum(
+    _ local: UnsafeBufferPointer<Double>, divisor: Double,
+    into out: UnsafeMutableBufferPointer<Double>
+  ) throws {
+    try reduce(local, divisor: divisor, into: out, datatype: cmpi_double()) { $0 }
+  }
+
+  private func reduce<T>(
+    _ local: UnsafeBufferPointer<Double>, divisor: Double, into out: UnsafeMutableBufferPointer<T>,
+    datatype: MPI_Datatype?, convert: (Double) -> T
   ) throws {
     try checkThread()
     let n = local.count
-    precondition(out.count == n, "sumInRankOrder: sizes differ")
+    precondition(out.count == n, "sum: sizes differ")
     if size == 1 {
-      _ = out.initialize(from: local)
+      for i in 0..<n { out[i] = convert(local[i] / divisor) }
       return
     }
-    var gathered = [Double](repeating: 0, count: isPrimary ? n * size : 0)
-    try call("MPI_Gather") {
-      gathered.withUnsafeMutableBufferPointer { all in
-        MPI_Gather(
-          local.baseAddress, Int32(n), cmpi_double(), all.baseAddress, Int32(n), cmpi_double(), 0,
-          comm)
+    let ranges = Self.split(n, parts: size)
+    let mine = ranges[rank]
+    // All-to-all: rank j receives every rank's partial of range j, stored rank after rank.
+    var sendCounts = ranges.map { Int32($0.count) }
+    var sendOffsets = ranges.map { Int32($0.lowerBound) }
+    var receiveCounts = [Int32](repeating: Int32(mine.count), count: size)
+    var receiveOffsets = (0..<size).map { Int32($0 * mine.count) }
+    var received = [Double](repeating: 0, count: mine.count * size)
+    try call("MPI_Alltoallv") {
+      received.withUnsafeMutableBufferPointer { r in
+        MPI_Alltoallv(
+          local.baseAddress, &sendCounts, &sendOffsets, cmpi_double(), r.baseAddress,
+          &receiveCounts, &receiveOffsets, cmpi_double(), comm)
       }
     }
-    if isPrimary {
-      gathered.withUnsafeBufferPointer { all in
-        for i in 0..<n { out[i] = all[i] }
-        for r in 1..<size {
-          let base = r * n
-          for i in 0..<n { out[i] += all[base + i] }
-        }
+    // Rank order, in Double, then scale and round once.
+    var segment = [T]()
+    segment.reserveCapacity(mine.count)
+    received.withUnsafeBufferPointer { r in
+      for i in 0..<mine.count {
+        var total = r[i]
+        for q in 1..<size { total += r[q * mine.count + i] }
+        segment.append(convert(total / divisor))
       }
     }
-    try call("MPI_Bcast") { MPI_Bcast(out.baseAddress, Int32(n), cmpi_double(), 0, comm) }
-    account(bytes: 8 * n * 2)
+    var gatherCounts = ranges.map { Int32($0.count) }
+    var gatherOffsets = ranges.map { Int32($0.lowerBound) }
+    try call("MPI_Allgatherv") {
+      segment.withUnsafeBufferPointer { sp in
+        MPI_Allgatherv(
+          sp.baseAddress, Int32(mine.count), datatype, out.baseAddress, &gatherCounts,
+          &gatherOffsets, datatype, comm)
+      }
+    }
+    let width = MemoryLayout<T>.size
+    account(bytes: (n - mine.count) * 8 + mine.count * (size - 1) * 8 + (n - mine.count) * width)
+  }
+
+  /// An even split of `count` elements into `parts` contiguous ranges (the first
+  /// `count % parts` one longer).
+  static func split(_ count: Int, parts: Int) -> [Range<Int>] {
+    let base = count / parts
+    let extra = count % parts
+    var start = 0
+    return (0..<parts).map { r in
+      let n = base + (r < extra ? 1 : 0)
+      defer { start += n }
+      return start..<(start + n)
+    }
   }
 
   /// Broadcasts `values` from rank `root` (in place on every rank).

@@ -6,8 +6,8 @@ import Curvature
 /// per-sample losses, Hessian-vector products (single and block) and Gauss–Newton products on
 /// the part of each requested ``SampleSet`` that it owns, with its own (local) objective. The
 /// per-rank results are weighted by the number of samples each rank evaluated, converted to
-/// `Double`, added in rank order on rank 0 and broadcast (``Communicator/sumInRankOrder(_:into:)``),
-/// so every rank holds identical bits and the result does not depend on timing. Lanczos, the
+/// `Double`, added in rank order and shared (``Communicator``'s deterministic reduction), so
+/// every rank holds identical bits and the result does not depend on timing. Lanczos, the
 /// tracker, the optimizers and the monitor can therefore run replicated on every rank with the
 /// same seeds and stay in lockstep.
 ///
@@ -20,8 +20,10 @@ import Curvature
 /// ``DistributedFailure`` on every rank. Asynchronous (background) tracker refreshes are not
 /// supported with this objective.
 ///
-/// Communication per call: one gather of P doubles per rank to rank 0 and one broadcast of P
-/// doubles (P × count for a block of count directions), plus a small status all-gather.
+/// Communication per call, for P parameters (P × count for a block of count directions) and R
+/// ranks: each rank sends (R − 1)/R · 8P bytes (reduce-scatter of `Double` partials) and
+/// receives (R − 1)/R · 4P (all-gather of the `Float` result), plus a status all-gather of R
+/// integers and a one-element reduction of the loss.
 public final class DataParallelObjective: DifferentiableObjective {
   /// How the local objective numbers its samples.
   public enum LocalIndexing: Sendable, Hashable {
@@ -119,6 +121,11 @@ public final class DataParallelObjective: DifferentiableObjective {
     compute: (SampleSet, UnsafeMutableBufferPointer<Float>) throws -> Double?
   ) throws -> Double {
     try samples.validate(sampleCount: sampleCount)
+    if communicator.size == 1, indexing == .global || shard == 0..<sampleCount {
+      // One rank: the local objective itself, bit for bit.
+      let target = out ?? UnsafeMutableBufferPointer(start: nil, count: 0)
+      return try compute(samples, target) ?? 0
+    }
     let part = localPart(of: samples)
     let m = Double(part?.count ?? 0)
     var partial = [Double](repeating: 0, count: length + 1)
@@ -132,15 +139,18 @@ public final class DataParallelObjective: DifferentiableObjective {
         partial[length] = m * loss
       }
     }
-    var total = [Double](repeating: 0, count: length + 1)
-    try partial.withUnsafeBufferPointer { p in
-      try total.withUnsafeMutableBufferPointer { try communicator.sumInRankOrder(p, into: $0) }
-    }
     let n = Double(samples.count)
-    if let out {
-      for i in 0..<length { out[i] = Float(total[i] / n) }
+    var loss = [Double](repeating: 0, count: 1)
+    try partial.withUnsafeBufferPointer { p in
+      if let out {
+        try communicator.sum(
+          UnsafeBufferPointer(rebasing: p[0..<length]), divisor: n, into: out)
+      }
+      try loss.withUnsafeMutableBufferPointer {
+        try communicator.sum(UnsafeBufferPointer(rebasing: p[length...]), divisor: n, into: $0)
+      }
     }
-    return total[length] / n
+    return loss[0]
   }
 
   // MARK: - DifferentiableObjective
@@ -196,6 +206,10 @@ public final class DataParallelObjective: DifferentiableObjective {
     into losses: UnsafeMutableBufferPointer<Double>
   ) throws {
     try samples.validate(sampleCount: sampleCount)
+    if communicator.size == 1, indexing == .global || shard == 0..<sampleCount {
+      try local.perSampleLosses(at: w, samples: samples, into: losses)
+      return
+    }
     let all = samples.indexArray
     let offset = indexing == .global ? 0 : shard.lowerBound
     var partial = [Double](repeating: 0, count: all.count)
@@ -207,6 +221,6 @@ public final class DataParallelObjective: DifferentiableObjective {
       for (p, l) in zip(positions, mine) { partial[p] = l }
     }
     // Exactly one rank contributes each position and the others add zeros: the sum is exact.
-    try partial.withUnsafeBufferPointer { try communicator.sumInRankOrder($0, into: losses) }
+    try partial.withUnsafeBufferPointer { try communicator.sum($0, divisor: 1, into: losses) }
   }
 }

@@ -31,6 +31,9 @@ enum DistributedBenchmark {
           help: "samples per product (the first N)"),
         Flag("repeats", .positiveInteger, default: "10", placeholder: "R", help: "timed products"),
         Flag("seed", .nonNegativeInteger, default: "1", placeholder: "S", help: "random seed"),
+        Flag(
+          "one-thread", .flag,
+          help: "compute on one thread per rank even when the rank is alone on its machine"),
       ],
       examples: ["mpirun -np 2 curvature-mpi benchmark --hidden 1024,1024 --json"],
       run: { arguments, context in try run(arguments, context, world: world) })
@@ -45,6 +48,9 @@ enum DistributedBenchmark {
   static func run(_ arguments: ParsedArguments, _ context: CommandContext, world: Communicator)
     throws -> Int32
   {
+    if arguments.flag("one-thread") && !SerialScope.isActive {
+      return try SerialScope.run { try run(arguments, context, world: world) }
+    }
     let hidden = arguments.string("hidden").split(separator: ",").map { Int($0) }
     guard !hidden.isEmpty, hidden.allSatisfy({ ($0 ?? 0) > 0 }) else {
       throw UsageError("--hidden: expected positive sizes like 1024,1024")
@@ -118,7 +124,8 @@ enum DistributedBenchmark {
     func median(_ t: [Double]) -> Double { t[t.count / 2] }
     if context.json {
       try context.emit([
-        "ranks": .int(world.size), "parameters": .int(p), "samples": .int(n),
+        "ranks": .int(world.size), "one_thread_per_rank": .bool(SerialScope.isActive),
+        "parameters": .int(p), "samples": .int(n),
         "hvp_seconds_best": .number(hvp[0]), "hvp_seconds_median": .number(median(hvp)),
         "local_hvp_seconds_best": .number(localHVP[0]),
         "local_hvp_seconds_median": .number(median(localHVP)),
@@ -127,7 +134,9 @@ enum DistributedBenchmark {
         "bytes_per_hvp_rank0": .int(bytes),
       ])
     } else {
-      context.write("ranks \(world.size), P = \(p), \(n) samples per product")
+      context.write(
+        "ranks \(world.size)\(SerialScope.isActive ? " (one thread each)" : ""), P = \(p), "
+          + "\(n) samples per product")
       context.write(
         "HVP        best \(fmt(hvp[0])) ms, median \(fmt(median(hvp))) ms "
           + "(local shard compute: best \(fmt(localHVP[0])) ms)")

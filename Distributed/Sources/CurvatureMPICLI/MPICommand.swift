@@ -1,6 +1,7 @@
 import Curvature
 import CurvatureCLI
 import CurvatureDistributed
+import Foundation
 
 /// The `curvature-mpi` tool: the data-parallel `train` and `spectrum` commands of `curvature`,
 /// with the same flags and JSON, plus `selfcheck` and `benchmark`.
@@ -67,8 +68,14 @@ public enum MPICommand {
     var status: Int32
     var agreed = false
     var message = ""
+    // Ranks sharing a machine with no more cores than ranks compute on one thread each, so
+    // they do not oversubscribe the cores (the results are the same bits either way).
+    let serial =
+      world.localSize > 1 && world.localSize >= ProcessInfo.processInfo.activeProcessorCount
     do {
-      status = try command.run(parsed, context)
+      status =
+        try serial
+        ? SerialScope.run { try command.run(parsed, context) } : command.run(parsed, context)
       if status != 0 { message = "\(name) exited with status \(status)" }
     } catch let failure as DistributedFailure {
       errorLine(failure.description)
