@@ -40,7 +40,10 @@ let package = Package(
       name: "CurvatureDistributedTests",
       dependencies: [
         "CurvatureDistributed",
+        "curvature-mpi",
         .product(name: "Curvature", package: rootIdentity),
+        .product(name: "CurvatureModels", package: rootIdentity),
+        .product(name: "CurvatureCLI", package: rootIdentity),
       ]),
   ],
   swiftLanguageModes: [.v6]

@@ -59,7 +59,7 @@ enum SpectrumCommand {
       }
       op = try matrixOperator(path)
     } else if let spec = arguments.optionalString("model") {
-      op = try modelOperator(spec, arguments)
+      op = try modelOperator(spec, arguments, context: context)
     } else {
       throw UsageError(
         "give --matrix FILE.npy, or --model with --inputs, --labels and --parameters")
@@ -120,8 +120,9 @@ enum SpectrumCommand {
   }
 
   /// The Hessian of the model of `spec` over all samples of its data at the given parameters.
-  static func modelOperator(_ spec: String, _ arguments: ParsedArguments) throws -> ObjectiveHessian
-  {
+  static func modelOperator(
+    _ spec: String, _ arguments: ParsedArguments, context: CommandContext
+  ) throws -> ObjectiveHessian {
     let model = try ModelSpec.parse(spec)
     let dataset: DatasetSpec
     if let name = arguments.optionalString("dataset") {
@@ -140,7 +141,7 @@ enum SpectrumCommand {
       throw UsageError("--model needs --parameters")
     }
     let workload = try Workload(model: model, dataset: dataset, seed: UInt64(arguments.int("seed")))
-    let objective = workload.objective
+    let objective = try context.objectiveAdapter(workload.objective)
     let parameters = try NpyFile.read(path: parametersPath).floats()
     if parameters.count != objective.parameterCount {
       throw CurvatureError.dimensionMismatch(

@@ -246,7 +246,7 @@ enum TrainCommand {
     _ spec: String, optimizer: O, tracked: Bool, model workload: Workload, start: [Float],
     settings s: Settings, context: CommandContext
   ) throws -> Run {
-    let model = workload.objective
+    let model = try context.objectiveAdapter(workload.objective)
     let n = model.sampleCount
     if s.k >= model.parameterCount {
       throw UsageError("--k must be below the parameter count \(model.parameterCount)")
@@ -308,7 +308,7 @@ enum TrainCommand {
     let r = try train(
       spec, model: model, start: model.initialParameters(seed: settings.seed),
       settings: settings, context: context)
-    if let path = arguments.optionalString("checkpoint") {
+    if let path = arguments.optionalString("checkpoint"), context.writesFiles {
       try Checkpoint(
         step: settings.steps, parameters: r.parameters, optimizer: r.optimizerState,
         tracker: r.trackerState,

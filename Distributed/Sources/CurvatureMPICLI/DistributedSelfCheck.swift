@@ -41,6 +41,17 @@ enum DistributedSelfCheck {
     let minibatch = SampleSet.indices((0..<97).map { _ in rng.nextInt(below: model.sampleCount) })
     var worst = 0.0
     var report: [(String, Double)] = []
+    var fingerprints: [(String, JSONValue)] = []
+    /// FNV-1a over the bits: equal fingerprints from jobs on different numbers of ranks mean
+    /// the data-parallel results did not change with the number of ranks.
+    func fingerprint(_ values: [Float]) -> String {
+      var h: UInt64 = 0xcbf2_9ce4_8422_2325
+      for x in values {
+        h ^= UInt64(x.bitPattern)
+        h &*= 0x100_0000_01b3
+      }
+      return String(h, radix: 16)
+    }
 
     func relative(_ a: [Float], _ b: [Float]) -> Double {
       var num = 0.0
@@ -98,6 +109,12 @@ enum DistributedSelfCheck {
         }
       }
       record("\(label)_gauss_newton", relative(n2, n1))
+      fingerprints += [
+        ("\(label)_gradient_bits", .string(fingerprint(g2))),
+        ("\(label)_hvp_bits", .string(fingerprint(h2))),
+        ("\(label)_block_hvp_bits", .string(fingerprint(b2))),
+        ("\(label)_loss", .number(l2)),
+      ]
       // Identical bits on every rank: the data-parallel gradient's bits, broadcast from rank 0.
       var fromRoot = g2
       try fromRoot.withUnsafeMutableBufferPointer { try world.broadcast($0, from: 0) }
@@ -118,6 +135,7 @@ enum DistributedSelfCheck {
         ("samples", .int(model.sampleCount)),
       ]
       fields += report.map { ($0.0, .number($0.1)) }
+      fields += fingerprints
       fields += [("worst_relative_difference", .number(worst)), ("passed", .bool(passed))]
       try context.emit(.object(fields))
     } else {

@@ -57,7 +57,11 @@ public enum MPICommand {
       standardOutput: { text in if printOutput { FileStream.standardOutput.write(text) } },
       standardError: { text in FileStream.standardError.write(text) })
     if parsed.flag("help") {
-      if printOutput { FileStream.standardOutput.write(command.helpText + "\n") }
+      let text = command.helpText
+        .replacingOccurrences(of: "USAGE: curvature ", with: "USAGE: mpirun -np R curvature-mpi ")
+        .replacingOccurrences(of: "\n  curvature ", with: "\n  mpirun -np 2 curvature-mpi ")
+        .replacingOccurrences(of: "curvature \(name) — ", with: "curvature-mpi \(name) — ")
+      if printOutput { FileStream.standardOutput.write(text + "\n") }
       return 0
     }
     context.objectiveAdapter = { objective in

@@ -21,7 +21,8 @@ struct DataParallelObjectiveTests {
     "loss, gradient, per-sample losses, HVPs and Gauss–Newton products match one process",
     .enabled(if: MPIJob.isAvailable))
   func selfCheck() throws {
-    for ranks in [1, 2] {
+    var fingerprints: [[String]] = []
+    for ranks in [1, 2, 3] {
       let job = try MPIJob.run(ranks: ranks, ["selfcheck", "--json"])
       #expect(!job.timedOut)
       #expect(job.status == 0, "stderr: \(job.standardError)")
@@ -30,13 +31,15 @@ struct DataParallelObjectiveTests {
       let json = try jsonObject(String(lines.first ?? ""))
       #expect(json["ranks"] as? Int == ranks)
       let worst = try #require(json["worst_relative_difference"] as? Double)
-      if ranks == 1 {
-        #expect(worst == 0, "one rank is the local objective, bit for bit")
-      } else {
-        #expect(worst <= 1e-6)
-        #expect(worst > 0, "two ranks round differently from one; zero means nothing was split")
-      }
+      #expect(worst <= 1e-6, "against one process's single call")
+      #expect(worst > 0, "the products were not split into shards")
       #expect(json["all_rank_bits_differ"] as? Double == 0)
+      #expect(json["minibatch_rank_bits_differ"] as? Double == 0)
+      fingerprints.append(
+        json.keys.filter { $0.hasSuffix("_bits") }.sorted().map { json[$0] as? String ?? "" })
     }
+    #expect(fingerprints[0].count == 6)
+    #expect(fingerprints[1] == fingerprints[0], "2 ranks changed the bits of 1 rank")
+    #expect(fingerprints[2] == fingerprints[0], "3 ranks changed the bits of 1 rank")
   }
 }
