@@ -31,6 +31,7 @@ struct MPIJob {
     environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
     environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
     environment["OMPI_MCA_rmaps_base_oversubscribe"] = "1"
+    environment["OMPI_MCA_mpi_yield_when_idle"] = "1"
     process.environment = environment
     let out = Pipe()
     let err = Pipe()
