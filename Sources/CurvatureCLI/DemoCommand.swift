@@ -6,7 +6,9 @@ enum DemoCommand {
     name: "demo",
     summary: "SGD, Dom-SGD, Bulk-SGD and an interpolated optimizer on digits, with a report",
     discussion: """
-      Trains a small MLP on the bundled digits from one initial point with four optimizers while
+      Trains a model (by default a small MLP on the bundled digits; any --model and --dataset,
+      e.g. cnn:16,32,10 on digits or transformer:64,4,2 on the bundled text bierce) on 80 % of
+      the data from one initial point with four optimizers while
       keeping the top-k Hessian eigenspace fresh (warm-started Lanczos), measures the
       stabilisation signal Δ₂⁽ᴰ⁾ on the SGD run and stops when it falls below ε, prints a summary
       table and writes an HTML report with plots and the raw data as CSV/JSON.
@@ -16,7 +18,11 @@ enum DemoCommand {
         "output", .string, default: "curvature-report", placeholder: "DIR", help: "report directory"
       ),
       Flag("k", .positiveInteger, default: "10", help: "dimension of the dominant subspace"),
-      Flag("hidden", .positiveInteger, default: "32", help: "hidden-layer width of the MLP"),
+      Flag(
+        "model", .string, placeholder: "SPEC",
+        help: ModelSpec.grammar + " (default: mlp:64,H,10 with H = --hidden)"),
+      Flag("dataset", .string, default: "digits", placeholder: "NAME", help: DatasetSpec.grammar),
+      Flag("hidden", .positiveInteger, default: "32", help: "hidden width H of the default MLP"),
       Flag(
         "steps", .positiveInteger, default: "1500", help: "maximum training steps per optimizer"),
       Flag("learning-rate", .positiveNumber, default: "1", placeholder: "η", help: "learning rate"),
@@ -38,13 +44,17 @@ enum DemoCommand {
         help: "stop once Δ₂⁽ᴰ⁾ at the largest k is ≤ ε on consecutive checks"),
       Flag("seed", .nonNegativeInteger, default: "1", placeholder: "S", help: "random seed"),
     ],
-    examples: ["curvature demo --output /tmp/report", "swift run -c release curvature"],
+    examples: [
+      "curvature demo --output /tmp/report", "swift run -c release curvature",
+      "curvature demo --model transformer:32,4,1 --dataset bierce:16 --learning-rate 0.3 --k-grid 16,32,64,128",
+    ],
     run: run)
 
   static func run(_ arguments: ParsedArguments, _ context: CommandContext) throws -> Int32 {
     var s = DemoTraining.Settings()
     s.k = arguments.int("k")
-    s.hiddenWidth = arguments.int("hidden")
+    s.model = arguments.optionalString("model") ?? "mlp:64,\(arguments.int("hidden")),10"
+    s.dataset = arguments.string("dataset")
     s.maxSteps = arguments.int("steps")
     s.learningRate = arguments.double("learning-rate")
     s.batchSize = arguments.int("batch-size")
@@ -59,21 +69,20 @@ enum DemoCommand {
     let clock = ContinuousClock()
     let start = clock.now
     let demo = try DemoTraining(settings: s, context: context)
-    if s.batchSize > demo.train.count {
-      throw UsageError("demo: --batch-size must be at most \(demo.train.count)")
+    if s.batchSize > demo.trainCount {
+      throw UsageError("demo: --batch-size must be at most \(demo.trainCount)")
     }
     if zip(s.stabilizationGrid, s.stabilizationGrid.dropFirst()).contains(where: { $0 >= $1 })
-      || s.stabilizationGrid.last! >= demo.train.count
+      || s.stabilizationGrid.last! >= demo.trainCount
     {
-      throw UsageError("demo: --k-grid must increase and stay below \(demo.train.count) samples")
+      throw UsageError("demo: --k-grid must increase and stay below \(demo.trainCount) samples")
     }
     if s.stabilizationD >= demo.model.parameterCount || s.k >= demo.model.parameterCount {
       throw UsageError(
         "demo: --k and --D must be below the parameter count \(demo.model.parameterCount)")
     }
     context.note(
-      "curvature demo: MLP \(demo.model.layerSizes.map(String.init).joined(separator: "-")) on digits "
-        + "(P = \(demo.model.parameterCount)), k = \(s.k), η = \(s.learningRate); report in \(output)/"
+      "curvature demo: \(demo.workload.summary); k = \(s.k), η = \(s.learningRate); report in \(output)/"
     )
     let report = try demo.run()
     let path = try ReportWriter.write(report, to: output)

@@ -2,14 +2,17 @@ import Curvature
 import CurvatureModels
 import Foundation
 
-/// The demo's experiment: an MLP on the bundled digits trained from one initial point with
+/// The demo's experiment: a model (by default an MLP on the bundled digits) trained from one
+/// initial point with
 /// SGD, Dom-SGD, Bulk-SGD and an interpolated optimizer, with the top-k Hessian eigenspace
 /// refreshed (warm-started) along the way and the stabilisation signal Δ₂⁽ᴰ⁾ measured on the
 /// reference (SGD) run until it says the landscape has stabilised.
 struct DemoTraining {
   /// Settings, all with command-line flags.
   struct Settings {
-    var hiddenWidth = 32
+    /// The model and data (``ModelSpec`` and ``DatasetSpec`` grammar).
+    var model = "mlp:64,32,10"
+    var dataset = "digits"
     var k = 10
     var seed: UInt64 = 1
     var maxSteps = 1500
@@ -37,9 +40,11 @@ struct DemoTraining {
 
   let settings: Settings
   let context: CommandContext
-  let train: ClassificationData
-  let test: ClassificationData
-  let model: MLP
+  /// The model on the training part (80 %) and its held-out part.
+  let workload: Workload
+  let model: any DifferentiableObjective
+  /// The number of training samples.
+  let trainCount: Int
   let initial: [Float]
   let hessianSamples: SampleSet
   let hessianBatch: HessianBatch
@@ -47,15 +52,15 @@ struct DemoTraining {
   init(settings: Settings, context: CommandContext) throws {
     self.settings = settings
     self.context = context
-    let data = try ClassificationData.digits()
-    (train, test) = data.split(testFraction: 0.2, seed: settings.seed)
-    model = try MLP(
-      layerSizes: [data.featureCount, settings.hiddenWidth, data.classCount], activation: .tanh,
-      data: train)
-    initial = model.initialParameters(seed: settings.seed)
+    workload = try Workload(
+      model: ModelSpec.parse(settings.model), dataset: DatasetSpec.parse(settings.dataset),
+      testFraction: 0.2, seed: settings.seed)
+    model = workload.objective
+    trainCount = model.sampleCount
+    initial = workload.initialParameters(seed: settings.seed)
     hessianBatch = .subset(
-      count: min(settings.hessianBatch, train.count), seed: settings.seed &+ 0x4865_7373)
-    hessianSamples = try hessianBatch.fixedSamples(sampleCount: train.count) ?? .all(train.count)
+      count: min(settings.hessianBatch, trainCount), seed: settings.seed &+ 0x4865_7373)
+    hessianSamples = try hessianBatch.fixedSamples(sampleCount: trainCount) ?? .all(trainCount)
   }
 
   var contenders: [Contender] {
@@ -75,20 +80,21 @@ struct DemoTraining {
   /// signal) and returns the report.
   func run() throws -> CurvatureReport {
     var report = CurvatureReport()
-    report.title = "Curvature demo: SGD, Dom-SGD and Bulk-SGD on handwritten digits"
+    report.title =
+      workload.dataset == .digits
+      ? "Curvature demo: SGD, Dom-SGD and Bulk-SGD on handwritten digits"
+      : "Curvature demo: SGD, Dom-SGD and Bulk-SGD, \(workload.model) on \(workload.dataset)"
     report.k = settings.k
     report.parameterCount = model.parameterCount
-    report.classCount = train.classCount
+    report.classCount =
+      (model as? Transformer)?.configuration.vocabularySize ?? workload.mlp?.layerSizes.last
+      ?? Self.classCount(workload.model)
     report.stabilizationD = settings.stabilizationD
     report.stabilizationSigma = settings.sigma
     report.stabilizationEpsilon = settings.epsilon
     report.settings = [
-      (
-        "model",
-        "MLP " + model.layerSizes.map(String.init).joined(separator: "–")
-          + " tanh, P = \(model.parameterCount)"
-      ),
-      ("data", "digits, \(train.count) train / \(test.count) test"),
+      ("model", "\(workload.model), P = \(model.parameterCount)"),
+      ("data", "\(workload.dataset), \(trainCount) train / \(workload.testCount) test"),
       ("k", "\(settings.k)"), ("η", AxisScale.trim(settings.learningRate, 4)),
       ("batch", "\(settings.batchSize)"), ("Hessian batch", "\(hessianSamples.count)"),
       ("refresh", "every \(settings.refreshEvery) steps"), ("seed", "\(settings.seed)"),
@@ -165,7 +171,7 @@ struct DemoTraining {
       }
       // Next minibatch (the same sequence for every optimizer).
       if cursor + settings.batchSize > order.count {
-        order = batches.permutation(count: train.count)
+        order = batches.permutation(count: trainCount)
         cursor = 0
       }
       let batch = SampleSet.indices(Array(order[cursor..<(cursor + settings.batchSize)]))
@@ -174,7 +180,7 @@ struct DemoTraining {
       if step % settings.recordEvery == 0 {
         // The full training loss (smooth, comparable across optimizers).
         run.steps.append(step)
-        run.losses.append(try model.loss(at: w, samples: .all(train.count)))
+        run.losses.append(try model.loss(at: w, samples: .all(trainCount)))
         lastLoss = run.losses.last!
       }
       if monitor.observe(step: step, loss: loss, gradient: gradient, learningRate: eta).shouldStop {
@@ -222,8 +228,8 @@ struct DemoTraining {
     }
     progress.finish()
     run.stepsTaken = stepsTaken
-    run.finalTrainLoss = try model.loss(at: w, samples: .all(train.count))
-    run.testAccuracy = try model.accuracy(at: w, data: test)
+    run.finalTrainLoss = try model.loss(at: w, samples: .all(trainCount))
+    run.testAccuracy = try workload.test(at: w)?.accuracy ?? .nan
     var hvps = tracker.productCount + stabilizationProducts
     if measureStabilization, let basis = tracker.basis, report.spectra.last?.step != stepsTaken {
       let (spectrum, products) = try leadingSpectrum(at: w, step: stepsTaken, warmStart: basis)
@@ -270,7 +276,7 @@ struct DemoTraining {
         sigma: settings.sigma, subspaceDimension: settings.stabilizationD,
         orderCount: settings.orders,
         seed: settings.seed))
-    let grid = settings.stabilizationGrid.filter { $0 + 1 <= train.count }
+    let grid = settings.stabilizationGrid.filter { $0 + 1 <= trainCount }
     let c = try estimator.curve(of: model, at: w, sampleCounts: grid, method: .gaussianMoment)
     let (slope, intercept) =
       StabilizationCurve.logLogFit(sampleCounts: c.sampleCounts, values: c.mean) ?? (.nan, .nan)
@@ -280,6 +286,15 @@ struct DemoTraining {
         intercept: intercept),
       c
     )
+  }
+
+  /// The class count a model names (C outliers are expected in the spectrum).
+  static func classCount(_ model: ModelSpec) -> Int {
+    switch model {
+    case .mlp(let sizes, _): return sizes.last!
+    case .cnn(_, let k, _): return k
+    default: return 10
+    }
   }
 
   static func seconds(_ d: Duration) -> Double {
