@@ -8,7 +8,8 @@ enum TrainCommand {
     name: "train",
     summary: "train a reference model with one optimizer",
     discussion: """
-      Seeded minibatch training of a reference model on the full data set. Projected optimizers
+      Seeded minibatch training of a reference model on the data set less its held-out
+      --test-fraction. Projected optimizers
       (dom-, bulk-, interpolated) keep the top-k Hessian eigenspace of a fixed Hessian batch fresh
       with a warm-started refresh every --refresh-every steps (--refresh-method: Lanczos, one block
       Rayleigh–Ritz step of 2k HVPs, or one subspace-iteration step of k HVPs; the first refresh
