@@ -2,7 +2,7 @@ import Curvature
 import Foundation
 
 // Side-by-side figures: every ratio in Benchmarks/README.md comes from one run of this tool.
-//   swift run -c release Figures [kernels|dense|spectrum|models|optimizers|stabilization|all] [options]
+//   swift run -c release Figures [kernels|dense|spectrum|models|text|optimizers|stabilization|all] [options]
 let arguments = Array(CommandLine.arguments.dropFirst())
 let area = arguments.first ?? "all"
 let rest = Array(arguments.dropFirst())
@@ -13,6 +13,7 @@ do {
   case "dense": try denseFigures(arguments: rest)
   case "spectrum": try spectrumFigures(arguments: rest)
   case "models": try modelFigures(arguments: rest)
+  case "text": try textTransformerFigures(arguments: rest)
   case "optimizers": try optimizerFigures(arguments: rest)
   case "stabilization": try stabilizationFigures(arguments: rest)
   case "all":
