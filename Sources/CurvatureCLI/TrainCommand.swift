@@ -28,6 +28,17 @@ enum TrainCommand {
       `losses` are the minibatch losses of every step; `final_loss` is the loss over the training
       part; `test_loss` and `test_accuracy` are over the held-out part; a text model also reports
       `unigram_entropy`, the text's byte entropy in nats (the loss of a context-free model).
+      Cost of tracking, relative to the base optimizer: overhead ≈ (HVPs per refresh × Hessian
+      batch × HVP÷gradient cost) ÷ (--refresh-every × --batch-size) + the projection's two
+      passes over the P × k basis per step (k·P floats each). An HVP costs about 2.5 gradients of
+      the same batch (about 1.8 with the forward pass cached, less per vector in a block), and a
+      warm refresh costs about 2–3k HVPs with Lanczos, 2k with block-ritz and k with
+      subspace-iteration; the first refresh is a cold Lanczos run (about 5k HVPs). So a
+      512-sample Hessian batch refreshed every 100 steps of 64 costs about 20 × 512 × 2.5 ÷
+      6,400 ≈ 4 extra gradients per step with Lanczos, and --hessian-batch minibatch with
+      subspace-iteration about 10 × 64 × 2.5 ÷ 6,400 ≈ 0.25 (use --refresh-averaging to average
+      the noisy minibatch Hessians over refreshes). With --save PREFIX the final parameters,
+      basis and eigenvalues are written as .npy (checked before training).
       """,
     flags: commonFlags + [
       Flag(

@@ -2,7 +2,7 @@ import Curvature
 import Foundation
 
 // Side-by-side figures: every ratio in Benchmarks/README.md comes from one run of this tool.
-//   swift run -c release Figures [kernels|dense|spectrum|models|text|optimizers|stabilization|all] [options]
+//   swift run -c release Figures [kernels|dense|spectrum|models|text|optimizers|stabilization|inloop|all] [options]
 let arguments = Array(CommandLine.arguments.dropFirst())
 let area = arguments.first ?? "all"
 let rest = Array(arguments.dropFirst())
@@ -16,6 +16,7 @@ do {
   case "text": try textTransformerFigures(arguments: rest)
   case "optimizers": try optimizerFigures(arguments: rest)
   case "stabilization": try stabilizationFigures(arguments: rest)
+  case "inloop": try inLoopFigures(arguments: rest)
   case "all":
     try kernelFigures(arguments: rest)
     try denseFigures(arguments: rest)

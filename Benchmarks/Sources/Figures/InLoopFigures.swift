@@ -1,0 +1,255 @@
+import Curvature
+import CurvatureModels
+import Foundation
+
+/// In-loop tracking at P ≈ 1.1M: plain SGD against Bulk-SGD with a tracked dominant subspace,
+/// interleaved in one run, with the tracked basis compared against exact references.
+///
+///     swift run -c release Figures inloop [--width 1024] [--steps 500] [--repeats 3]
+///       [--variants default,minibatch] [--reference-every 0] [--json FILE]
+///
+/// Model: MLP 64-W-W-10 (tanh) on the 1,797 digits, minibatch 64, η = 0.1, k = 10, a refresh
+/// every 100 steps; the same initial parameters and minibatch order for every run. For each
+/// variant: wall time ÷ SGD's (every repetition interleaved SGD, variant, SGD, …; min and
+/// median), HVPs, final full-data loss ÷ SGD's, and the overlap ‖UᵀV‖²_F / k of the in-loop
+/// basis with the exact top-10 eigenspace of the full-data Hessian at the same parameters
+/// (Lanczos, tolerance 10⁻³), at the end and every `--reference-every` steps (0: end only).
+/// A cost breakdown (one gradient, one projected step, one refresh of each kind) is printed
+/// first, so the ratio can be read against the cost model.
+func inLoopFigures(arguments: [String]) throws {
+  var width = 1024
+  var steps = 500
+  var repeats = 3
+  var variants = ["default", "minibatch"]
+  var referenceEvery = 0
+  var jsonPath: String? = nil
+  var i = 0
+  while i < arguments.count {
+    let value = i + 1 < arguments.count ? arguments[i + 1] : ""
+    switch arguments[i] {
+    case "--width": width = Int(value) ?? width
+    case "--steps": steps = Int(value) ?? steps
+    case "--repeats": repeats = Int(value) ?? repeats
+    case "--variants": variants = value.split(separator: ",").map(String.init)
+    case "--reference-every": referenceEvery = Int(value) ?? 0
+    case "--json": jsonPath = value
+    default:
+      throw CurvatureError.invalidArgument(name: arguments[i], reason: "unknown option")
+    }
+    i += 2
+  }
+  let data = try ClassificationData.digits()
+  let model = try MLP(layerSizes: [64, width, width, 10], activation: .tanh, data: data)
+  let n = model.sampleCount
+  let p = model.parameterCount
+  print("\n## In-loop tracking, MLP 64-\(width)-\(width)-10 tanh on digits, P = \(p), k = 10")
+  print("load average at start: \(loadAverage())")
+  let w0 = model.initialParameters(seed: 1)
+
+  // Cost breakdown.
+  var rng = SeededGenerator(seed: 4)
+  let batch = SampleSet.indices((0..<64).map { _ in rng.nextInt(below: n) })
+  let gradient = bestOf(5) { _ = try! model.lossAndGradient(at: w0, samples: batch) }
+  let probe = try DominantSubspaceTracker(
+    objective: model,
+    configuration: .init(k: 10, hessianBatch: .minibatch, method: .subspaceIteration, seed: 3))
+  let t0 = ContinuousClock.now
+  let cold = try probe.refresh(parameters: w0, minibatch: batch)
+  let coldSeconds = seconds(ContinuousClock.now - t0)
+  let warm = bestOf(3) { _ = try! probe.refresh(parameters: w0, minibatch: batch) }
+  var bulk = SGD(learningRate: 0.1).projected(.bulk)
+  _ = bulk.updateProjection { $0.basis = probe.basis }
+  let g = try model.lossAndGradient(at: w0, samples: batch).gradient
+  var wStep = w0
+  let projected = bestOf(5) { try! bulk.step(parameters: &wStep, gradient: g) }
+  var plain = SGD(learningRate: 0.1)
+  var wPlain = w0
+  let plainStep = bestOf(5) { try! plain.step(parameters: &wPlain, gradient: g) }
+  let v = rng.gaussianVector(count: p)
+  let hvp = bestOf(3) {
+    _ = try! model.hessianVectorProduct(at: w0, samples: batch, direction: v)
+  }
+  print("\n| piece (minibatch 64) | ms | ÷ gradient |")
+  print("|---|---:|---:|")
+  for (name, s) in [
+    ("gradient", gradient), ("SGD step (update only)", plainStep),
+    ("Bulk-SGD step (projection + update)", projected), ("one HVP", hvp),
+    ("cold Lanczos refresh (\(cold.productCount) HVPs)", coldSeconds),
+    ("warm subspace-iteration refresh (10 HVPs, one block)", warm),
+  ] {
+    print("| \(name) | \(fmt(s * 1e3, 2)) | \(fmt(s / gradient, 2)) |")
+  }
+
+  // Training runs, interleaved.
+  struct Variant {
+    var name: String
+    var configuration: DominantSubspaceTracker.Configuration?
+  }
+  func configuration(_ name: String) -> DominantSubspaceTracker.Configuration? {
+    switch name {
+    case "sgd": return nil
+    case "default":
+      return .init(
+        k: 10, hessianBatch: .subset(count: 512, seed: 2), refresh: .every(100), seed: 3)
+    case "subspace512":
+      return .init(
+        k: 10, hessianBatch: .subset(count: 512, seed: 2), refresh: .every(100),
+        method: .subspaceIteration, seed: 3)
+    case "minibatch":
+      return .init(
+        k: 10, hessianBatch: .minibatch, refresh: .every(100), method: .subspaceIteration,
+        seed: 3, refreshAveraging: 0.5)
+    case "minibatch-plain":
+      return .init(
+        k: 10, hessianBatch: .minibatch, refresh: .every(100), method: .subspaceIteration,
+        seed: 3)
+    default:
+      if name.hasPrefix("subset") || name.hasPrefix("avg") {
+        // subsetN or avgN: a fixed subset of N samples (avg: with averaging 0.5).
+        let count = Int(name.drop { !$0.isNumber }) ?? 128
+        return .init(
+          k: 10, hessianBatch: .subset(count: count, seed: 2), refresh: .every(100),
+          method: .subspaceIteration, seed: 3, refreshAveraging: name.hasPrefix("avg") ? 0.5 : 0)
+      }
+      return nil
+    }
+  }
+  let runs =
+    [Variant(name: "sgd", configuration: nil)]
+    + variants.map { Variant(name: $0, configuration: configuration($0)) }
+  struct Outcome {
+    var seconds: [Double] = []
+    var loss = 0.0
+    var products = 0
+    var refreshes = 0
+    var overlaps: [(Int, Double)] = []
+    var basis: Basis? = nil
+    var parameters: [Float] = []
+  }
+  var outcomes = [Outcome](repeating: Outcome(), count: runs.count)
+  for r in 0..<repeats {
+    for (index, variant) in runs.enumerated() {
+      let recordReferences = r == 0 && referenceEvery > 0 && variant.configuration != nil
+      let result = try trainTracked(
+        model: model, start: w0, steps: steps, configuration: variant.configuration,
+        referenceEvery: recordReferences ? referenceEvery : 0)
+      outcomes[index].seconds.append(result.seconds)
+      outcomes[index].loss = result.loss
+      outcomes[index].products = result.products
+      outcomes[index].refreshes = result.refreshes
+      outcomes[index].basis = result.basis
+      outcomes[index].parameters = result.parameters
+      if recordReferences { outcomes[index].overlaps = result.overlaps }
+    }
+  }
+  // Exact references at the end.
+  for index in outcomes.indices where runs[index].configuration != nil {
+    guard let basis = outcomes[index].basis else { continue }
+    let exact = try exactTop(model: model, at: outcomes[index].parameters, k: 10)
+    outcomes[index].overlaps.append((steps, try SubspaceMetrics.overlap(basis, exact.vectors)))
+  }
+  print("load average at end: \(loadAverage())")
+  let sgdSeconds = outcomes[0].seconds
+  print(
+    "\n| run | final loss | ÷ SGD loss | seconds (min) | ÷ SGD time, min | median | HVPs | "
+      + "refreshes | overlap with exact top-10 (step: value) |")
+  print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
+  var json: [[String: Any]] = []
+  for (index, variant) in runs.enumerated() {
+    let o = outcomes[index]
+    let ratios = zip(o.seconds, sgdSeconds).map { $0 / $1 }.sorted()
+    let median = ratios[ratios.count / 2]
+    let overlapText = o.overlaps.map { "\($0.0): \(fmt($0.1, 3))" }.joined(separator: ", ")
+    print(
+      "| \(variant.name) | \(fmt(o.loss, 4)) | \(fmt(o.loss / outcomes[0].loss, 3)) | "
+        + "\(fmt(o.seconds.min()!, 2)) | \(fmt(ratios.first!, 2)) | \(fmt(median, 2)) | "
+        + "\(o.products) | \(o.refreshes) | \(overlapText) |")
+    json.append([
+      "run": variant.name, "final_loss": o.loss, "loss_ratio": o.loss / outcomes[0].loss,
+      "seconds": o.seconds, "time_ratios": ratios, "hvps": o.products,
+      "refreshes": o.refreshes,
+      "overlaps": o.overlaps.map { ["step": $0.0, "overlap": $0.1] as [String: Any] },
+    ])
+  }
+  if let jsonPath {
+    let document: [String: Any] = [
+      "command": "Figures inloop " + arguments.joined(separator: " "),
+      "date": ISO8601DateFormatter().string(from: Date()), "parameters": p, "steps": steps,
+      "breakdown_ms": [
+        "gradient": gradient * 1e3, "sgd_update": plainStep * 1e3,
+        "bulk_step": projected * 1e3, "hvp": hvp * 1e3, "cold_lanczos": coldSeconds * 1e3,
+        "cold_lanczos_hvps": cold.productCount, "warm_subspace_iteration": warm * 1e3,
+      ],
+      "runs": json, "load_average": loadAverage(),
+    ]
+    let bytes = try JSONSerialization.data(
+      withJSONObject: document, options: [.prettyPrinted, .sortedKeys])
+    try bytes.write(to: URL(fileURLWithPath: jsonPath))
+    print("wrote \(jsonPath)")
+  }
+}
+
+/// One training run (SGD when `configuration` is nil), minibatch 64 drawn with replacement
+/// from seed 4, η = 0.1; optional exact references every `referenceEvery` steps (not timed:
+/// the clock stops while they are computed).
+private func trainTracked(
+  model: MLP, start: [Float], steps: Int, configuration: DominantSubspaceTracker.Configuration?,
+  referenceEvery: Int
+) throws -> (
+  seconds: Double, loss: Double, products: Int, refreshes: Int, overlaps: [(Int, Double)],
+  basis: Basis?, parameters: [Float]
+) {
+  let n = model.sampleCount
+  var w = start
+  var rng = SeededGenerator(seed: 4)
+  var plain = SGD(learningRate: 0.1)
+  var bulk = SGD(learningRate: 0.1).projected(.bulk)
+  let tracker = try configuration.map {
+    try DominantSubspaceTracker(objective: model, configuration: $0)
+  }
+  var elapsed = 0.0
+  var overlaps: [(Int, Double)] = []
+  for step in 0..<steps {
+    let t0 = ContinuousClock.now
+    let batch = SampleSet.indices((0..<64).map { _ in rng.nextInt(below: n) })
+    let (_, g) = try model.lossAndGradient(at: w, samples: batch)
+    if let tracker {
+      try tracker.step(&bulk, parameters: &w, gradient: g, minibatch: batch)
+    } else {
+      try plain.step(parameters: &w, gradient: g)
+    }
+    elapsed += seconds(ContinuousClock.now - t0)
+    if referenceEvery > 0, step > 0, step % referenceEvery == 0, let basis = tracker?.basis {
+      let exact = try exactTop(model: model, at: w, k: 10)
+      overlaps.append((step, try SubspaceMetrics.overlap(basis, exact.vectors)))
+    }
+  }
+  return (
+    elapsed, try model.loss(at: w, samples: .all(n)), tracker?.productCount ?? 0,
+    tracker?.refreshCount ?? 0, overlaps, tracker?.basis, w
+  )
+}
+
+/// The exact top-k eigenpairs of the full-data Hessian at `w` (Lanczos, tolerance 10⁻³).
+private func exactTop(model: MLP, at w: [Float], k: Int) throws -> EigenResult {
+  let op = try ObjectiveHessian(objective: model, at: w, samples: .all(model.sampleCount))
+  return try Lanczos(configuration: LanczosConfiguration(tolerance: 1e-3, maxProducts: 400))
+    .eigenpairs(of: op, count: k)
+}
+
+/// The best wall time of `count` calls of `body`, in seconds.
+private func bestOf(_ count: Int, _ body: () -> Void) -> Double {
+  var best = Double.infinity
+  for _ in 0..<count {
+    let t0 = ContinuousClock.now
+    body()
+    best = min(best, seconds(ContinuousClock.now - t0))
+  }
+  return best
+}
+
+/// The 1-minute load average from /proc/loadavg ("?" where unavailable).
+func loadAverage() -> String {
+  (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").first
+    .map(String.init) ?? "?"
+}
