@@ -290,7 +290,15 @@ enum TrainCommand {
       }
       losses.append(loss)
       if let tracker {
-        try tracker.step(&opt, parameters: &w, gradient: g, minibatch: batch)
+        let r = try tracker.step(&opt, parameters: &w, gradient: g, minibatch: batch)
+        if let refresh = r.refresh, refresh.reachedProductCap {
+          context.note(
+            "\(spec): the refresh at step \(refresh.step) stopped at its cap of "
+              + "\(refresh.productCap) HVPs without certifying "
+              + "\(refresh.converged.filter { !$0 }.count) of \(refresh.converged.count) "
+              + "eigenpairs (relative tolerance \(refresh.tolerance)); later refreshes "
+              + "ask for less")
+        }
       } else {
         try opt.step(parameters: &w, gradient: g)
       }

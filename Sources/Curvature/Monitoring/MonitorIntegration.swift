@@ -6,7 +6,8 @@ extension SubspaceRefresh {
     guard let r = report.refresh else { return nil }
     self.init(
       step: report.step, eigenvalues: r.eigenvalues, gradientAlignment: report.topFraction,
-      overlap: r.overlapWithPrevious, productCount: r.productCount)
+      overlap: r.overlapWithPrevious, productCount: r.productCount, converged: r.converged,
+      reachedProductCap: r.reachedProductCap)
   }
 }
 
@@ -25,13 +26,19 @@ extension ProjectionWeights {
 
 extension TrainingMonitor {
   /// Records a tracker step: emits ``TrainingEvent/subspaceRefreshed(_:)`` when the step
-  /// refreshed the basis, otherwise returns an empty response.
+  /// refreshed the basis (followed by ``TrainingEvent/refreshUncertified(_:)`` when that
+  /// refresh stopped at its product cap without certifying its pairs), otherwise returns an
+  /// empty response.
   /// - Complexity: O(k + callbacks).
   public func recordTrackerStep(_ report: TrackerStepReport, learningRate: Double)
     -> MonitorResponse
   {
     guard let refresh = SubspaceRefresh(trackerReport: report) else { return MonitorResponse() }
-    return recordSubspaceRefresh(refresh, learningRate: learningRate)
+    var response = recordSubspaceRefresh(refresh, learningRate: learningRate)
+    if !refresh.certified && refresh.reachedProductCap {
+      response.merge(recordUncertifiedRefresh(refresh, learningRate: learningRate))
+    }
+    return response
   }
 }
 

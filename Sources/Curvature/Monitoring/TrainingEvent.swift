@@ -4,6 +4,9 @@ public enum TrainingEvent: Sendable {
   case stepObserved(StepObservation)
   /// The dominant subspace was recomputed.
   case subspaceRefreshed(SubspaceRefresh)
+  /// A refresh stopped at its product cap without certifying every eigenpair (emitted after
+  /// its ``subspaceRefreshed(_:)``): its eigenpairs are uncertain and it cost the whole cap.
+  case refreshUncertified(SubspaceRefresh)
   /// A stabilisation curve was measured.
   case stabilizationMeasured(StabilizationMeasurement)
   /// Δ₂^(D) ≤ ε held for the configured number of consecutive measurements.
@@ -21,6 +24,7 @@ public enum TrainingEvent: Sendable {
     switch self {
     case .stepObserved: return .stepObserved
     case .subspaceRefreshed: return .subspaceRefreshed
+    case .refreshUncertified: return .refreshUncertified
     case .stabilizationMeasured: return .stabilizationMeasured
     case .stabilized: return .stabilized
     case .sharpnessMeasured: return .sharpnessMeasured
@@ -34,7 +38,7 @@ public enum TrainingEvent: Sendable {
   public var step: Int {
     switch self {
     case .stepObserved(let e): return e.step
-    case .subspaceRefreshed(let e): return e.step
+    case .subspaceRefreshed(let e), .refreshUncertified(let e): return e.step
     case .stabilizationMeasured(let e), .stabilized(let e): return e.step
     case .sharpnessMeasured(let e), .stabilityThresholdExceeded(let e): return e.step
     case .diverged(let e): return e.step
@@ -44,7 +48,7 @@ public enum TrainingEvent: Sendable {
   /// Event kinds.
   public enum Kind: String, Sendable, Hashable, CaseIterable {
     case stepObserved, subspaceRefreshed, stabilizationMeasured, stabilized, sharpnessMeasured
-    case stabilityThresholdExceeded, diverged
+    case stabilityThresholdExceeded, diverged, refreshUncertified
   }
 }
 
@@ -72,13 +76,22 @@ public struct SubspaceRefresh: Sendable, Equatable {
   public var overlap: Double?
   /// Hessian-vector products spent.
   public var productCount: Int
+  /// Whether each eigenpair met the solver tolerance (empty when unknown).
+  public var converged: [Bool]
+  /// Whether the refresh stopped at its product cap without certifying every pair.
+  public var reachedProductCap: Bool
+
+  /// Whether every eigenpair was certified (true when unknown).
+  public var certified: Bool { converged.allSatisfy { $0 } }
 
   /// Creates a refresh report.
   /// - Complexity: O(1).
   public init(
     step: Int, eigenvalues: [Double], gradientAlignment: Double? = nil, overlap: Double? = nil,
-    productCount: Int = 0
+    productCount: Int = 0, converged: [Bool] = [], reachedProductCap: Bool = false
   ) {
+    self.converged = converged
+    self.reachedProductCap = reachedProductCap
     self.step = step
     self.eigenvalues = eigenvalues
     self.gradientAlignment = gradientAlignment

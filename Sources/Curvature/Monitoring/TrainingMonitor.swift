@@ -221,6 +221,15 @@ public final class TrainingMonitor {
     dispatch([.subspaceRefreshed(refresh)], step: refresh.step, learningRate: learningRate)
   }
 
+  /// Records a refresh that stopped at its product cap without certifying its pairs: emits
+  /// ``TrainingEvent/refreshUncertified(_:)``.
+  /// - Complexity: O(callbacks).
+  public func recordUncertifiedRefresh(_ refresh: SubspaceRefresh, learningRate: Double)
+    -> MonitorResponse
+  {
+    dispatch([.refreshUncertified(refresh)], step: refresh.step, learningRate: learningRate)
+  }
+
   private func dispatch(_ events: [TrainingEvent], step: Int, learningRate: Double)
     -> MonitorResponse
   {

@@ -1,7 +1,8 @@
 /// A differentiable loss over a finite, indexable sample set: what a training loop already has.
 ///
 /// The loss is the mean of per-sample losses ℓ_i(w) over a ``SampleSet``. Conforming types supply
-/// the loss, its gradient, exact Hessian-vector products (HVPs) and per-sample losses; the
+/// the loss, its gradient, Hessian-vector products (HVPs) and per-sample losses, and declare
+/// how accurate their HVPs are (``hessianProductAccuracy``, exact by default); the
 /// block HVP and Gauss–Newton products have defaults. All buffers are flat `Float` vectors of
 /// length ``parameterCount`` unless stated. Implementations validate `samples` and throw
 /// `CurvatureError` for bad input.
@@ -46,9 +47,18 @@ public protocol DifferentiableObjective: AnyObject {
     at w: UnsafeBufferPointer<Float>, samples: SampleSet,
     into losses: UnsafeMutableBufferPointer<Double>
   ) throws
+
+  /// How accurate ``hessianVectorProduct(at:samples:direction:into:)`` is. Eigensolvers and
+  /// ``DominantSubspaceTracker`` pick tolerances and product caps from it. The default is
+  /// ``HessianProductAccuracy/exact``; objectives whose products are finite differences of
+  /// gradients declare ``HessianProductAccuracy/finiteDifference(relativeError:)``.
+  var hessianProductAccuracy: HessianProductAccuracy { get }
 }
 
 extension DifferentiableObjective {
+  /// Exact products (the default for every objective that does not say otherwise).
+  public var hessianProductAccuracy: HessianProductAccuracy { .exact }
+
   public func hessianVectorProducts(
     at w: UnsafeBufferPointer<Float>, samples: SampleSet, directions v: UnsafeBufferPointer<Float>,
     count: Int, into out: UnsafeMutableBufferPointer<Float>

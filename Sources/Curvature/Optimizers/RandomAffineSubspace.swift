@@ -107,6 +107,9 @@ public final class RandomAffineSubspace: DifferentiableObjective {
     return l
   }
 
+  /// That of the full-space objective (its products are restricted exactly).
+  public var hessianProductAccuracy: HessianProductAccuracy { objective.hessianProductAccuracy }
+
   public func hessianVectorProduct(
     at z: UnsafeBufferPointer<Float>, samples: SampleSet, direction v: UnsafeBufferPointer<Float>,
     into out: UnsafeMutableBufferPointer<Float>

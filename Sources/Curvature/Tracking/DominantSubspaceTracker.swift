@@ -102,6 +102,11 @@ public final class DominantSubspaceTracker {
   public private(set) var refreshInterval: Int?
   /// The step at which the adaptive interval's next refresh is due.
   private var nextIntervalStep: Int? = nil
+  /// The smallest solver tolerance of the next refresh (0 until a refresh with inexact
+  /// products stops without certifying its pairs: then 1.5 times the largest relative
+  /// residual it reached, at most 0.5), so that the next refresh does not chase the same
+  /// noise to its product cap.
+  public private(set) var toleranceFloor = 0.0
   private var generator: SeededGenerator
   private var refreshRequested = false
   private var referenceParameters: [Float] = []
@@ -120,6 +125,7 @@ public final class DominantSubspaceTracker {
     try configuration.execution.validate(policy: configuration.refresh)
     try configuration.switchRule?.validate()
     try Validate.positive("lanczos.tolerance", configuration.lanczos.tolerance)
+    try objective.hessianProductAccuracy.validate()
     if !(configuration.refreshAveraging >= 0 && configuration.refreshAveraging < 1) {
       throw CurvatureError.outOfRange(
         name: "refreshAveraging", value: configuration.refreshAveraging, range: "[0, 1)")
@@ -227,7 +233,8 @@ public final class DominantSubspaceTracker {
     var rng = generator
     let outcome = try Self.compute(
       objective: objective, parameters: parameters, samples: samples, previous: basis,
-      previousEigenvalues: eigenvalues, seed: rng.next(), configuration: configuration)
+      previousEigenvalues: eigenvalues, seed: rng.next(), configuration: configuration,
+      toleranceFloor: toleranceFloor)
     if let job = pending {
       _ = job.wait()
       pending = nil
@@ -242,10 +249,13 @@ public final class DominantSubspaceTracker {
   /// configured. Depends only on its arguments (no tracker state), so it can run on any thread.
   private static func compute(
     objective: any DifferentiableObjective, parameters: [Float], samples: SampleSet,
-    previous: Basis?, previousEigenvalues: [Double], seed: UInt64, configuration: Configuration
+    previous: Basis?, previousEigenvalues: [Double], seed: UInt64, configuration: Configuration,
+    toleranceFloor: Double
   ) throws -> RefreshOutcome {
     let op = try ObjectiveHessian(objective: objective, at: parameters, samples: samples)
-    var cfg = configuration.lanczos
+    var cfg = objective.hessianProductAccuracy.solverSettings(
+      requested: configuration.lanczos, eigenvalues: previousEigenvalues, k: configuration.k)
+    cfg.tolerance = max(cfg.tolerance, toleranceFloor)
     cfg.target = .largest
     cfg.seed = seed
     let warm = configuration.warmStart ? previous : nil
@@ -267,7 +277,8 @@ public final class DominantSubspaceTracker {
       try SubspaceMetrics.overlap(b, result.vectors)
     }
     return RefreshOutcome(
-      result: result, productCount: op.productCount, overlap: overlap, warmStarted: warm != nil)
+      result: result, productCount: op.productCount, overlap: overlap, warmStarted: warm != nil,
+      tolerance: cfg.tolerance, productCap: cfg.maxProducts)
   }
 
   /// The interval of `adaptive` after installing `outcome` (a refresh due at step `dueAt`) and
@@ -280,6 +291,18 @@ public final class DominantSubspaceTracker {
     let interval = outcome.overlap.map { adaptive.next(after: current, overlap: $0) } ?? current
     let (next, overflow) = step.addingReportingOverflow(interval)
     return (interval, overflow ? Int.max : next)
+  }
+
+  /// ``toleranceFloor`` once `outcome` (if any) is installed.
+  private func toleranceFloorAfter(_ outcome: RefreshOutcome?) -> Double {
+    guard let outcome, !outcome.result.allConverged,
+      !objective.hessianProductAccuracy.isExact
+    else { return toleranceFloor }
+    let result = outcome.result
+    let reached =
+      zip(result.residuals, result.eigenvalues).map { r, l in l != 0 ? r / abs(l) : .infinity }
+      .max() ?? 0
+    return max(toleranceFloor, min(0.5, 1.5 * reached))
   }
 
   /// Makes `outcome` the current basis (commit; cannot fail).
@@ -295,7 +318,9 @@ public final class DominantSubspaceTracker {
       step: step, installStep: installStep, reason: reason, eigenvalues: result.eigenvalues,
       residuals: result.residuals, converged: result.converged,
       productCount: outcome.productCount, warmStarted: outcome.warmStarted,
-      overlapWithPrevious: outcome.overlap, refreshInterval: refreshInterval)
+      overlapWithPrevious: outcome.overlap, refreshInterval: refreshInterval,
+      tolerance: outcome.tolerance, productCap: outcome.productCap)
+    toleranceFloor = toleranceFloorAfter(outcome)
     basis = result.vectors
     eigenvalues = result.eigenvalues
     refreshCount += 1
@@ -399,7 +424,7 @@ public final class DominantSubspaceTracker {
         computed = try Self.compute(
           objective: objective, parameters: parameters, samples: samples, previous: current,
           previousEigenvalues: due?.outcome.result.eigenvalues ?? eigenvalues, seed: seed,
-          configuration: configuration)
+          configuration: configuration, toleranceFloor: toleranceFloorAfter(due?.outcome))
       }
     }
     // Commit.
@@ -447,6 +472,7 @@ public final class DominantSubspaceTracker {
     let previous = basis
     let previousEigenvalues = eigenvalues
     let configuration = configuration
+    let floor = toleranceFloor
     let p = objective.parameterCount
     let n = objective.sampleCount
     pending = job
@@ -458,7 +484,8 @@ public final class DominantSubspaceTracker {
         try Validate.count("background objective sampleCount", copy.sampleCount, n)
         return try Self.compute(
           objective: copy, parameters: job.parameters, samples: job.samples, previous: previous,
-          previousEigenvalues: previousEigenvalues, seed: job.seed, configuration: configuration)
+          previousEigenvalues: previousEigenvalues, seed: job.seed, configuration: configuration,
+          toleranceFloor: floor)
       }
     }
   }
@@ -557,6 +584,7 @@ public final class DominantSubspaceTracker {
       ],
       strings: ["generator": Self.encode(generator)])
     if let a = alignmentAverage { s.scalars["alignmentAverage"] = a }
+    if toleranceFloor > 0 { s.scalars["toleranceFloor"] = toleranceFloor }
     if let n = refreshInterval { s.scalars["refreshInterval"] = Double(n) }
     if let n = nextIntervalStep { s.scalars["nextIntervalStep"] = Double(n) }
     if let b = basis {
@@ -604,6 +632,11 @@ public final class DominantSubspaceTracker {
     let steps = try state.integer("stepCount")
     let refreshes = try state.integer("refreshCount")
     let products = try state.integer("productCount")
+    let floor = state.scalars["toleranceFloor"] ?? 0
+    guard floor >= 0, floor <= 0.5 else {
+      throw CurvatureError.invalidArgument(
+        name: "state", reason: "tolerance floor \(floor) is outside [0, 0.5]")
+    }
     // The adaptive interval (absent from states of trackers without one: start afresh).
     var interval = configuration.refresh.adaptiveInterval?.minimum
     var nextStep: Int? = nil
@@ -663,6 +696,7 @@ public final class DominantSubspaceTracker {
     stepCount = steps
     refreshCount = refreshes
     productCount = products
+    toleranceFloor = floor
     hasSwitched = state.scalars["hasSwitched"] == 1
     refreshRequested = state.scalars["refreshRequested"] == 1
     alignmentAverage = state.scalars["alignmentAverage"]

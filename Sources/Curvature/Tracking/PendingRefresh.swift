@@ -12,6 +12,9 @@ struct RefreshOutcome: Sendable {
   var overlap: Double?
   /// Whether the solver started from the previous basis.
   var warmStarted: Bool
+  /// The solver tolerance and product cap the refresh ran with.
+  var tolerance: Double = 0
+  var productCap: Int = 0
 }
 
 /// A refresh running on a background thread, to be installed at a fixed step

@@ -23,6 +23,17 @@ public struct RefreshReport: Sendable {
   /// ``RefreshPolicy/adaptiveInterval``): the next periodic refresh is due this many steps after
   /// ``step``.
   public var refreshInterval: Int? = nil
+  /// The relative residual tolerance the solver ran with: the configured one, raised for
+  /// objectives with inexact products (``HessianProductAccuracy``) and after a refresh that
+  /// could not certify its pairs (``DominantSubspaceTracker/toleranceFloor``); 0 if unknown.
+  public var tolerance: Double = 0
+  /// The product cap the solver ran with (0 if unknown).
+  public var productCap: Int = 0
+  /// Whether the refresh stopped at its product cap without certifying every pair: its
+  /// eigenpairs are the best the products allowed, and it cost the whole cap.
+  public var reachedProductCap: Bool {
+    !allConverged && productCap > 0 && productCount >= productCap
+  }
   /// λ₁/λ₂ (`nil` when k = 1 or λ₂ = 0).
   public var spectralRatio: Double? {
     guard eigenvalues.count >= 2, eigenvalues[1] != 0 else { return nil }
