@@ -33,8 +33,13 @@ let package = Package(
       name: "CurvatureTests", dependencies: ["Curvature"], resources: [.copy("Fixtures")]),
     .testTarget(name: "CurvatureModelsTests", dependencies: ["CurvatureModels"]),
     .testTarget(name: "CurvatureCLITests", dependencies: ["CurvatureCLI"]),
+    // README's autodiff example, a client's main.swift verbatim (run by CurvatureAutodiffTests).
+    .executableTarget(
+      name: "AutodiffExample", dependencies: ["Curvature", "CurvatureAutodiff"],
+      path: "Tests/AutodiffExample"),
     .testTarget(
-      name: "CurvatureAutodiffTests", dependencies: ["CurvatureAutodiff", "CurvatureModels"]),
+      name: "CurvatureAutodiffTests",
+      dependencies: ["CurvatureAutodiff", "CurvatureModels", "AutodiffExample"]),
   ],
   swiftLanguageModes: [.v6]
 )
