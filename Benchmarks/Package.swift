@@ -33,6 +33,7 @@ let package = Package(
         "CFigures",
         .product(name: "Curvature", package: root),
         .product(name: "CurvatureModels", package: root),
+        .product(name: "CurvatureAutodiff", package: root),
       ],
       path: "Sources/Figures"
     ),

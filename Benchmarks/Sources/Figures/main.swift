@@ -2,7 +2,7 @@ import Curvature
 import Foundation
 
 // Side-by-side figures: every ratio in Benchmarks/README.md comes from one run of this tool.
-//   swift run -c release Figures [kernels|dense|spectrum|models|text|optimizers|stabilization|inloop|all] [options]
+//   swift run -c release Figures [kernels|dense|spectrum|models|text|optimizers|stabilization|inloop|autodiff|all] [options]
 let arguments = Array(CommandLine.arguments.dropFirst())
 let area = arguments.first ?? "all"
 let rest = Array(arguments.dropFirst())
@@ -17,6 +17,7 @@ do {
   case "optimizers": try optimizerFigures(arguments: rest)
   case "stabilization": try stabilizationFigures(arguments: rest)
   case "inloop": try inLoopFigures(arguments: rest)
+  case "autodiff": try autodiffFigures(arguments: rest)
   case "all":
     try kernelFigures(arguments: rest)
     try denseFigures(arguments: rest)
@@ -24,6 +25,7 @@ do {
     try modelFigures(arguments: rest)
     try optimizerFigures(arguments: rest)
     try stabilizationFigures(arguments: rest)
+    try autodiffFigures(arguments: rest)
   default:
     FileHandle.standardError.write(Data("Figures: unknown area '\(area)'\n".utf8))
     exit(2)
