@@ -77,6 +77,28 @@ import _Differentiation
     }
   }
 
+  @Test func declaresInexactProductsAndTheTrackerAdaptsToThem() throws {
+    let f = try AutodiffFixture()
+    #expect(try f.batched().hessianProductAccuracy == .finiteDifference(relativeError: 1e-4))
+    let central = try f.batched(hessian: .centralDifference())
+    #expect(central.hessianProductAccuracy == .finiteDifference(relativeError: 1e-3))
+    central.hessianProductAccuracy = .finiteDifference(relativeError: 1e-2)
+    #expect(central.copy().hessianProductAccuracy == .finiteDifference(relativeError: 1e-2))
+    // The tracker's default configuration asks for exact-product tolerances; on difference
+    // products it caps the refresh and still finds the exact top eigenvalues.
+    let objective = try f.batched()
+    let all = SampleSet.all(f.data.count)
+    let tracker = try DominantSubspaceTracker(
+      objective: objective, configuration: .init(k: 3, hessianBatch: .full))
+    let report = try tracker.refresh(parameters: f.weights)
+    #expect(report.productCount <= HessianProductAccuracy.finiteDifferenceProductCap(k: 3))
+    let exact = try Lanczos(configuration: .init(tolerance: 1e-6, seed: 1)).eigenpairs(
+      of: ObjectiveHessian(objective: f.reference, at: f.weights, samples: all), count: 3)
+    for (a, b) in zip(report.eigenvalues, exact.eigenvalues) {
+      #expect(abs(a - b) <= 1e-3 * exact.eigenvalues[0], "\(a) vs \(b)")
+    }
+  }
+
   @Test func copiesComputeTheSame() throws {
     let f = try AutodiffFixture()
     let objective = try f.perSample()
