@@ -39,6 +39,37 @@ import Testing
     return a
   }
 
+  /// --method sketch: with a sketch as large as the matrix the eigenvalues are exact; with a
+  /// smaller sketch every error stays within the reported bound; bad settings are usage errors.
+  @Test func sketchMethodReportsEigenvaluesWithinItsBound() throws {
+    let n = 40
+    let path = try write("sketch", shape: [n, n], matrix(n))
+    func run(_ extra: [String]) throws -> [String: Any] {
+      let r = runCurvature(
+        ["spectrum", "--matrix", path, "--k", "5", "--method", "sketch", "--json"] + extra)
+      #expect(r.status == 0, "\(r.stderr)")
+      return try #require(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+    }
+    let full = try run(["--sketch-size", "\(n)"])
+    let exact = try #require(full["eigenvalues"] as? [Double])
+    for i in 0..<5 { #expect(abs(exact[i] - Double(n - i)) <= 1e-3 * Double(n)) }
+    let small = try run(["--sketch-size", "12"])
+    let values = try #require(small["eigenvalues"] as? [Double])
+    let bound = try #require(small["error_bound"] as? Double)
+    #expect(small["matvecs"] as? Int == 12 + 10)
+    #expect(bound > 0)
+    for i in 0..<5 { #expect(abs(values[i] - Double(n - i)) <= bound * (1 + 1e-6)) }
+    for bad in [
+      ["--sketch-size", "3"], ["--sketch-size", "41"], ["--which", "smallest"],
+    ] {
+      let e = runCurvature(["spectrum", "--matrix", path, "--k", "5", "--method", "sketch"] + bad)
+      #expect(e.status == 2, "\(bad): \(e.stderr)")
+    }
+    let lanczosWithSize = runCurvature(
+      ["spectrum", "--matrix", path, "--k", "5", "--sketch-size", "12"])
+    #expect(lanczosWithSize.status == 2 && lanczosWithSize.stderr.contains("--method sketch"))
+  }
+
   @Test func matrixJSON() throws {
     let n = 30
     let path = try write("m", shape: [n, n], matrix(n))
