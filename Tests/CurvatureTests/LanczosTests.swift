@@ -189,7 +189,7 @@ import Testing
       try Lanczos(configuration: .init(tolerance: -1)).eigenpairs(of: op, count: 1)
     }
     #expect(throws: CurvatureError.self) {
-      try Lanczos().eigenpairs(of: op, count: 1, warmStart: Basis(dimension: 5))
+      try Lanczos().eigenpairs(of: op, count: 1, warmStart: try Basis(dimension: 5))
     }
     let bad = ClosureOperator(dimension: 10) { v, out in for i in 0..<10 { out[i] = .nan } }
     #expect(throws: CurvatureError.self) { try Lanczos().eigenpairs(of: bad, count: 1) }

@@ -34,7 +34,7 @@ import Testing
     #expect(abs(next.eigenvalues[1] - lambda[4]) <= 1e-4)
     #expect(deflated.productCount == next.productCount)
     #expect(throws: CurvatureError.self) {
-      try DeflatedOperator(op, removing: [1], along: Basis(dimension: n))
+      try DeflatedOperator(op, removing: [1], along: try Basis(dimension: n))
     }
   }
 

@@ -120,7 +120,7 @@ import Testing
   @Test func rejectsBadInput() throws {
     let u = try Basis(orthonormalizing: [[1, 0, 0]], dimension: 3)
     let w = try Basis(orthonormalizing: [[1, 0, 0, 0]], dimension: 4)
-    let empty = Basis(dimension: 3)
+    let empty = try Basis(dimension: 3)
     #expect(
       throws: CurvatureError.dimensionMismatch(
         name: "second basis dimension", expected: 3, actual: 4)

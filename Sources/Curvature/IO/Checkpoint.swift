@@ -23,7 +23,8 @@ public struct Checkpoint: Sendable, Equatable {
   /// Free-form text (model description, command line, …).
   public var metadata: [String: String]
 
-  /// Creates a checkpoint. - Complexity: O(1).
+  /// Creates a checkpoint. A negative `step` is refused when the checkpoint is encoded or
+  /// written (`CurvatureError.outOfRange`), before anything reaches a file. - Complexity: O(1).
   public init(
     step: Int, parameters: [Float], optimizer: OptimizerState, tracker: OptimizerState? = nil,
     generator: SeededGenerator? = nil, metadata: [String: String] = [:]
@@ -59,6 +60,7 @@ public struct Checkpoint: Sendable, Equatable {
   /// - Throws: `CurvatureError.invalidArgument` if the header cannot be encoded.
   /// - Complexity: O(total array size).
   public func encoded() throws(CurvatureError) -> [UInt8] {
+    if step < 0 { throw .outOfRange(name: "step", value: Double(step), range: "[0, ∞)") }
     var payload: [Float] = []
     func add(_ a: [Float]) -> [Int] {
       let ref = [payload.count, a.count]

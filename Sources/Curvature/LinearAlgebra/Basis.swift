@@ -13,7 +13,11 @@ public struct Basis: Sendable, Equatable {
   public private(set) var storage: [Float]
 
   /// An empty basis (k = 0) in R^P.
-  public init(dimension: Int) {
+  /// - Throws: `CurvatureError.outOfRange` if `dimension < 1`.
+  public init(dimension: Int) throws(CurvatureError) {
+    if dimension < 1 {
+      throw .outOfRange(name: "dimension", value: Double(dimension), range: "[1, ∞)")
+    }
     self.dimension = dimension
     self.count = 0
     self.storage = []
@@ -51,7 +55,7 @@ public struct Basis: Sendable, Equatable {
       try Validate.count("columns[\(j)]", c.count, dimension)
       try Validate.finite("columns[\(j)]", c)
     }
-    self.init(dimension: dimension)
+    try self.init(dimension: dimension)
     for c in columns {
       if count == dimension { break }
       _ = append(orthogonalizing: c, dropTolerance: dropTolerance)

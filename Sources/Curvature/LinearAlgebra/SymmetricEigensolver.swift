@@ -112,7 +112,10 @@ public enum SymmetricEigensolver {
     input.withUnsafeBufferPointer { src in
       a.withUnsafeMutableBufferPointer { dst in
         for i in 0..<n {
-          for j in i..<n { dst[i * n + j] = 0.5 * (src[i * n + j] + src[j * n + i]) * scale }
+          // Scale (by a power of two, exactly) before adding, so entries near the largest
+          // finite Double cannot overflow.
+          let half = 0.5 * scale
+          for j in i..<n { dst[i * n + j] = half * src[i * n + j] + half * src[j * n + i] }
         }
       }
     }

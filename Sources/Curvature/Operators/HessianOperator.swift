@@ -75,9 +75,13 @@ public final class DenseSymmetricOperator: HessianOperator {
   /// Row-major n×n entries.
   public let matrix: [Float]
 
-  /// - Throws: `CurvatureError` if `matrix.count != n*n` or it holds NaN/Inf.
+  /// - Throws: `CurvatureError` if `n < 1`, n² overflows `Int`, `matrix.count != n*n` or it
+  ///   holds NaN/Inf.
   public init(matrix: [Float], order n: Int) throws(CurvatureError) {
-    try Validate.count("matrix", matrix.count, n * n)
+    if n < 1 { throw .outOfRange(name: "order", value: Double(n), range: "[1, ∞)") }
+    let (square, overflow) = n.multipliedReportingOverflow(by: n)
+    if overflow { throw .outOfRange(name: "order", value: Double(n), range: "n² must fit in Int") }
+    try Validate.count("matrix", matrix.count, square)
     try Validate.finite("matrix", matrix)
     self.dimension = n
     self.matrix = matrix

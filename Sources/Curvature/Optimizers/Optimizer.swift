@@ -186,6 +186,36 @@ extension Validate {
   }
 }
 
+extension Validate {
+  /// The largest |x_i|, or `nil` if an element is NaN or ±∞. - Complexity: O(n), one SIMD pass.
+  @usableFromInline
+  static func largestMagnitude(_ x: UnsafeBufferPointer<Float>) -> Float? {
+    guard let base = x.baseAddress else { return 0 }
+    let raw = UnsafeRawPointer(base)
+    let n = x.count
+    var m0 = SIMD16<Float>()
+    var m1 = SIMD16<Float>()
+    var z = SIMD16<Float>()
+    var i = 0
+    while i + 32 <= n {
+      let a = raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
+      let b = raw.loadUnaligned(fromByteOffset: i * 4 + 64, as: SIMD16<Float>.self)
+      z += a * 0 + b * 0
+      m0 = pointwiseMax(m0, pointwiseMax(a, -a))
+      m1 = pointwiseMax(m1, pointwiseMax(b, -b))
+      i += 32
+    }
+    var tail: Float = 0
+    var largest = pointwiseMax(m0, m1).max()
+    while i < n {
+      tail += base[i] * 0
+      largest = Swift.max(largest, Swift.abs(base[i]))
+      i += 1
+    }
+    return (z.sum() + tail) == 0 ? largest : nil
+  }
+}
+
 /// Shared implementation of `step` for optimizers that only define ``Optimizer/computeUpdate``.
 extension Optimizer {
   /// Validates, computes Δw and adds it to `parameters`.

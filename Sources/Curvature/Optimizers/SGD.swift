@@ -47,9 +47,38 @@ public struct SGD: Optimizer, Sendable, Equatable {
   }
 
   /// - Complexity: O(P), one pass over parameters, gradient and velocity.
+  ///
+  /// - Throws: `CurvatureError` for mismatched sizes or NaN/Inf input, and
+  ///   `CurvatureError.diverged` when the update could leave the `Float` range (a bound from
+  ///   the largest |w|, |g| and |velocity|, checked before anything is written): the parameters
+  ///   and the optimizer state are then unchanged.
   public mutating func step(parameters: inout [Float], gradient: [Float]) throws {
-    try Validate.step(parameters: parameters, gradient: gradient)
+    try Validate.count("gradient", gradient.count, parameters.count)
     try validate(parameterCount: parameters.count)
+    guard let gMax = gradient.withUnsafeBufferPointer({ Validate.largestMagnitude($0) }) else {
+      try Validate.finite("gradient", gradient)
+      return
+    }
+    guard let wMax = parameters.withUnsafeBufferPointer({ Validate.largestMagnitude($0) }) else {
+      try Validate.finite("parameters", parameters)
+      return
+    }
+    var vMax: Float = 0
+    if momentum != 0 && !velocity.isEmpty {
+      vMax = velocity.withUnsafeBufferPointer { Validate.largestMagnitude($0) } ?? .infinity
+    }
+    // |w − η(μv + g + λw)| ≤ |w| + η(μ|v| + |g| + λ|w|), in Double so the bound cannot overflow.
+    let step =
+      Double(learningRate)
+      * (Double(momentum) * Double(vMax) + Double(gMax) + Double(weightDecay) * Double(wMax))
+    if !(Double(wMax) + step <= Double(Float.greatestFiniteMagnitude))
+      || !(Double(momentum) * Double(vMax) + Double(gMax) <= Double(Float.greatestFiniteMagnitude))
+    {
+      throw CurvatureError.diverged(
+        reason:
+          "SGD step \(stepCount): learning rate \(learningRate) × largest gradient \(gMax) "
+          + "would take the parameters (largest \(wMax)) out of the Float range; nothing changed")
+    }
     let lr = learningRate
     gradient.withUnsafeBufferPointer { g in
       parameters.withUnsafeMutableBufferPointer { w in

@@ -71,7 +71,7 @@ public struct SpectralDensity: Sendable {
     var spent = 0
     var hv = [Float](repeating: 0, count: p)
     for _ in 0..<probes {
-      var q = Basis(dimension: p)
+      var q = try Basis(dimension: p)
       let z = rng.rademacherVector(count: p)
       q.append(orthogonalizing: z)
       var alpha: [Double] = []

@@ -52,7 +52,7 @@ public enum TraceEstimator {
     let s = min(products / 3, p)
     let g = products - 2 * s
     // Sketch: Q = orth(H S) for Rademacher S.
-    var q = Basis(dimension: p)
+    var q = try Basis(dimension: p)
     try forEachProduct(op, count: s, blockSize: blockSize, rng: &rng) { _, hz in
       q.append(orthogonalizing: Array(hz))
     }

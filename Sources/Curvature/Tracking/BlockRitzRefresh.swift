@@ -78,7 +78,7 @@ extension DominantSubspaceTracker {
         }
       }
       // Re-orthonormalise the Ritz vectors (round-off only) for the next step / the result.
-      var next = Basis(dimension: p)
+      var next = try Basis(dimension: p)
       for i in 0..<keep { next.append(orthogonalizing: Array(x[(i * p)..<((i + 1) * p)])) }
       u = next
       if u.count < keep { break }

@@ -75,7 +75,7 @@ extension DominantSubspaceTracker {
     }
     // The next basis: orth(HX) in the order of Θ; should H annihilate a direction of span(U),
     // the Ritz vectors fill the basis back up to m columns.
-    var next = Basis(dimension: p)
+    var next = try Basis(dimension: p)
     for i in 0..<m where next.count < m {
       next.append(orthogonalizing: Array(hx[(i * p)..<((i + 1) * p)]))
     }
