@@ -66,9 +66,4 @@ public struct MonitorResponse: Sendable {
     refreshSubspace = refreshSubspace || later.refreshSubspace
   }
 
-  /// Sets `optimizer.learningRate` to the combined learning rate, if any.
-  /// - Complexity: O(1).
-  public func apply(to optimizer: inout some Optimizer) {
-    if let lr = learningRate { optimizer.learningRate = Float(lr) }
-  }
 }

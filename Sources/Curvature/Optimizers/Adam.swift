@@ -8,6 +8,8 @@ public struct Adam: Optimizer, Sendable, Equatable {
   public var learningRate: Float
   /// The first-moment decay β₁ ∈ [0, 1).
   public var beta1: Float
+  /// Adam's rule with β₁ = ``beta1`` (for the preconditioned Hessian P^{-1/2} H P^{-1/2}).
+  public var stabilityRule: StabilityRule { .adam(beta1: Double(beta1)) }
   /// The second-moment decay β₂ ∈ [0, 1).
   public var beta2: Float
   /// The denominator offset ε > 0.

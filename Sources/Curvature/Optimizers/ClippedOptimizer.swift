@@ -22,6 +22,8 @@ public struct ClippedOptimizer<Base: Optimizer>: Optimizer {
     set { base.learningRate = newValue }
   }
   public var effectiveLearningRate: Float { base.effectiveLearningRate }
+  /// The base optimizer's rule.
+  public var stabilityRule: StabilityRule { base.stabilityRule }
   public var stepCount: Int { base.stepCount }
 
   public func validate(parameterCount: Int) throws(CurvatureError) {

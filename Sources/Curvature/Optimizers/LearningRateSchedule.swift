@@ -98,6 +98,8 @@ public struct ScheduledOptimizer<Base: Optimizer>: Optimizer {
   }
 
   public var effectiveLearningRate: Float { learningRate * schedule.multiplier(at: stepCount) }
+  /// The base optimizer's rule.
+  public var stabilityRule: StabilityRule { base.stabilityRule }
 
   public func validate(parameterCount: Int) throws(CurvatureError) {
     try Validate.learningRate(learningRate)

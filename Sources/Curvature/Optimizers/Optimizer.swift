@@ -28,6 +28,11 @@ public protocol Optimizer {
   /// The number of steps taken so far.
   var stepCount: Int { get }
 
+  /// The linear-stability rule of this update (MATH.md: λ₁ against 2/η, (2 + 2β)/η with heavy
+  /// ball, (2 + 2β₁)/((1 − β₁)η) for Adam's preconditioned Hessian), which
+  /// ``TrainingMonitor`` compares the sharpness with. Default: plain gradient descent.
+  var stabilityRule: StabilityRule { get }
+
   /// Applies one update to `parameters` from `gradient`.
   /// - Throws: `CurvatureError` for a wrong length or non-finite gradient or parameters, or an
   ///   invalid learning rate; on throw, the parameters and the optimizer state are unchanged.
@@ -76,6 +81,8 @@ public protocol Optimizer {
 
 extension Optimizer {
   public var effectiveLearningRate: Float { learningRate }
+
+  public var stabilityRule: StabilityRule { .gradientDescent }
 
   public func validate(parameterCount: Int) throws(CurvatureError) {
     try Validate.learningRate(learningRate)

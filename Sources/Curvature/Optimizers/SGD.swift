@@ -46,6 +46,11 @@ public struct SGD: Optimizer, Sendable, Equatable {
     }
   }
 
+  /// Heavy ball with β = ``momentum`` when it is positive, else plain gradient descent.
+  public var stabilityRule: StabilityRule {
+    momentum > 0 ? .heavyBall(momentum: Double(momentum)) : .gradientDescent
+  }
+
   /// - Complexity: O(P), one pass over parameters, gradient and velocity.
   ///
   /// - Throws: `CurvatureError` for mismatched sizes or NaN/Inf input, and

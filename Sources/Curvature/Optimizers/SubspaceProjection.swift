@@ -198,6 +198,8 @@ public struct ProjectedOptimizer<Base: Optimizer>: Optimizer {
     set { base.learningRate = newValue }
   }
   public var effectiveLearningRate: Float { base.effectiveLearningRate }
+  /// The base optimizer's rule.
+  public var stabilityRule: StabilityRule { base.stabilityRule }
 
   public func validate(parameterCount: Int) throws(CurvatureError) {
     try projection.validate(dimension: parameterCount, step: stepCount)

@@ -44,15 +44,12 @@ func trainDigitsWithCurvature(steps: Int = 1000) throws -> (loss: Double, accura
           learningRate: eta))
     }
     if response.shouldStop { break }
-    response.apply(to: &optimizer)
+    try response.apply(to: &optimizer)
 
-    // Refresh the basis if due, measure χ_k = ‖P_dom g‖/‖g‖, take the Bulk-SGD step.
+    // Refresh the basis if due, measure χ_k = ‖P_dom g‖/‖g‖, take the Bulk-SGD step; after a
+    // refresh the monitor checks λ₁ against the optimizer's 2/η by itself.
     let report = try tracker.step(&optimizer, parameters: &w, gradient: gradient, minibatch: batch)
-    if let refresh = report.refresh {
-      let sharpness = try monitor.recordSharpness(
-        refresh.eigenvalues[0], step: step, learningRate: eta, rule: .gradientDescent)
-      sharpness.apply(to: &optimizer)
-    }
+    try monitor.recordTrackerStep(report, optimizer: optimizer).apply(to: &optimizer)
   }
   return (try model.loss(at: w, samples: .all(train.count)), try model.accuracy(at: w, data: test))
 }

@@ -41,7 +41,7 @@ import Testing
     #expect(r.decisions.count == 10)
     #expect(r.decisions.first == .scaleLearningRate(0.5))
     var opt = SGD(learningRate: 1)
-    r.apply(to: &opt)
+    try r.apply(to: &opt)
     #expect(opt.learningRate == 0.05)
   }
 
