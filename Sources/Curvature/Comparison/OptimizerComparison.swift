@@ -222,9 +222,11 @@ public struct OptimizerComparison {
         }
       } catch let error as CurvatureError {
         // A step that would leave finite parameters with non-finite ones is refused with the
-        // state unchanged: the run stops there.
-        guard case .nonFinite = error else { throw error }
-        status = .diverged(step: step, reason: "\(error)")
+        // state unchanged (SGD refuses it before writing: `.diverged`): the run stops there.
+        switch error {
+        case .nonFinite, .diverged: status = .diverged(step: step, reason: "\(error)")
+        default: throw error
+        }
         break
       }
       onStep?(.step(run: index, step: step, loss: loss))
