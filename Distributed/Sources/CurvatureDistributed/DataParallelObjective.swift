@@ -53,6 +53,8 @@ public final class DataParallelObjective: DifferentiableObjective {
   public let indexing: LocalIndexing
   public let parameterCount: Int
   public let sampleCount: Int
+  /// The local objective's accuracy: the reduction adds only `Double` round-off.
+  public var hessianProductAccuracy: HessianProductAccuracy { local.hessianProductAccuracy }
   /// This rank's virtual shards, as global sample ranges, in order.
   private let virtualShards: [Range<Int>]
 
