@@ -10,6 +10,7 @@ let package = Package(
     .library(name: "CurvatureAutodiff", targets: ["CurvatureAutodiff"]),
     // The command-line tool's commands, for tools that extend it (e.g. `Distributed/`).
     .library(name: "CurvatureCLI", targets: ["CurvatureCLI"]),
+    .library(name: "CurvatureExperiments", targets: ["CurvatureExperiments"]),
     .executable(name: "curvature", targets: ["curvature"]),
   ],
   targets: [
@@ -27,7 +28,10 @@ let package = Package(
     // Models written with Swift's differentiable programming (`_Differentiation`, part of the
     // toolchain); a separate product so the core library builds with toolchains without it.
     .target(name: "CurvatureAutodiff", dependencies: ["Curvature"]),
-    .target(name: "CurvatureCLI", dependencies: ["Curvature", "CurvatureModels"]),
+    // The paper reproductions behind `curvature reproduce`: experiments and their claims.
+    .target(name: "CurvatureExperiments", dependencies: ["Curvature", "CurvatureModels"]),
+    .target(
+      name: "CurvatureCLI", dependencies: ["Curvature", "CurvatureModels", "CurvatureExperiments"]),
     .executableTarget(name: "curvature", dependencies: ["CurvatureCLI"]),
     .testTarget(
       name: "CurvatureTests", dependencies: ["Curvature"], resources: [.copy("Fixtures")]),
@@ -37,6 +41,7 @@ let package = Package(
     .executableTarget(
       name: "AutodiffExample", dependencies: ["Curvature", "CurvatureAutodiff"],
       path: "Tests/AutodiffExample"),
+    .testTarget(name: "CurvatureExperimentsTests", dependencies: ["CurvatureExperiments"]),
     .testTarget(
       name: "CurvatureAutodiffTests",
       dependencies: ["CurvatureAutodiff", "CurvatureModels", "AutodiffExample"]),

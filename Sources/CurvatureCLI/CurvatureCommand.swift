@@ -9,6 +9,7 @@ public enum CurvatureCommand {
     CompareCommand.command,
     SpectrumCommand.command,
     StabilizationCommand.command,
+    ReproduceCommand.command,
     SelfCheckCommand.command,
     HelpCommand.command,
   ]
@@ -51,6 +52,10 @@ public enum CurvatureCommand {
       words.removeFirst()
       if found.name == HelpCommand.command.name, let topic = words.first, !topic.hasPrefix("-") {
         words[0...0] = ["--command", topic]  // `curvature help spectrum`
+      }
+      if found.name == ReproduceCommand.command.name, let paper = words.first, !paper.hasPrefix("-")
+      {
+        words[0...0] = ["--paper", paper]  // `curvature reproduce kiselev2026`
       }
     } else if let first = words.first, first == "--help" || first == "-h" {
       makeContext(false, false).write(usage)

@@ -23,7 +23,9 @@ import Testing
 
   @Test func registryHasTheDocumentedCommands() {
     let names = CurvatureCommand.commands.map(\.name)
-    for name in ["demo", "train", "compare", "spectrum", "stabilization", "help", "selfcheck"] {
+    for name in [
+      "demo", "train", "compare", "spectrum", "stabilization", "reproduce", "help", "selfcheck",
+    ] {
       #expect(names.contains(name))
     }
     #expect(Set(names).count == names.count)
