@@ -72,6 +72,17 @@ public protocol Optimizer {
   /// - Complexity: O(P) (copies the buffers).
   func snapshot() -> OptimizerState
 
+  /// A step that reuses `coefficients` = Uᵀg, computed by a ``DominantSubspaceTracker`` with
+  /// `basis`, when this optimizer projects the gradient onto that same basis; returns `false`
+  /// (and does nothing) otherwise. Lets the tracker's generic `step` take the faster path of a
+  /// ``ProjectedOptimizer`` (same bits). The default returns `false`; implement it only in
+  /// optimizers that project.
+  /// - Complexity: that of ``step(parameters:gradient:)`` minus one pass over U.
+  mutating func stepReusingCoefficients(
+    parameters: inout [Float], gradient: [Float], coefficients: UnsafeBufferPointer<Double>,
+    basis: Basis
+  ) throws -> Bool
+
   /// Restores a state produced by ``snapshot()`` of an optimizer of the same kind.
   /// - Throws: `CurvatureError.invalidArgument` if the state is of another kind or its buffers
   ///   have inconsistent sizes; on throw the optimizer is unchanged.
@@ -81,6 +92,11 @@ public protocol Optimizer {
 
 extension Optimizer {
   public var effectiveLearningRate: Float { learningRate }
+
+  public mutating func stepReusingCoefficients(
+    parameters: inout [Float], gradient: [Float], coefficients: UnsafeBufferPointer<Double>,
+    basis: Basis
+  ) throws -> Bool { false }
 
   public var stabilityRule: StabilityRule { .gradientDescent }
 

@@ -206,6 +206,20 @@ public struct ProjectedOptimizer<Base: Optimizer>: Optimizer {
     try base.validate(parameterCount: parameterCount)
   }
 
+  /// The fast path of a tracked step: reuses Uᵀg when the projection acts on the gradient with
+  /// the tracker's `basis` (same bits as ``step(parameters:gradient:)``).
+  /// - Complexity: one pass over U fewer than ``step(parameters:gradient:)``.
+  public mutating func stepReusingCoefficients(
+    parameters: inout [Float], gradient: [Float], coefficients: UnsafeBufferPointer<Double>,
+    basis: Basis
+  ) throws -> Bool {
+    guard projection.placement == .gradient, let current = projection.basis,
+      basis.sharesStorage(with: current)
+    else { return false }
+    try step(parameters: &parameters, gradient: gradient, gradientCoefficients: coefficients)
+    return true
+  }
+
   /// - Complexity: O(P k) for the projection plus the base step.
   public mutating func step(parameters: inout [Float], gradient: [Float]) throws {
     try step(parameters: &parameters, gradient: gradient, gradientCoefficients: nil)

@@ -502,7 +502,17 @@ public final class DominantSubspaceTracker {
     minibatch: SampleSet? = nil
   ) throws -> TrackerStepReport {
     try step(&optimizer, parameters: &parameters, gradient: gradient, minibatch: minibatch) {
-      try $0.step(parameters: &$1, gradient: $2)
+      optimizer, parameters, gradient in
+      // A projecting optimizer reuses Uᵀg from the χ_k measurement (the fast path of
+      // ProjectedOptimizer, found through the protocol so generic code takes it too).
+      if let used = stepCoefficientsBasis {
+        let done = try stepCoefficients.withUnsafeBufferPointer {
+          try optimizer.stepReusingCoefficients(
+            parameters: &parameters, gradient: gradient, coefficients: $0, basis: used)
+        }
+        if done { return }
+      }
+      try optimizer.step(parameters: &parameters, gradient: gradient)
     }
   }
 

@@ -2,7 +2,7 @@ import Testing
 
 @testable import Curvature
 
-/// A tracker step through the generic `Optimizer` path (no reuse of Uᵀg).
+/// A tracker step through the generic `Optimizer` path.
 private func genericStep<O: Optimizer>(
   _ tracker: DominantSubspaceTracker, _ optimizer: inout O, _ w: inout [Float], _ g: [Float],
   _ batch: SampleSet
@@ -56,6 +56,70 @@ private func genericStep<O: Optimizer>(
       let genericForeign = try run(mode, placement: placement, generic: true, foreignBasis: true)
       #expect(fastForeign == genericForeign)
       if mode != .full { #expect(fastForeign != fast) }
+    }
+  }
+}
+
+/// Counts which step a tracker takes through a wrapped ``ProjectedOptimizer``.
+private struct StepSpy: Optimizer {
+  var inner: ProjectedOptimizer<SGD>
+  var reused = 0
+  var plain = 0
+  var learningRate: Float {
+    get { inner.learningRate }
+    set { inner.learningRate = newValue }
+  }
+  var stepCount: Int { inner.stepCount }
+  mutating func step(parameters: inout [Float], gradient: [Float]) throws {
+    plain += 1
+    try inner.step(parameters: &parameters, gradient: gradient)
+  }
+  mutating func computeUpdate(
+    gradient: UnsafeBufferPointer<Float>, parameters: UnsafeBufferPointer<Float>,
+    into update: UnsafeMutableBufferPointer<Float>
+  ) {
+    inner.computeUpdate(gradient: gradient, parameters: parameters, into: update)
+  }
+  mutating func stepReusingCoefficients(
+    parameters: inout [Float], gradient: [Float], coefficients: UnsafeBufferPointer<Double>,
+    basis: Basis
+  ) throws -> Bool {
+    let done = try inner.stepReusingCoefficients(
+      parameters: &parameters, gradient: gradient, coefficients: coefficients, basis: basis)
+    if done { reused += 1 }
+    return done
+  }
+  mutating func updateProjection(_ body: (inout SubspaceProjection) throws -> Void) rethrows
+    -> Bool
+  { try inner.updateProjection(body) }
+  func snapshot() -> OptimizerState { inner.snapshot() }
+  mutating func restore(_ state: OptimizerState) throws { try inner.restore(state) }
+}
+
+@Suite struct TrackerGenericFastPathTests {
+  /// In generic code the tracker reaches the projected optimizer's fast path (reusing Uᵀg)
+  /// through the protocol; with the projection on the update it falls back to a plain step.
+  @Test func genericCodeTakesTheFastPath() throws {
+    for placement in [SubspaceProjection.Placement.gradient, .update] {
+      let fx = try QuadraticFixture()
+      let tracker = try DominantSubspaceTracker(
+        objective: fx.objective,
+        configuration: .init(
+          k: 5, refresh: .every(4),
+          lanczos: LanczosConfiguration(tolerance: 1e-4, maxProducts: 400), seed: 2))
+      var spy = StepSpy(inner: SGD(learningRate: 0.01).projected(.bulk, placement: placement))
+      var rng = SeededGenerator(seed: 5)
+      var w = rng.gaussianVector(count: fx.p)
+      for _ in 0..<8 {
+        let batch = SampleSet.indices((0..<4).map { _ in rng.nextInt(below: fx.n) })
+        let (_, g) = try fx.objective.lossAndGradient(at: w, samples: batch)
+        try genericStep(tracker, &spy, &w, g, batch)
+      }
+      if placement == .gradient {
+        #expect(spy.reused == 8 && spy.plain == 0)
+      } else {
+        #expect(spy.reused == 0 && spy.plain == 8)
+      }
     }
   }
 }
