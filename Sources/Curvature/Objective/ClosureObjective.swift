@@ -60,8 +60,8 @@ public final class ClosureObjective: DifferentiableObjective {
 
   /// Wraps separate per-sample-loss and gradient closures for a model with `parameterCount`
   /// parameters and `sampleCount` samples. A gradient evaluation then costs one call of each.
-  /// - Parameter finiteDifferenceAccuracy: the accuracy of the central-difference HVPs used
-  ///   without `hessianVectorProduct` (ignored with it).
+  /// `finiteDifferenceAccuracy` is the accuracy declared for the central-difference HVPs used
+  /// without `hessianVectorProduct` (ignored with it).
   /// - Complexity: O(1).
   public init(
     parameterCount: Int, sampleCount: Int, perSampleLosses: @escaping PerSampleLosses,
@@ -79,8 +79,8 @@ public final class ClosureObjective: DifferentiableObjective {
 
   /// Wraps one closure that returns the mean loss and its gradient together (one call per
   /// gradient evaluation), and the per-sample losses when its third argument is `true`.
-  /// - Parameter finiteDifferenceAccuracy: the accuracy of the central-difference HVPs used
-  ///   without `hessianVectorProduct` (ignored with it).
+  /// `finiteDifferenceAccuracy` is the accuracy declared for the central-difference HVPs used
+  /// without `hessianVectorProduct` (ignored with it).
   /// - Complexity: O(1).
   public init(
     parameterCount: Int, sampleCount: Int, hessianVectorProduct: Product? = nil,
