@@ -68,9 +68,13 @@ enum TrainCommand {
     Flag(
       "test-fraction", .double(0...0.9), default: "0.2", placeholder: "F",
       help: "share of the data held out for test_loss and test_accuracy (0: none)"),
-    Flag("k", .positiveInteger, default: "10", help: "dimension of the dominant subspace"),
     Flag(
-      "refresh-every", .positiveInteger, default: "100", help: "steps between subspace refreshes"),
+      "k", .positiveInteger, default: String(DominantSubspaceTracker.Configuration.Defaults.k),
+      help: "dimension of the dominant subspace"),
+    Flag(
+      "refresh-every", .positiveInteger,
+      default: String(DominantSubspaceTracker.Configuration.Defaults.refreshInterval),
+      help: "steps between subspace refreshes"),
     Flag(
       "refresh-method", .choice(["lanczos", "block-ritz", "subspace-iteration"]),
       default: "lanczos", help: "how warm refreshes are computed"),
@@ -84,7 +88,9 @@ enum TrainCommand {
       help: "learning rate (unless given: 3e-3 for Adam on a transformer)"),
     Flag("batch-size", .positiveInteger, default: "64", help: "minibatch size"),
     Flag(
-      "hessian-batch", .string, default: "512", placeholder: "N|minibatch",
+      "hessian-batch", .string,
+      default: String(DominantSubspaceTracker.Configuration.Defaults.hessianBatchSize),
+      placeholder: "N|minibatch",
       help: "size of the fixed seeded Hessian batch (capped at the data set size), or "
         + "'minibatch': each refresh uses the current minibatch"),
     Flag(

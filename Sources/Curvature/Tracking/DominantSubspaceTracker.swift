@@ -29,6 +29,32 @@
 public final class DominantSubspaceTracker {
   /// Settings of a tracker.
   public struct Configuration: Sendable {
+    /// The recommended tracking settings, shared with the `curvature` command line (its
+    /// `--k`, `--refresh-every` and `--hessian-batch` defaults read them): the one place to
+    /// change them.
+    public enum Defaults {
+      /// The number of eigenpairs k.
+      public static let k = 10
+      /// Steps between refreshes.
+      public static let refreshInterval = 100
+      /// The size of the seeded subset Hessian batch (capped at the sample count).
+      public static let hessianBatchSize = 512
+    }
+
+    /// The recommended settings (``Defaults``): k eigenpairs, a seeded subset Hessian batch of
+    /// ``Defaults/hessianBatchSize`` samples (at most `sampleCount`) and a refresh every
+    /// ``Defaults/refreshInterval`` steps.
+    /// - Complexity: O(1).
+    public static func recommended(
+      sampleCount: Int, k: Int = Defaults.k, seed: UInt64 = 0
+    ) -> Configuration {
+      Configuration(
+        k: k,
+        hessianBatch: .subset(
+          count: Swift.max(1, Swift.min(Defaults.hessianBatchSize, sampleCount)), seed: seed &+ 1),
+        refresh: .every(Defaults.refreshInterval), seed: seed)
+    }
+
     /// The number of eigenpairs k (1 ≤ k < P).
     public var k: Int
     /// The samples whose Hessian is followed.

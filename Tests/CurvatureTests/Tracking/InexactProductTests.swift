@@ -155,3 +155,16 @@ final class NoisyQuadratic: DifferentiableObjective {
     #expect(ClosureObjectiveTests.objective(withHVP: true).hessianProductAccuracy == .exact)
   }
 }
+
+@Suite struct TrackerDefaultsTests {
+  @Test func recommendedConfigurationIsCheap() throws {
+    let c = DominantSubspaceTracker.Configuration.recommended(sampleCount: 100, seed: 3)
+    #expect(c.k == DominantSubspaceTracker.Configuration.Defaults.k)
+    #expect(c.refresh.interval == DominantSubspaceTracker.Configuration.Defaults.refreshInterval)
+    guard case .subset(let count, _) = c.hessianBatch else {
+      Issue.record("expected a subset Hessian batch")
+      return
+    }
+    #expect(count == 100)
+  }
+}
