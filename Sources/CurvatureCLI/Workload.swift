@@ -123,7 +123,7 @@ final class Workload {
           + sizes.map(String.init).joined(separator: "-")
           + (model == .softmax ? "" : " \(activation.rawValue)")
           + " (P = \(mlp.parameterCount)) on \(dataset): \(split)"
-      case .cnn(let channels, let classCount, _):
+      case .cnn(let channels, let classCount, let activation):
         guard let image else {
           throw UsageError(
             "--dataset: \(model) needs images; '\(dataset)' has \(data.featureCount) features per sample "
@@ -136,8 +136,26 @@ final class Workload {
             "--model: \(channels.count) pooling blocks halve \(image.height)×\(image.width) images to nothing "
               + "(at most \(Int(log2(Double(side)))) blocks)")
         }
-        _ = image
-        throw UsageError("--model: convolutional networks are not available in this build")
+        let cnn = try CNN(
+          channels: channels, classCount: classCount,
+          activation: activation == .tanh ? .tanh : .relu,
+          imageShape: ImageShape(channels: image.channels, height: image.height, width: image.width),
+          data: train)
+        objective = cnn
+        initial = { cnn.initialParameters(seed: $0) }
+        trainingAccuracy = { w in try cnn.accuracy(at: w, data: cnn.data) }
+        if let test {
+          let evaluator = try cnn.withData(test)
+          heldOut = { w in
+            (try evaluator.loss(at: w, samples: .all(test.count)), try cnn.accuracy(at: w, data: test))
+          }
+        } else {
+          heldOut = nil
+        }
+        let maps = cnn.featureMapShapes.map { "\($0.channels)×\($0.height)×\($0.width)" }
+        summary =
+          "CNN " + maps.joined(separator: " → ") + " → \(classCount) \(activation.rawValue)"
+          + " (P = \(cnn.parameterCount)) on \(dataset): \(split)"
       case .transformer:
         preconditionFailure("handled above")
       }
