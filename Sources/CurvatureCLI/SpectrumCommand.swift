@@ -15,6 +15,13 @@ enum SpectrumCommand {
       cnn:C1,…,Cm,K[:relu|tanh], transformer:WIDTH,HEADS,LAYERS, softmax; --inputs may hold N×F
       vectors or N×C×H×W images (for a CNN); a text data set's windows are drawn with --seed.
       Thick-restart Lanczos; a pair is converged when ‖Hu − θu‖ ≤ T·|θ|.
+      Error bars: with --hessian-batch N the Hessian is taken over N samples drawn with --seed,
+      and each eigenvalue gets an interval at confidence --confidence for the eigenvalue of the
+      Hessian over all the samples: a jackknife over 16 disjoint sub-batches (the sample work of
+      k extra HVPs over the batch) with the finite-population correction, the upward bias of a
+      sub-sampled λ₁ estimated and covered, and the Lanczos residual added. --target-rel-error E
+      grows the batch (nested seeded batches, warm-started) until λ₁'s half-width is at most
+      E·λ₁ or the samples run out, and reports the samples it needed.
       """,
     flags: [
       Flag(
@@ -47,11 +54,22 @@ enum SpectrumCommand {
       Flag(
         "sketch-size", .positiveInteger, placeholder: "L",
         help: "sketch size for --method sketch (k ≤ L ≤ P; default 2k, at most P)"),
+      Flag(
+        "hessian-batch", .positiveInteger, placeholder: "N",
+        help: "Hessian over N seeded samples (default: all), with error bars for all of them"),
+      Flag(
+        "confidence", .double(0...1), default: "0.95", placeholder: "C",
+        help: "confidence level of the eigenvalue intervals, in (0, 1)"),
+      Flag(
+        "target-rel-error", .positiveNumber, placeholder: "E",
+        help: "grow the Hessian batch until λ₁'s interval half-width ≤ E·λ₁"),
     ],
     examples: [
       "curvature spectrum --matrix hessian.npy --k 10 --json",
       "curvature spectrum --model mlp:64,32,10:tanh --inputs X.npy --labels y.npy --parameters w.npy --k 10",
       "curvature spectrum --model transformer:64,4,2 --dataset bierce --parameters w.npy --k 5",
+      "curvature spectrum --model mlp:64,32,10 --dataset digits --parameters w.npy --k 5 --hessian-batch 256 --json",
+      "curvature spectrum --model mlp:64,32,10 --dataset digits --parameters w.npy --k 5 --target-rel-error 0.05",
     ],
     run: run)
 
@@ -59,22 +77,9 @@ enum SpectrumCommand {
     let k = arguments.int("k")
     let tolerance = arguments.double("tolerance")
     if !(tolerance < 1) { throw UsageError("--tolerance must be below 1") }
-    let op: any HessianOperator
-    if let path = arguments.optionalString("matrix") {
-      for other in ["model", "dataset", "inputs", "labels", "parameters"]
-      where arguments.isSet(other) {
-        throw UsageError("--\(other) cannot be combined with --matrix")
-      }
-      op = try matrixOperator(path)
-    } else if let spec = arguments.optionalString("model") {
-      op = try modelOperator(spec, arguments, context: context)
-    } else {
-      throw UsageError(
-        "give --matrix FILE.npy, or --model with --inputs, --labels and --parameters")
-    }
-    if k >= op.dimension {
-      throw CurvatureError.outOfRange(
-        name: "k", value: Double(k), range: "[1, \(op.dimension - 1)]")
+    let confidence = arguments.double("confidence")
+    if !(confidence > 0 && confidence < 1) {
+      throw UsageError("--confidence must lie strictly between 0 and 1, got \(confidence)")
     }
     if arguments.string("method") == "sketch" {
       return try sketch(op, k: k, arguments, context)
@@ -84,24 +89,160 @@ enum SpectrumCommand {
       tolerance: tolerance, maxProducts: arguments.int("max-products"),
       target: arguments.string("which") == "smallest" ? .smallest : .largest,
       seed: UInt64(arguments.int("seed")))
-    let result = try Lanczos(configuration: config).eigenpairs(of: op, count: k)
-    if context.json {
-      try context.emit(
-        .object([
-          ("eigenvalues", .array(result.eigenvalues.map { .number($0) })),
-          ("residuals", .array(result.residuals.map { .number($0) })),
-          ("converged", .array(result.converged.map { .bool($0) })),
-          ("matvecs", .int(result.productCount)),
-        ]))
-    } else {
-      context.write("dimension \(op.dimension), \(result.productCount) matrix–vector products")
-      for i in 0..<result.eigenvalues.count {
-        let flag = result.converged[i] ? "" : "  (not converged)"
-        context.write(
-          "λ\(i + 1) = \(result.eigenvalues[i])  residual \(result.residuals[i])\(flag)")
+    if let path = arguments.optionalString("matrix") {
+      for other in [
+        "model", "dataset", "inputs", "labels", "parameters", "hessian-batch", "target-rel-error",
+      ]
+      where arguments.isSet(other) {
+        throw UsageError("--\(other) cannot be combined with --matrix")
       }
+      let op = try matrixOperator(path)
+      try checkK(k, op.dimension)
+      let result = try Lanczos(configuration: config).eigenpairs(of: op, count: k)
+      let intervals = result.eigenvalues.indices.map { i in
+        UncertainValue(
+          estimate: result.eigenvalues[i], raw: result.eigenvalues[i], samplingStandardError: 0,
+          solverErrorBound: result.residuals[i], confidence: confidence, degreesOfFreedom: 0)
+      }
+      try emit(result, intervals: intervals, samples: nil, extra: [], context)
+      return 0
     }
-    return 0
+    guard let spec = arguments.optionalString("model") else {
+      throw UsageError(
+        "give --matrix FILE.npy, or --model with --inputs, --labels and --parameters")
+    }
+    let (objective, parameters) = try modelObjective(spec, arguments, context: context)
+    let n = objective.sampleCount
+    try checkK(k, objective.parameterCount)
+    if let batch = arguments.optionalInt("hessian-batch"), batch > n {
+      throw UsageError("--hessian-batch \(batch) exceeds the \(n) samples of the data")
+    }
+    let seed = UInt64(arguments.int("seed"))
+    let uncertainty = SamplingUncertaintyConfiguration(confidence: confidence, seed: seed)
+    // One Hessian batch: its eigenpairs (warm-started from `warm`) and their intervals.
+    func measure(_ count: Int, warm: Basis?) throws -> (EigenResult, EigenvalueUncertainty) {
+      let samples =
+        try HessianBatch.subset(count: count, seed: seed).fixedSamples(sampleCount: n) ?? .all(n)
+      let op = try ObjectiveHessian(objective: objective, at: parameters, samples: samples)
+      let result = try Lanczos(configuration: config).eigenpairs(
+        of: op, count: k, warmStart: warm)
+      let jackknife = try BatchJackknife(
+        objective: objective, at: parameters, samples: samples, populationCount: n,
+        configuration: uncertainty)
+      return (result, try jackknife.eigenvalues(of: result, target: config.target))
+    }
+    guard let target = arguments.optionalDouble("target-rel-error") else {
+      let (result, u) = try measure(arguments.optionalInt("hessian-batch") ?? n, warm: nil)
+      try emit(result, intervals: u.eigenvalues, samples: u, extra: [], context)
+      return 0
+    }
+    var count = arguments.optionalInt("hessian-batch") ?? min(n, 128)
+    var warm: Basis? = nil
+    var rounds: [JSONValue] = []
+    var products = 0
+    while true {
+      var (result, u) = try measure(count, warm: warm)
+      products += result.productCount + u.productCount
+      let first = u.eigenvalues[0]
+      let reached = first.halfWidth <= target * abs(first.estimate)
+      rounds.append(
+        .object([
+          ("samples", .int(count)), ("lambda1", .number(first.estimate)),
+          ("half_width", .number(first.halfWidth)),
+        ]))
+      context.note("samples \(count): λ₁ = \(first.estimate) ± \(first.halfWidth)")
+      if reached || count == n {
+        result.productCount = products - u.productCount
+        let summary: [(String, JSONValue)] = [
+          (
+            "target",
+            .object([
+              ("rel_error", .number(target)), ("reached", .bool(reached)),
+              ("samples_needed", reached ? .int(count) : .null), ("rounds", .array(rounds)),
+            ])
+          )
+        ]
+        try emit(result, intervals: u.eigenvalues, samples: u, extra: summary, context)
+        if !context.json {
+          context.write(
+            reached
+              ? "target ±\(target) relative on λ₁ reached with \(count) of \(n) samples"
+              : "target ±\(target) relative on λ₁ not reached with all \(n) samples")
+        }
+        return 0
+      }
+      count = nextBatchSize(
+        count, population: n, halfWidth: first.halfWidth, goal: target * abs(first.estimate))
+      warm = result.vectors
+    }
+  }
+
+  /// The next batch size when the half-width h at n samples must fall to `goal`: the size at
+  /// which the finite-population standard error √(1/n − 1/N) shrinks by goal/h, plus 10 %,
+  /// growing by at least 25 % and at most 4× per round, capped at N.
+  static func nextBatchSize(_ n: Int, population: Int, halfWidth: Double, goal: Double) -> Int {
+    let big = Double(population)
+    let ratio = goal > 0 && halfWidth > 0 ? goal / halfWidth : 0
+    let variance = (1 / Double(n) - 1 / big) * ratio * ratio + 1 / big
+    let predicted = variance > 0 ? 1.1 / variance : big
+    let next = min(max(predicted, 1.25 * Double(n)), 4 * Double(n))
+    return min(population, max(n + 1, Int(next.rounded(.up))))
+  }
+
+  static func checkK(_ k: Int, _ dimension: Int) throws {
+    if k >= dimension {
+      throw CurvatureError.outOfRange(name: "k", value: Double(k), range: "[1, \(dimension - 1)]")
+    }
+  }
+
+  /// Prints the eigenpairs with their intervals (text or JSON).
+  static func emit(
+    _ result: EigenResult, intervals: [UncertainValue], samples u: EigenvalueUncertainty?,
+    extra: [(String, JSONValue)], _ context: CommandContext
+  ) throws {
+    let confidence = intervals.first?.confidence ?? 0.95
+    if context.json {
+      var fields: [(String, JSONValue)] = [
+        ("eigenvalues", .array(result.eigenvalues.map { .number($0) })),
+        ("residuals", .array(result.residuals.map { .number($0) })),
+        ("converged", .array(result.converged.map { .bool($0) })),
+        ("matvecs", .int(result.productCount)),
+        ("samples", u.map { .int($0.sampleCount) } ?? .null),
+        ("population", u.map { .int($0.populationCount) } ?? .null),
+        ("confidence", .number(confidence)),
+        (
+          "eigenvalue_intervals",
+          .array(intervals.map { .array([.number($0.lower), .number($0.upper)]) })
+        ),
+        ("sampling_std_error", .array(intervals.map { .number($0.samplingStandardError) })),
+        ("bias_corrected_eigenvalues", .array(intervals.map { .number($0.estimate) })),
+        ("expected_subspace_overlap", u.map { .number($0.expectedOverlapBetweenEstimates) } ?? .null),
+        ("uncertainty_matvecs", .int(u?.productCount ?? 0)),
+      ]
+      fields += extra
+      try context.emit(.object(fields))
+      return
+    }
+    let dimension = result.vectors.dimension
+    if let u {
+      context.write(
+        "dimension \(dimension), Hessian over \(u.sampleCount) of \(u.populationCount) samples, "
+          + "\(result.productCount) + \(u.productCount) (error bars) matrix–vector products")
+    } else {
+      context.write("dimension \(dimension), \(result.productCount) matrix–vector products")
+    }
+    let percent = (confidence * 100).formatted(.number.precision(.significantDigits(1...4)))
+    for i in 0..<result.eigenvalues.count {
+      let flag = result.converged[i] ? "" : "  (not converged)"
+      let iv = intervals[i]
+      var line = "λ\(i + 1) = \(result.eigenvalues[i])  residual \(result.residuals[i])\(flag)"
+      if let u, u.sampleCount < u.populationCount {
+        line +=
+          "  \(percent) % interval [\(iv.lower), \(iv.upper)]  sampling s.e. \(iv.samplingStandardError)"
+          + "  bias \(iv.bias)"
+      }
+      context.write(line)
+    }
   }
 
   /// `--method sketch`: the top-k eigenpairs of a symmetric sketch of `op` (one batched pass),
@@ -163,10 +304,10 @@ enum SpectrumCommand {
     return try DenseSymmetricOperator(matrix: values.map { Float($0) }, order: n)
   }
 
-  /// The Hessian of the model of `spec` over all samples of its data at the given parameters.
-  static func modelOperator(
+  /// The objective of the model of `spec` on its data, and the parameters read from file.
+  static func modelObjective(
     _ spec: String, _ arguments: ParsedArguments, context: CommandContext
-  ) throws -> ObjectiveHessian {
+  ) throws -> (any DifferentiableObjective, [Float]) {
     let model = try ModelSpec.parse(spec)
     let dataset: DatasetSpec
     if let name = arguments.optionalString("dataset") {
@@ -191,7 +332,9 @@ enum SpectrumCommand {
       throw CurvatureError.dimensionMismatch(
         name: parametersPath, expected: objective.parameterCount, actual: parameters.count)
     }
-    return try ObjectiveHessian(
-      objective: objective, at: parameters, samples: .range(0..<objective.sampleCount))
+    if let bad = parameters.firstIndex(where: { !$0.isFinite }) {
+      throw CurvatureError.nonFinite(name: parametersPath, index: bad)
+    }
+    return (objective, parameters)
   }
 }
