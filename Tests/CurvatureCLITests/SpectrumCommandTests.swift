@@ -184,4 +184,87 @@ import Testing
     ])
     #expect(badSpec.status == 2)
   }
+
+  /// `--hessian-batch`, `--confidence` and `--target-rel-error`: the JSON's error bars are the
+  /// library's (BatchJackknife on the same seeded batch), vanish for the whole data set, and
+  /// bad values fail with one line and status 2.
+  @Test func errorBarsFromHessianBatch() throws {
+    let data = try ClassificationData.gaussianMixture(
+      classes: 3, dimension: 4, samplesPerClass: 40, separation: 2, seed: 3)
+    let x = "\(Self.dir)/Xb.npy"
+    let y = "\(Self.dir)/yb.npy"
+    try data.save(inputs: x, labels: y)
+    let model = try MLP(layerSizes: [4, 5, 3], activation: .tanh, data: data)
+    let w = model.initialParameters(seed: 2)
+    let wPath = "\(Self.dir)/wb.npy"
+    try NpyFile.write(vector: w, to: wPath)
+    let base = [
+      "spectrum", "--model", "mlp:4,5,3:tanh", "--inputs", x, "--labels", y, "--parameters", wPath,
+      "--k", "2", "--tolerance", "1e-5", "--seed", "4",
+    ]
+    func json(_ extra: [String]) throws -> [String: Any] {
+      let r = CommandTests.run(base + extra + ["--json"])
+      #expect(r.status == 0, "\(extra): \(r.stderr)")
+      return try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+    }
+    let sub = try json(["--hessian-batch", "40", "--confidence", "0.9"])
+    #expect(sub["samples"] as? Int == 40)
+    #expect(sub["population"] as? Int == 120)
+    let intervals = sub["eigenvalue_intervals"] as! [[Double]]
+    let errors = sub["sampling_std_error"] as! [Double]
+    #expect(intervals.count == 2 && errors.count == 2)
+    // The library on the same batch and Lanczos result.
+    let samples = try HessianBatch.subset(count: 40, seed: 4).fixedSamples(sampleCount: 120)!
+    let pairs = try Lanczos(configuration: .init(tolerance: 1e-5, seed: 4)).eigenpairs(
+      of: ObjectiveHessian(objective: model, at: w, samples: samples), count: 2)
+    let u = try BatchJackknife(
+      objective: model, at: w, samples: samples,
+      configuration: .init(confidence: 0.9, seed: 4)
+    ).eigenvalues(of: pairs)
+    for j in 0..<2 {
+      #expect(errors[j] > 0)
+      #expect(abs(errors[j] - u.eigenvalues[j].samplingStandardError) <= 1e-9 * errors[j])
+      #expect(abs(intervals[j][0] - u.eigenvalues[j].lower) <= 1e-9 * abs(intervals[j][0]))
+      #expect(abs(intervals[j][1] - u.eigenvalues[j].upper) <= 1e-9 * abs(intervals[j][1]))
+      #expect(intervals[j][0] < pairs.eigenvalues[j] && pairs.eigenvalues[j] < intervals[j][1])
+    }
+    let all = try json([])
+    #expect(all["samples"] as? Int == 120)
+    #expect((all["sampling_std_error"] as! [Double]).allSatisfy { $0 == 0 })
+    let values = all["eigenvalues"] as! [Double]
+    let residuals = all["residuals"] as! [Double]
+    for (j, iv) in (all["eigenvalue_intervals"] as! [[Double]]).enumerated() {
+      #expect(abs(iv[0] - (values[j] - residuals[j])) <= 1e-12 * values[j])
+      #expect(abs(iv[1] - (values[j] + residuals[j])) <= 1e-12 * values[j])
+    }
+    let grown = try json(["--hessian-batch", "20", "--target-rel-error", "0.3"])
+    let target = grown["target"] as! [String: Any]
+    let rounds = target["rounds"] as! [[String: Any]]
+    let needed = grown["samples"] as! Int
+    #expect(rounds.first?["samples"] as? Int == 20)
+    #expect(rounds.last?["samples"] as? Int == needed)
+    if target["reached"] as! Bool {
+      let iv = (grown["eigenvalue_intervals"] as! [[Double]])[0]
+      let lambda = (grown["bias_corrected_eigenvalues"] as! [Double])[0]
+      #expect((iv[1] - iv[0]) / 2 <= 0.3 * abs(lambda) * (1 + 1e-12))
+      #expect(target["samples_needed"] as? Int == needed)
+    } else {
+      #expect(needed == 120)
+    }
+    for extra in [
+      ["--hessian-batch", "0"], ["--hessian-batch", "121"], ["--confidence", "0"],
+      ["--confidence", "1"], ["--confidence", "1.5"], ["--confidence", "-0.5"],
+      ["--target-rel-error", "0"], ["--target-rel-error", "-1"],
+    ] {
+      let r = CommandTests.run(base + extra)
+      #expect(r.status == 2, "\(extra): \(r.stderr)")
+      #expect(r.stderr.split(separator: "\n").count == 1, "\(extra): \(r.stderr)")
+      #expect(r.stdout.isEmpty, "\(extra)")
+    }
+    let matrix = try write("m4", shape: [4, 4], matrix(4))
+    for extra in [["--hessian-batch", "2"], ["--target-rel-error", "0.1"]] {
+      let r = CommandTests.run(["spectrum", "--matrix", matrix, "--k", "1"] + extra)
+      #expect(r.status == 2, "\(extra)")
+    }
+  }
 }
