@@ -131,7 +131,9 @@ struct DemoTraining {
       configuration: .init(
         k: settings.k, hessianBatch: hessianBatch, refresh: .every(settings.refreshEvery),
         lanczos: LanczosConfiguration(tolerance: 1e-3, maxProducts: 300), warmStart: true,
-        seed: settings.seed))
+        seed: settings.seed,
+        // Error bars on every refresh's eigenvalues, for the Hessian over the training set.
+        uncertainty: SamplingUncertaintyConfiguration(seed: settings.seed)))
     let monitor = try TrainingMonitor(
       configuration: MonitorConfiguration(
         stabilizationEpsilon: settings.epsilon, stabilizedChecks: settings.consecutive))
@@ -194,6 +196,10 @@ struct DemoTraining {
       if let refresh = stepReport.refresh {
         run.sharpnessSteps.append(step)
         run.sharpness.append(refresh.eigenvalues[0])
+        if let interval = refresh.eigenvalueUncertainty?.eigenvalues.first {
+          run.sharpnessLower.append(interval.lower)
+          run.sharpnessUpper.append(interval.upper)
+        }
         _ = try monitor.recordSharpness(
           refresh.eigenvalues[0], step: step, learningRate: eta, rule: .gradientDescent)
         _ = monitor.recordSubspaceRefresh(

@@ -39,6 +39,9 @@ enum TrainCommand {
       subspace-iteration about 10 × 64 × 2.5 ÷ 6,400 ≈ 0.25 (use --refresh-averaging to average
       the noisy minibatch Hessians over refreshes). With --save PREFIX the final parameters,
       basis and eigenvalues are written as .npy (checked before training).
+      A tracked run reports, for every refresh, intervals at confidence --confidence for the
+      eigenvalues of the Hessian over the whole training part (`refresh_reports`, and
+      `eigenvalue_intervals` and `sampling_std_error` for the last refresh).
       """,
     flags: commonFlags + [
       Flag(
@@ -52,6 +55,9 @@ enum TrainCommand {
         help: "write PREFIX.parameters.npy (P float32) and, for tracked optimizers, "
           + "PREFIX.basis.npy (P × k float32, one eigenvector per column, descending) and "
           + "PREFIX.eigenvalues.npy (k float64); checked before training"),
+      Flag(
+        "confidence", .double(0...1), default: "0.95", placeholder: "C",
+        help: "confidence level of the eigenvalue intervals, in (0, 1)"),
     ],
     examples: [
       "curvature train --optimizer bulk-sgd --k 10 --steps 500 --json",
@@ -111,6 +117,8 @@ enum TrainCommand {
     var hessianBatch: Int?
     /// The weight β of the previous estimate in subspace-iteration refreshes.
     var refreshAveraging: Double
+    /// The confidence level of the eigenvalue intervals.
+    var confidence: Double
     var seed: UInt64
     var refreshMethod: RefreshMethod
     /// The overlap target of an adaptive interval (`nil`: refresh every `refreshEvery` steps).
@@ -150,6 +158,7 @@ enum TrainCommand {
           "--hessian-batch: expected a positive integer or 'minibatch', got '\(batchText)'")
       }
       refreshAveraging = a.double("refresh-averaging")
+      confidence = a.optionalDouble("confidence") ?? 0.95
       seed = UInt64(a.int("seed"))
     }
   }
@@ -165,6 +174,8 @@ enum TrainCommand {
     var productCount: Int
     var refreshCount: Int
     var eigenvalues: [Double]
+    /// Every refresh: its step and eigenvalues with their intervals.
+    var refreshes: [RefreshReport] = []
     var seconds: Double
     var parameters: [Float]
     var optimizerState: OptimizerState
@@ -179,6 +190,11 @@ enum TrainCommand {
         ("seconds", .number(seconds)), ("accuracy", accuracy.map { .number($0) } ?? .null),
         ("refreshes", .int(refreshCount)), ("eigenvalues", .array(eigenvalues.map { .number($0) })),
       ]
+      if let last = refreshes.last?.eigenvalueUncertainty {
+        fields.append(("eigenvalue_intervals", TrainCommand.intervals(last)))
+        fields.append(("sampling_std_error", TrainCommand.standardErrors(last)))
+        fields.append(("refresh_reports", .array(refreshes.map(TrainCommand.refreshJSON))))
+      }
       if let test {
         fields.append(("test_loss", .number(test.loss)))
         fields.append(("test_accuracy", test.accuracy.map { .number($0) } ?? .null))
@@ -186,6 +202,29 @@ enum TrainCommand {
       if let unigramEntropy { fields.append(("unigram_entropy", .number(unigramEntropy))) }
       return .object(fields)
     }
+  }
+
+  /// One `[lower, upper]` pair per eigenvalue.
+  static func intervals(_ u: EigenvalueUncertainty) -> JSONValue {
+    .array(u.eigenvalues.map { .array([.number($0.lower), .number($0.upper)]) })
+  }
+
+  /// One sampling standard error per eigenvalue.
+  static func standardErrors(_ u: EigenvalueUncertainty) -> JSONValue {
+    .array(u.eigenvalues.map { .number($0.samplingStandardError) })
+  }
+
+  /// A refresh's step, eigenvalues, intervals and products.
+  static func refreshJSON(_ r: RefreshReport) -> JSONValue {
+    let eigenvalues: JSONValue = .array(r.eigenvalues.map { .number($0) })
+    let u = r.eigenvalueUncertainty
+    let intervals: JSONValue = u.map(Self.intervals) ?? .null
+    let errors: JSONValue = u.map(Self.standardErrors) ?? .null
+    return .object([
+      ("step", .int(r.step)), ("eigenvalues", eigenvalues), ("eigenvalue_intervals", intervals),
+      ("sampling_std_error", errors), ("hvps", .int(r.productCount)),
+      ("error_bar_hvps", .int(u?.productCount ?? 0)),
+    ])
   }
 
   /// A base optimizer by name, type-erased.
@@ -278,12 +317,14 @@ enum TrainCommand {
           hessianBatch: s.hessianBatch.map { .subset(count: min($0, n), seed: s.seed &+ 1) }
             ?? .minibatch,
           refresh: s.refreshPolicy, method: s.refreshMethod, seed: s.seed,
-          refreshAveraging: s.refreshAveraging))
+          refreshAveraging: s.refreshAveraging,
+          uncertainty: .init(confidence: s.confidence, seed: s.seed)))
       : nil
     var opt = optimizer
     var w = start
     var rng = SeededGenerator(seed: s.seed &+ 2)
     var losses: [Double] = []
+    var refreshes: [RefreshReport] = []
     losses.reserveCapacity(s.steps)
     let progress = context.progress(total: s.steps, label: spec)
     let clock = ContinuousClock()
@@ -297,6 +338,7 @@ enum TrainCommand {
       losses.append(loss)
       if let tracker {
         let r = try tracker.step(&opt, parameters: &w, gradient: g, minibatch: batch)
+        if let refresh = r.refresh { refreshes.append(refresh) }
         if let refresh = r.refresh, refresh.reachedProductCap {
           context.note(
             "\(spec): the refresh at step \(refresh.step) stopped at its cap of "
@@ -320,12 +362,15 @@ enum TrainCommand {
       unigramEntropy: workload.text.map { $0.bytes.unigramEntropy(of: $0.training) },
       losses: losses,
       productCount: tracker?.productCount ?? 0, refreshCount: tracker?.refreshCount ?? 0,
-      eigenvalues: tracker?.eigenvalues ?? [], seconds: seconds, parameters: w,
+      eigenvalues: tracker?.eigenvalues ?? [], refreshes: refreshes, seconds: seconds, parameters: w,
       optimizerState: opt.snapshot(), trackerState: tracker?.snapshot(), basis: tracker?.basis)
   }
 
   static func run(_ arguments: ParsedArguments, _ context: CommandContext) throws -> Int32 {
     let settings = try Settings(arguments)
+    if !(settings.confidence > 0 && settings.confidence < 1) {
+      throw UsageError("--confidence must lie strictly between 0 and 1, got \(settings.confidence)")
+    }
     let save = arguments.optionalString("save")
     if let save { try SavedRun.checkWritable(prefix: save) }
     let model = try Workload(arguments, testFraction: settings.testFraction, seed: settings.seed)

@@ -36,6 +36,20 @@ func runCurvature(_ arguments: [String]) -> (status: Int32, stdout: String, stde
     #expect((o["eigenvalues"] as? [Double])?.count == 4)
     let final = try #require(o["final_loss"] as? Double)
     #expect(final.isFinite && final < losses[0] + 1)
+    // Error bars for the tracked eigenvalues (Hessian batch 64 of the training part).
+    let eigenvalues = try #require(o["eigenvalues"] as? [Double])
+    let intervals = try #require(o["eigenvalue_intervals"] as? [[Double]])
+    let errors = try #require(o["sampling_std_error"] as? [Double])
+    #expect(intervals.count == 4 && errors.count == 4)
+    for j in 0..<4 {
+      #expect(intervals[j][0] <= eigenvalues[j] && eigenvalues[j] <= intervals[j][1])
+      #expect(errors[j] > 0)
+    }
+    let reports = try #require(o["refresh_reports"] as? [[String: Any]])
+    #expect(reports.map { $0["step"] as? Int } == [0, 5, 10])
+    #expect(reports.allSatisfy { ($0["error_bar_hvps"] as? Int) == 16 * 4 })
+    let bad = runCurvature(["train"] + small + ["--confidence", "1"])
+    #expect(bad.status == 2 && bad.stderr.split(separator: "\n").count == 1)
   }
 
   /// Warm refreshes by subspace iteration cost exactly k HVPs each; an unknown method is a

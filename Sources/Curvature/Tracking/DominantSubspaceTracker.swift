@@ -79,14 +79,22 @@ public final class DominantSubspaceTracker {
     /// the Hessians they saw (about (1 + β)/(1 − β) batches). Use it with a small or
     /// ``HessianBatch/minibatch`` Hessian batch; 0 (the default) is plain subspace iteration.
     public var refreshAveraging: Double
+    /// Error bars on every refresh's eigenvalues (``BatchJackknife``, for the Hessian over all
+    /// the objective's samples), reported in ``RefreshReport/eigenvalueUncertainty``; `nil` (the
+    /// default) computes none. With a subset or minibatch Hessian batch each refresh costs G · k
+    /// extra HVP directions on sub-batches (the sample work of k HVPs over the batch); with
+    /// ``HessianBatch/full`` the sampling error is 0 and nothing extra is computed.
+    public var uncertainty: SamplingUncertaintyConfiguration? = nil
 
     /// Creates a configuration. - Complexity: O(1).
     public init(
       k: Int, hessianBatch: HessianBatch = .full, refresh: RefreshPolicy = .every(1),
       lanczos: LanczosConfiguration = LanczosConfiguration(tolerance: 1e-3, maxProducts: 2000),
       warmStart: Bool = true, method: RefreshMethod = .lanczos, switchRule: SwitchRule? = nil,
-      seed: UInt64 = 0, execution: RefreshExecution = .synchronous, refreshAveraging: Double = 0
+      seed: UInt64 = 0, execution: RefreshExecution = .synchronous, refreshAveraging: Double = 0,
+      uncertainty: SamplingUncertaintyConfiguration? = nil
     ) {
+      self.uncertainty = uncertainty
       self.execution = execution
       self.refreshAveraging = refreshAveraging
       self.method = method
@@ -150,6 +158,7 @@ public final class DominantSubspaceTracker {
     try configuration.refresh.validate()
     try configuration.execution.validate(policy: configuration.refresh)
     try configuration.switchRule?.validate()
+    try configuration.uncertainty?.validate()
     try Validate.positive("lanczos.tolerance", configuration.lanczos.tolerance)
     try objective.hessianProductAccuracy.validate()
     if !(configuration.refreshAveraging >= 0 && configuration.refreshAveraging < 1) {
@@ -302,9 +311,14 @@ public final class DominantSubspaceTracker {
     let overlap = try previous.map { b throws(CurvatureError) in
       try SubspaceMetrics.overlap(b, result.vectors)
     }
+    let uncertainty = try configuration.uncertainty.map { settings in
+      try BatchJackknife(
+        objective: objective, at: parameters, samples: samples, configuration: settings
+      ).eigenvalues(of: result)
+    }
     return RefreshOutcome(
       result: result, productCount: op.productCount, overlap: overlap, warmStarted: warm != nil,
-      tolerance: cfg.tolerance, productCap: cfg.maxProducts)
+      tolerance: cfg.tolerance, productCap: cfg.maxProducts, uncertainty: uncertainty)
   }
 
   /// The interval of `adaptive` after installing `outcome` (a refresh due at step `dueAt`) and
@@ -345,7 +359,8 @@ public final class DominantSubspaceTracker {
       residuals: result.residuals, converged: result.converged,
       productCount: outcome.productCount, warmStarted: outcome.warmStarted,
       overlapWithPrevious: outcome.overlap, refreshInterval: refreshInterval,
-      tolerance: outcome.tolerance, productCap: outcome.productCap)
+      tolerance: outcome.tolerance, productCap: outcome.productCap,
+      eigenvalueUncertainty: outcome.uncertainty)
     toleranceFloor = toleranceFloorAfter(outcome)
     basis = result.vectors
     eigenvalues = result.eigenvalues

@@ -15,6 +15,8 @@ struct RefreshOutcome: Sendable {
   /// The solver tolerance and product cap the refresh ran with.
   var tolerance: Double = 0
   var productCap: Int = 0
+  /// The eigenvalues' error bars (with ``DominantSubspaceTracker/Configuration/uncertainty``).
+  var uncertainty: EigenvalueUncertainty? = nil
 }
 
 /// A refresh running on a background thread, to be installed at a fixed step

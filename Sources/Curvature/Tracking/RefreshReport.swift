@@ -34,6 +34,11 @@ public struct RefreshReport: Sendable {
   public var reachedProductCap: Bool {
     !allConverged && productCap > 0 && productCount >= productCap
   }
+  /// Error bars for ``eigenvalues`` — sampling error of the Hessian batch apart from the solver's
+  /// residual bound — when the tracker's ``DominantSubspaceTracker/Configuration/uncertainty``
+  /// is set (`nil` otherwise). Its products are counted in its own `productCount`, not in
+  /// ``productCount``.
+  public var eigenvalueUncertainty: EigenvalueUncertainty? = nil
   /// λ₁/λ₂ (`nil` when k = 1 or λ₂ = 0).
   public var spectralRatio: Double? {
     guard eigenvalues.count >= 2, eigenvalues[1] != 0 else { return nil }

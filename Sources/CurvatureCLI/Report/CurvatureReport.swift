@@ -18,6 +18,9 @@ struct CurvatureReport {
     /// Sharpness λ₁ at the refresh steps.
     var sharpnessSteps: [Int] = []
     var sharpness: [Double] = []
+    /// The ends of λ₁'s confidence interval at each sharpness point (empty if not measured).
+    var sharpnessLower: [Double] = []
+    var sharpnessUpper: [Double] = []
     /// Gradient alignment f_top = ‖P_dom g‖² / ‖g‖² (per step or sampled).
     var alignmentSteps: [Int] = []
     var alignment: [Double] = []

@@ -73,7 +73,9 @@ enum ReportWriter {
       sharp.series.append(
         PlotSeries(
           name: "λ₁, \(run.optimizer)", x: run.sharpnessSteps.map(Double.init), y: run.sharpness,
-          style: .lineAndMarkers))
+          style: .lineAndMarkers,
+          band: run.sharpnessLower.count == run.sharpness.count
+            ? (run.sharpnessLower, run.sharpnessUpper) : nil))
     }
     let rates = Array(Set(r.runs.map(\.learningRate))).filter { $0 > 0 && $0.isFinite }.sorted()
     for eta in rates {
@@ -350,6 +352,7 @@ enum ReportWriter {
         "ended": .string(run.ending),
         "steps": .ints(run.steps), "losses": nums(run.losses),
         "sharpness_steps": .ints(run.sharpnessSteps), "sharpness": nums(run.sharpness),
+        "sharpness_lower": nums(run.sharpnessLower), "sharpness_upper": nums(run.sharpnessUpper),
         "alignment_steps": .ints(run.alignmentSteps), "alignment": nums(run.alignment),
       ])
     }

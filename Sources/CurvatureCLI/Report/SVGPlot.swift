@@ -19,6 +19,9 @@ struct PlotSeries {
   /// Whether the series gets a legend entry.
   var inLegend = true
   var lineWidth = 2.0
+  /// An optional band drawn under the series (e.g. a confidence interval), one lower and one
+  /// upper value per point.
+  var band: (lower: [Double], upper: [Double])? = nil
 }
 
 /// A horizontal or vertical reference line with a label (e.g. 2/η, the chance level k/P).
@@ -221,6 +224,19 @@ struct SVGPlot {
     for (index, s) in series.enumerated() {
       let color = colors[index]
       svg += "<g class=\"series\" data-name=\"\(esc(s.name))\">"
+      if let band = s.band, band.lower.count == s.x.count, band.upper.count == s.x.count {
+        let usable = s.x.indices.filter { i in
+          s.x[i].isFinite && band.lower[i].isFinite && band.upper[i].isFinite
+            && (!xLog || s.x[i] > 0) && (!yLog || band.lower[i] > 0)
+        }
+        if usable.count >= 2 {
+          let top = usable.map { "\(f(px(s.x[$0]))),\(f(py(band.upper[$0])))" }
+          let bottom = usable.reversed().map { "\(f(px(s.x[$0]))),\(f(py(band.lower[$0])))" }
+          svg +=
+            "<polygon class=\"band\" points=\"\((top + bottom).joined(separator: " "))\" "
+            + "fill=\"\(color)\" fill-opacity=\"0.18\" stroke=\"none\"/>"
+        }
+      }
       if s.style != .markers {
         // Break the polyline at undrawable points.
         var runs: [[(Double, Double)]] = [[]]

@@ -28,6 +28,10 @@ enum ReportFixture {
       run.seconds = 1.5
       run.sharpnessSteps = [0, 100, 200, 300]
       run.sharpness = [2, 8, 15, 18.5].map { $0 + Double(i) }
+      if i == 0 {
+        run.sharpnessLower = run.sharpness.map { $0 * 0.8 }
+        run.sharpnessUpper = run.sharpness.map { $0 * 1.3 }
+      }
       run.alignmentSteps = run.steps
       run.alignment = run.steps.map { 0.2 + 0.6 * (1 - exp(-Double($0) / 50)) }
       run.ending = i == 1 ? "diverged" : "completed"

@@ -85,6 +85,10 @@ import Testing
         || html.components(separatedBy: "http://").count - 1 == ReportWriter.plotIDs.count)
     #expect((checker.elements["polyline"] ?? 0) > 10)
     #expect((checker.elements["circle"] ?? 0) > 20)
+    // λ₁'s confidence band: one polygon on the sharpness plot, for the run that has one.
+    #expect(checker.elements["polygon"] == 1)
+    let sharpness = try #require(html.components(separatedBy: "id=\"sharpness\"").last)
+    #expect(sharpness.components(separatedBy: "<svg").first!.contains("class=\"band\""))
     #expect(!html.contains("class=\"empty\""))
     // Title escaped, summary rows present, diverged loss shown as a dash.
     #expect(html.contains("Curvature report &lt;test &amp; check&gt;"))
