@@ -216,7 +216,10 @@ enum SpectrumCommand {
         ),
         ("sampling_std_error", .array(intervals.map { .number($0.samplingStandardError) })),
         ("bias_corrected_eigenvalues", .array(intervals.map { .number($0.estimate) })),
-        ("expected_subspace_overlap", u.map { .number($0.expectedOverlapBetweenEstimates) } ?? .null),
+        (
+          "expected_subspace_overlap",
+          u.map { .number($0.expectedOverlapBetweenEstimates) } ?? .null
+        ),
         ("uncertainty_matvecs", .int(u?.productCount ?? 0)),
       ]
       fields += extra

@@ -362,7 +362,8 @@ enum TrainCommand {
       unigramEntropy: workload.text.map { $0.bytes.unigramEntropy(of: $0.training) },
       losses: losses,
       productCount: tracker?.productCount ?? 0, refreshCount: tracker?.refreshCount ?? 0,
-      eigenvalues: tracker?.eigenvalues ?? [], refreshes: refreshes, seconds: seconds, parameters: w,
+      eigenvalues: tracker?.eigenvalues ?? [], refreshes: refreshes, seconds: seconds,
+      parameters: w,
       optimizerState: opt.snapshot(), trackerState: tracker?.snapshot(), basis: tracker?.basis)
   }
 

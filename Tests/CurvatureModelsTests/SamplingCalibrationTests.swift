@@ -25,7 +25,8 @@ import Testing
       for i in 0..<w.count { w[i] -= 0.5 * g[i] }
     }
     let reference = try! Lanczos(configuration: .init(tolerance: 1e-5, maxProducts: 3000, seed: 1))
-      .eigenpairs(of: ObjectiveHessian(objective: model, at: w, samples: .all(data.count)), count: k)
+      .eigenpairs(
+        of: ObjectiveHessian(objective: model, at: w, samples: .all(data.count)), count: k)
     return Setup(model: model, parameters: w, reference: reference)
   }()
 
@@ -34,7 +35,8 @@ import Testing
     let n = s.model.sampleCount
     let samples = try HessianBatch.subset(count: batch, seed: seed).fixedSamples(sampleCount: n)!
     let pairs = try Lanczos(configuration: .init(tolerance: 1e-4, maxProducts: 3000, seed: 1))
-      .eigenpairs(of: ObjectiveHessian(objective: s.model, at: s.parameters, samples: samples), count: k)
+      .eigenpairs(
+        of: ObjectiveHessian(objective: s.model, at: s.parameters, samples: samples), count: k)
     let u = try BatchJackknife(
       objective: s.model, at: s.parameters, samples: samples,
       configuration: .init(groups: 16, confidence: 0.95, seed: seed)
@@ -68,7 +70,8 @@ import Testing
     for batch in [128, 512, 1024] {
       var se = 0.0
       for trial in 0..<4 {
-        se += try Self.intervals(batch: batch, seed: UInt64(500 + trial)).1.eigenvalues[0]
+        se +=
+          try Self.intervals(batch: batch, seed: UInt64(500 + trial)).1.eigenvalues[0]
           .samplingStandardError / 4
       }
       scaled.append(se / (1 / Double(batch) - 1 / n).squareRoot())

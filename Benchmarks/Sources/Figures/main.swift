@@ -2,7 +2,7 @@ import Curvature
 import Foundation
 
 // Side-by-side figures: every ratio in Benchmarks/README.md comes from one run of this tool.
-//   swift run -c release Figures [kernels|dense|spectrum|models|text|optimizers|stabilization|inloop|autodiff|all] [options]
+//   swift run -c release Figures [kernels|dense|spectrum|models|text|optimizers|stabilization|inloop|autodiff|uncertainty|all] [options]
 let arguments = Array(CommandLine.arguments.dropFirst())
 let area = arguments.first ?? "all"
 let rest = Array(arguments.dropFirst())
@@ -18,6 +18,7 @@ do {
   case "stabilization": try stabilizationFigures(arguments: rest)
   case "inloop": try inLoopFigures(arguments: rest)
   case "autodiff": try autodiffFigures(arguments: rest)
+  case "uncertainty": try uncertaintyFigures(arguments: rest)
   case "all":
     try kernelFigures(arguments: rest)
     try denseFigures(arguments: rest)

@@ -95,8 +95,7 @@ public struct BatchJackknife {
   ///   work and O(G · k³) dense work; memory O(G · P · k).
   public func eigenvalues(
     of pairs: EigenResult, target: EigenTarget = .largest, gradient: Bool = false
-  ) throws -> EigenvalueUncertainty
-  {
+  ) throws -> EigenvalueUncertainty {
     let k = pairs.eigenvalues.count
     let p = objective.parameterCount
     let u = pairs.vectors
@@ -376,7 +375,8 @@ public struct BatchJackknife {
       if !configuration.biasCorrection { bias = 0 }
       return UncertainValue(
         estimate: (base - bias) * scale, raw: base * scale,
-        samplingStandardError: variance.squareRoot() * scale, probeStandardError: probeError * scale,
+        samplingStandardError: variance.squareRoot() * scale,
+        probeStandardError: probeError * scale,
         confidence: conf, degreesOfFreedom: df,
         bounds: lowerBound.map { $0...Double.greatestFiniteMagnitude })
     }

@@ -29,7 +29,8 @@ extension StabilizationCurve {
         mc2 /= Double(r)
       }
       return UncertainValue(
-        estimate: mean, raw: mean, samplingStandardError: (max(0, between - mc2) / Double(r)).squareRoot(),
+        estimate: mean, raw: mean,
+        samplingStandardError: (max(0, between - mc2) / Double(r)).squareRoot(),
         probeStandardError: (mc2 / Double(r)).squareRoot(), confidence: confidence,
         degreesOfFreedom: r - 1)
     }

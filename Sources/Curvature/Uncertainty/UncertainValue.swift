@@ -53,7 +53,8 @@ public struct UncertainValue: Sendable, Equatable, Codable {
       statistical == 0
       ? 0
       : StudentT.twoSidedMultiplier(
-        confidence: confidence, degreesOfFreedom: max(degreesOfFreedom, 0) == 0 ? 100_000 : degreesOfFreedom)
+        confidence: confidence,
+        degreesOfFreedom: max(degreesOfFreedom, 0) == 0 ? 100_000 : degreesOfFreedom)
     let half = t * statistical + solverErrorBound
     var lo = min(raw, estimate) - half
     var hi = max(raw, estimate) + half

@@ -202,7 +202,8 @@ final class KnownHessians: DifferentiableObjective {
 
   @Test func badSettingsThrow() throws {
     let model = KnownHessians(
-      diagonals: [[Double]](repeating: [1, 0], count: 10), couplings: [Double](repeating: 0, count: 10))
+      diagonals: [[Double]](repeating: [1, 0], count: 10),
+      couplings: [Double](repeating: 0, count: 10))
     for cfg in [
       SamplingUncertaintyConfiguration(groups: 1), .init(confidence: 1), .init(confidence: 0),
       .init(bulkLevel: .nan),

@@ -43,7 +43,8 @@ import Testing
     for j in 0..<2 {
       #expect(u.eigenvalues[j].contains(report.eigenvalues[j]))
       let v = u.eigenvalues[j]
-      #expect(abs(all[j] - v.estimate) <= 4 * v.samplingStandardError, "λ\(j + 1): \(v) vs \(all[j])")
+      #expect(
+        abs(all[j] - v.estimate) <= 4 * v.samplingStandardError, "λ\(j + 1): \(v) vs \(all[j])")
     }
   }
 
