@@ -82,6 +82,25 @@ enum SpectrumCommand {
       throw UsageError("--confidence must lie strictly between 0 and 1, got \(confidence)")
     }
     if arguments.string("method") == "sketch" {
+      for other in ["hessian-batch", "target-rel-error"] where arguments.isSet(other) {
+        throw UsageError("--\(other) is not available with --method sketch")
+      }
+      let op: any HessianOperator
+      if let path = arguments.optionalString("matrix") {
+        for other in ["model", "dataset", "inputs", "labels", "parameters"]
+        where arguments.isSet(other) {
+          throw UsageError("--\(other) cannot be combined with --matrix")
+        }
+        op = try matrixOperator(path)
+      } else if let spec = arguments.optionalString("model") {
+        let (objective, parameters) = try modelObjective(spec, arguments, context: context)
+        op = try ObjectiveHessian(
+          objective: objective, at: parameters, samples: .all(objective.sampleCount))
+      } else {
+        throw UsageError(
+          "give --matrix FILE.npy, or --model with --inputs, --labels and --parameters")
+      }
+      try checkK(k, op.dimension)
       return try sketch(op, k: k, arguments, context)
     }
     if arguments.isSet("sketch-size") { throw UsageError("--sketch-size needs --method sketch") }
