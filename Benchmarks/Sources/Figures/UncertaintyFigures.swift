@@ -41,7 +41,7 @@ func uncertaintyFigures(arguments: [String]) throws {
     "\n## Error bars (digits MLP 64-\(hidden)-10 tanh, P = \(model.parameterCount), N = \(n), 200 SGD "
       + "steps; k = \(k) pairs computed, G = 16 groups, 95 %)")
   print(
-    "all-samples λ₁…λ₅: " + truth.eigenvalues.prefix(5).map { fmt($0, 4) }.joined(separator: ", "))
+    "all-samples λ₁…λ₅: " + truth.eigenvalues.prefix(5).map { fmtG($0, 4) }.joined(separator: ", "))
 
   func measure(batch: Int, seed: UInt64) throws -> (
     EigenResult, EigenvalueUncertainty, Double, Double
@@ -94,19 +94,19 @@ func uncertaintyFigures(arguments: [String]) throws {
   print("\n### Calibration: \(trials) seeded 128-sample batches")
   print("| | λ₁ | λ₂ | λ₃ | λ₄ | λ₅ |\n|---|---:|---:|---:|---:|---:|")
   print(
-    "| all samples | " + truth.eigenvalues.prefix(5).map { fmt($0, 4) }.joined(separator: " | ")
+    "| all samples | " + truth.eigenvalues.prefix(5).map { fmtG($0, 4) }.joined(separator: " | ")
       + " |")
-  print("| mean batch value | " + rawMean.map { fmt($0, 4) }.joined(separator: " | ") + " |")
+  print("| mean batch value | " + rawMean.map { fmtG($0, 4) }.joined(separator: " | ") + " |")
   print(
-    "| mean bias-corrected | " + estimateMean.map { fmt($0, 4) }.joined(separator: " | ") + " |")
-  print("| mean half-width | " + halfWidth.map { fmt($0, 4) }.joined(separator: " | ") + " |")
+    "| mean bias-corrected | " + estimateMean.map { fmtG($0, 4) }.joined(separator: " | ") + " |")
+  print("| mean half-width | " + halfWidth.map { fmtG($0, 4) }.joined(separator: " | ") + " |")
   print(
     "| intervals containing the all-samples value | "
       + covered.map { "\($0)/\(trials)" }.joined(separator: " | ") + " |")
   print("λ₁ of a batch above the all-samples λ₁: \(rawAbove)/\(trials)")
   print(
-    "expected overlap between two batches' top-\(k) subspaces: predicted \(fmt(overlapPredicted, 3)), "
-      + "measured \(fmt(overlapMeasured, 3)) (mean over \(pairCount) pairs)")
+    "expected overlap between two batches' top-\(k) subspaces: predicted \(fmtG(overlapPredicted, 3)), "
+      + "measured \(fmtG(overlapMeasured, 3)) (mean over \(pairCount) pairs)")
 
   // 2. Width against n.
   print("\n### Width against batch size (λ₁, mean over 8 seeded batches)")
@@ -122,7 +122,7 @@ func uncertaintyFigures(arguments: [String]) throws {
     }
     let law = (1 / Double(batch) - 1 / Double(n)).squareRoot()
     print(
-      "| \(batch) | \(fmt(hw, 4)) | \(fmt(se, 4)) | \(fmt(se * Double(batch).squareRoot(), 3)) | \(fmt(se / law, 3)) |"
+      "| \(batch) | \(fmtG(hw, 4)) | \(fmtG(se, 4)) | \(fmtG(se * Double(batch).squareRoot(), 3)) | \(fmtG(se / law, 3)) |"
     )
   }
 
@@ -146,7 +146,7 @@ func uncertaintyFigures(arguments: [String]) throws {
     }
     print(
       "| spectrum (cold Lanczos, k = \(k)) | \(batch) | \(hvps) | \(barHVPs) | \(minMed(solveTimes)) | \(minMed(barTimes)) | "
-        + "\(fmt(median(barTimes) / median(solveTimes), 2)) |")
+        + "\(fmtG(median(barTimes) / median(solveTimes), 2)) |")
   }
   for batch in [128, 512] {
     var plainTimes: [Double] = []
@@ -177,11 +177,11 @@ func uncertaintyFigures(arguments: [String]) throws {
     let extra = zip(barTimes, plainTimes).map { $0 - $1 }
     print(
       "| warm tracker refresh (Lanczos, k = \(k)) | \(batch) | \(hvps) | \(barHVPs) | \(minMed(plainTimes)) | "
-        + "\(minMed(extra)) (added) | \(fmt(median(extra) / median(plainTimes), 2)) |")
+        + "\(minMed(extra)) (added) | \(fmtG(median(extra) / median(plainTimes), 2)) |")
   }
 }
 
-private func fmt(_ x: Double, _ digits: Int) -> String {
+private func fmtG(_ x: Double, _ digits: Int) -> String {
   String(format: "%.\(digits)g", x)
 }
 
@@ -195,7 +195,3 @@ private func minMed(_ xs: [Double]) -> String {
   "\(String(format: "%.4f", xs.min() ?? .nan)) / \(String(format: "%.4f", median(xs)))"
 }
 
-private func loadAverage() -> String {
-  (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3)
-    .joined(separator: " ") ?? "?"
-}
