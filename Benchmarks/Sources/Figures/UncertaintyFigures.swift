@@ -194,4 +194,3 @@ private func median(_ xs: [Double]) -> Double {
 private func minMed(_ xs: [Double]) -> String {
   "\(String(format: "%.4f", xs.min() ?? .nan)) / \(String(format: "%.4f", median(xs)))"
 }
-

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Stops training when the monitor reports ``TrainingEvent/stabilized(_:)``: more data no
 /// longer moves the local loss landscape.
 public final class StopWhenStabilized: TrainingPolicy {
@@ -8,10 +10,13 @@ public final class StopWhenStabilized: TrainingPolicy {
   /// - Complexity: O(1).
   public func decide(_ event: TrainingEvent, state: TrainingState) -> TrainingDecision {
     guard case .stabilized(let m) = event else { return .continue }
-    return .stop(
-      reason:
-        "stabilised: Δ₂^(D) = \(m.delta) ≤ ε = \(m.epsilon) for \(m.consecutiveBelowEpsilon) checks"
-    )
+    var reason =
+      "stabilised: Δ₂^(D) = \(m.delta) ≤ ε = \(m.epsilon) for \(m.consecutiveBelowEpsilon) checks"
+    if let d = m.relativeLossDecrease {
+      reason +=
+        ", loss plateaued (mean fell \(String(format: "%.2f", 100 * d)) % over the last window)"
+    }
+    return .stop(reason: reason)
   }
 }
 

@@ -114,6 +114,13 @@ public struct StabilizationMeasurement: Sendable, Equatable {
   public var epsilon: Double
   /// How many consecutive measurements (including this one) had Δ ≤ ε.
   public var consecutiveBelowEpsilon: Int
+  /// The relative decrease of the mean observed loss between the last two windows of
+  /// ``MonitorConfiguration/lossPlateauWindow`` steps (positive while the loss falls), or nil
+  /// before two full windows have been observed or with the test off.
+  public var relativeLossDecrease: Double?
+  /// Whether the loss-plateau test passed (always true with the test off or when the loop
+  /// reports no losses). ``TrainingEvent/stabilized(_:)`` needs it.
+  public var lossPlateaued: Bool
 }
 
 /// A sharpness measurement against the optimizer's stability threshold.

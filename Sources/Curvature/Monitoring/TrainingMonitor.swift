@@ -6,15 +6,32 @@ public struct MonitorConfiguration: Sendable, Hashable {
   public var stabilizedChecks: Int = 3
   /// Divergence when the loss exceeds this factor times the first observed loss.
   public var divergenceFactor: Double = 10
+  /// The loss-plateau test that ``TrainingEvent/stabilized(_:)`` also requires: the number of
+  /// observed steps (calls of ``TrainingMonitor/observe(step:loss:gradient:learningRate:)``)
+  /// in each of the two windows whose mean losses are compared. 0 turns the test off
+  /// (Δ alone decides).
+  public var lossPlateauWindow: Int = 100
+  /// The largest relative decrease of the mean loss from the previous window to the last one
+  /// that still counts as a plateau: (mean₋₂ − mean₋₁) ≤ tolerance · |mean₋₂|.
+  public var lossPlateauTolerance: Double = 0.02
 
   /// Creates a configuration.
+  ///
+  /// The defaults of the loss-plateau test (two windows of 100 observed steps, at most 2 %
+  /// decrease) keep ``TrainingEvent/stabilized(_:)`` from firing while the loss is still
+  /// falling: a small Δ₂^(D) says more data no longer moves the local landscape, not that
+  /// the optimizer has nothing left to gain (the article "Stabilisation signals" shows a run
+  /// where Δ alone stopped training with the loss still falling by a third).
   /// - Complexity: O(1).
   public init(
-    stabilizationEpsilon: Double = 1e-6, stabilizedChecks: Int = 3, divergenceFactor: Double = 10
+    stabilizationEpsilon: Double = 1e-6, stabilizedChecks: Int = 3, divergenceFactor: Double = 10,
+    lossPlateauWindow: Int = 100, lossPlateauTolerance: Double = 0.02
   ) {
     self.stabilizationEpsilon = stabilizationEpsilon
     self.stabilizedChecks = stabilizedChecks
     self.divergenceFactor = divergenceFactor
+    self.lossPlateauWindow = lossPlateauWindow
+    self.lossPlateauTolerance = lossPlateauTolerance
   }
 
   /// Checks every field.
@@ -29,6 +46,13 @@ public struct MonitorConfiguration: Sendable, Hashable {
     }
     if !(divergenceFactor > 1) || !divergenceFactor.isFinite {
       throw .outOfRange(name: "divergenceFactor", value: divergenceFactor, range: "(1, ∞)")
+    }
+    if lossPlateauWindow < 0 || lossPlateauWindow > 1 << 24 {
+      throw .outOfRange(
+        name: "lossPlateauWindow", value: Double(lossPlateauWindow), range: "[0, 16777216]")
+    }
+    if !(lossPlateauTolerance >= 0) || !lossPlateauTolerance.isFinite {
+      throw .outOfRange(name: "lossPlateauTolerance", value: lossPlateauTolerance, range: "[0, ∞)")
     }
   }
 }
@@ -69,6 +93,10 @@ public final class TrainingMonitor {
   private var referenceLoss: Double?
   private var lastLoss: Double?
   private var belowEpsilonCount = 0
+  /// The last 2 × window observed losses (a ring), for the plateau test.
+  private var recentLosses: [Double] = []
+  private var recentLossesNext = 0
+  private var observedLossCount = 0
   private var exceedanceCount = 0
   /// Every event emitted so far, in order.
   public private(set) var history: [TrainingEvent] = []
@@ -128,6 +156,7 @@ public final class TrainingMonitor {
     }
     if referenceLoss == nil && loss.isFinite { referenceLoss = loss }
     lastLoss = loss
+    rememberLoss(loss)
     return dispatch(events, step: step, learningRate: learningRate)
   }
 
@@ -190,11 +219,23 @@ public final class TrainingMonitor {
   {
     let delta = curve.mean.last ?? .infinity
     belowEpsilonCount = delta <= configuration.stabilizationEpsilon ? belowEpsilonCount + 1 : 0
+    let decrease = lossDecrease()
+    let plateau: Bool
+    if configuration.lossPlateauWindow == 0 || observedLossCount == 0 {
+      plateau = true  // the test is off, or the loop reports no losses
+    } else if let d = decrease {
+      plateau = d <= configuration.lossPlateauTolerance
+    } else {
+      plateau = false  // fewer than two windows of losses so far
+    }
     let m = StabilizationMeasurement(
       step: step, curve: curve, delta: delta, slope: curve.slope,
-      epsilon: configuration.stabilizationEpsilon, consecutiveBelowEpsilon: belowEpsilonCount)
+      epsilon: configuration.stabilizationEpsilon, consecutiveBelowEpsilon: belowEpsilonCount,
+      relativeLossDecrease: decrease, lossPlateaued: plateau)
     var events: [TrainingEvent] = [.stabilizationMeasured(m)]
-    if belowEpsilonCount >= configuration.stabilizedChecks { events.append(.stabilized(m)) }
+    if belowEpsilonCount >= configuration.stabilizedChecks && plateau {
+      events.append(.stabilized(m))
+    }
     return dispatch(events, step: step, learningRate: learningRate)
   }
 
@@ -210,6 +251,36 @@ public final class TrainingMonitor {
     let curve = try estimator.curve(
       of: objective, at: w, sampleCounts: sampleCounts, method: method)
     return recordStabilization(curve, step: step, learningRate: learningRate)
+  }
+
+  /// Adds an observed loss to the ring of the last 2 × window losses (non-finite losses are
+  /// left out: divergence is reported separately).
+  private func rememberLoss(_ loss: Double) {
+    let w = configuration.lossPlateauWindow
+    guard w > 0, loss.isFinite else { return }
+    observedLossCount += 1
+    if recentLosses.count < 2 * w {
+      recentLosses.append(loss)
+    } else {
+      recentLosses[recentLossesNext] = loss
+      recentLossesNext = (recentLossesNext + 1) % (2 * w)
+    }
+  }
+
+  /// (mean of the previous window − mean of the last window) ÷ |mean of the previous window|
+  /// over the observed losses, or nil before two full windows.
+  private func lossDecrease() -> Double? {
+    let w = configuration.lossPlateauWindow
+    guard w > 0, recentLosses.count == 2 * w else { return nil }
+    var older = 0.0
+    var newer = 0.0
+    for i in 0..<(2 * w) {  // oldest first, starting at the ring's next write position
+      let x = recentLosses[(recentLossesNext + i) % (2 * w)]
+      if i < w { older += x } else { newer += x }
+    }
+    older /= Double(w)
+    newer /= Double(w)
+    return older == 0 ? (newer < 0 ? .infinity : 0) : (older - newer) / abs(older)
   }
 
   /// Records a subspace refresh (e.g. a tracker's report): emits
