@@ -89,7 +89,7 @@ import _Differentiation
     let objective = try f.batched()
     let all = SampleSet.all(f.data.count)
     let tracker = try DominantSubspaceTracker(
-      objective: objective, configuration: .init(k: 3, hessianBatch: .full))
+      objective: objective, configuration: .init(k: 3, hessianBatch: .full, refresh: .every(1)))
     let report = try tracker.refresh(parameters: f.weights)
     #expect(report.productCount <= HessianProductAccuracy.finiteDifferenceProductCap(k: 3))
     let exact = try Lanczos(configuration: .init(tolerance: 1e-6, seed: 1)).eigenpairs(

@@ -64,7 +64,9 @@ enum DigitsScenario {
     let model = try DigitsScenario.model()
     let tracker = try DominantSubspaceTracker(
       objective: model,
-      configuration: .init(k: 12, lanczos: LanczosConfiguration(tolerance: 1e-4, maxProducts: 3000))
+      configuration: .init(
+        k: 12, hessianBatch: .full, refresh: .every(1),
+        lanczos: LanczosConfiguration(tolerance: 1e-4, maxProducts: 3000))
     )
     let r = try tracker.refresh(parameters: DigitsScenario.sgd.parameters)
     let l = r.eigenvalues
@@ -116,7 +118,8 @@ enum DigitsScenario {
     let model = try DigitsScenario.model()
     let w = DigitsScenario.sgd.parameters
     let tracker = try DominantSubspaceTracker(
-      objective: model, configuration: .init(k: DigitsScenario.k))
+      objective: model,
+      configuration: .init(k: DigitsScenario.k, hessianBatch: .full, refresh: .every(1)))
     try tracker.refresh(parameters: w)
     let a = try tracker.anatomy(parameters: w, maskSize: 121, probes: 10)
     print(

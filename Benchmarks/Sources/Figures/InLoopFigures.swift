@@ -52,7 +52,8 @@ func inLoopFigures(arguments: [String]) throws {
   let gradient = bestOf(5) { _ = try! model.lossAndGradient(at: w0, samples: batch) }
   let probe = try DominantSubspaceTracker(
     objective: model,
-    configuration: .init(k: 10, hessianBatch: .minibatch, method: .subspaceIteration, seed: 3))
+    configuration: .init(
+      k: 10, hessianBatch: .minibatch, refresh: .every(1), method: .subspaceIteration, seed: 3))
   let t0 = ContinuousClock.now
   let cold = try probe.refresh(parameters: w0, minibatch: batch)
   let coldSeconds = seconds(ContinuousClock.now - t0)

@@ -90,7 +90,8 @@ private func refreshCostFigures() throws {
       let tracker = try DominantSubspaceTracker(
         objective: model,
         configuration: .init(
-          k: 10, hessianBatch: .subset(count: 512, seed: 2), method: method ?? .lanczos, seed: 3))
+          k: 10, hessianBatch: .subset(count: 512, seed: 2), refresh: .every(1),
+          method: method ?? .lanczos, seed: 3))
       let t0 = ContinuousClock.now
       let a = try tracker.refresh(parameters: w0)
       let t1 = ContinuousClock.now

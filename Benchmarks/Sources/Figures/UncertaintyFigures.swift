@@ -158,7 +158,7 @@ func uncertaintyFigures(arguments: [String]) throws {
         let tracker = try DominantSubspaceTracker(
           objective: model,
           configuration: .init(
-            k: k, hessianBatch: .subset(count: batch, seed: UInt64(r + 1)),
+            k: k, hessianBatch: .subset(count: batch, seed: UInt64(r + 1)), refresh: .every(1),
             uncertainty: withBars ? .init(seed: UInt64(r)) : nil))
         try tracker.refresh(parameters: w)
         var w2 = w

@@ -86,9 +86,16 @@ public final class DominantSubspaceTracker {
     /// ``HessianBatch/full`` the sampling error is 0 and nothing extra is computed.
     public var uncertainty: SamplingUncertaintyConfiguration? = nil
 
-    /// Creates a configuration. - Complexity: O(1).
+    /// Creates a configuration. The defaults are the recommended, cheap settings shared with the
+    /// command line (``Defaults``): a seeded subset Hessian batch of
+    /// ``Defaults/hessianBatchSize`` samples (every sample when there are fewer) and a refresh
+    /// every ``Defaults/refreshInterval`` steps. Pass `hessianBatch: .full` and
+    /// `refresh: .every(1)` for a tracker that follows the full-data Hessian at every step.
+    /// - Complexity: O(1).
     public init(
-      k: Int, hessianBatch: HessianBatch = .full, refresh: RefreshPolicy = .every(1),
+      k: Int = Defaults.k,
+      hessianBatch: HessianBatch = .subset(count: Defaults.hessianBatchSize, seed: 1),
+      refresh: RefreshPolicy = .every(Defaults.refreshInterval),
       lanczos: LanczosConfiguration = LanczosConfiguration(tolerance: 1e-3, maxProducts: 2000),
       warmStart: Bool = true, method: RefreshMethod = .lanczos, switchRule: SwitchRule? = nil,
       seed: UInt64 = 0, execution: RefreshExecution = .synchronous, refreshAveraging: Double = 0,

@@ -46,10 +46,10 @@ import Testing
         .init(
           "interpolated:1:1",
           SGD(learningRate: 0.01).projected(.interpolated(dominant: 1, bulk: 1)),
-          tracking: .init(k: 3, refresh: .every(4))),
+          tracking: .init(k: 3, hessianBatch: .full, refresh: .every(4))),
         .init(
           "bulk-sgd", SGD(learningRate: 0.01).projected(.bulk),
-          tracking: .init(k: 3, refresh: .every(4))),
+          tracking: .init(k: 3, hessianBatch: .full, refresh: .every(4))),
       ], from: start, onStep: events.record)
     // Weights 1 and 1 are plain SGD, with the tracker's HVPs on top.
     #expect(runs[1].losses == runs[0].losses)
@@ -108,7 +108,11 @@ import Testing
     }
     #expect(throws: CurvatureError.self) {
       try comparison.run(
-        [.init("bulk", SGD(learningRate: 0.1).projected(.bulk), tracking: .init(k: 12))],
+        [
+          .init(
+            "bulk", SGD(learningRate: 0.1).projected(.bulk),
+            tracking: .init(k: 12, hessianBatch: .full, refresh: .every(1)))
+        ],
         from: start)
     }
   }

@@ -47,7 +47,8 @@ private struct RotatingHessian: Sendable {
     try DominantSubspaceTracker(
       objective: RotatingHessian().make(),
       configuration: .init(
-        k: 2, refresh: policy, lanczos: LanczosConfiguration(tolerance: 1e-6, maxProducts: 200),
+        k: 2, hessianBatch: .full, refresh: policy,
+        lanczos: LanczosConfiguration(tolerance: 1e-6, maxProducts: 200),
         method: method, seed: 4,
         execution: lag.map { lag in
           .asynchronous(lag: lag, objective: { RotatingHessian(delay: delay).make() })

@@ -8,7 +8,8 @@ import Testing
     let tracker = try DominantSubspaceTracker(
       objective: fx.objective,
       configuration: .init(
-        k: 5, lanczos: LanczosConfiguration(tolerance: 1e-4, maxProducts: 400),
+        k: 5, hessianBatch: .full, refresh: .every(1),
+        lanczos: LanczosConfiguration(tolerance: 1e-4, maxProducts: 400),
         method: .blockRitz(iterations: 2)))
     var rng = SeededGenerator(seed: 8)
     let w = rng.gaussianVector(count: fx.p)
@@ -60,7 +61,9 @@ import Testing
     #expect(r.productCount == 10)
     #expect(throws: CurvatureError.self) {
       try DominantSubspaceTracker(
-        objective: fx.objective, configuration: .init(k: 2, method: .blockRitz(iterations: 0)))
+        objective: fx.objective,
+        configuration: .init(
+          k: 2, hessianBatch: .full, refresh: .every(1), method: .blockRitz(iterations: 0)))
     }
   }
 }

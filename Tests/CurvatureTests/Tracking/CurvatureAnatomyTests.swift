@@ -7,7 +7,9 @@ import Testing
     let fx = try QuadraticFixture(functional: 0.5)
     let tracker = try DominantSubspaceTracker(
       objective: fx.objective,
-      configuration: .init(k: 5, lanczos: LanczosConfiguration(tolerance: 1e-5, maxProducts: 400)))
+      configuration: .init(
+        k: 5, hessianBatch: .full, refresh: .every(1),
+        lanczos: LanczosConfiguration(tolerance: 1e-5, maxProducts: 400)))
     var rng = SeededGenerator(seed: 6)
     let w = rng.gaussianVector(count: fx.p)
     try tracker.refresh(parameters: w)
@@ -49,7 +51,8 @@ import Testing
 
   @Test func requiresABasisAndValidArguments() throws {
     let fx = try QuadraticFixture()
-    let tracker = try DominantSubspaceTracker(objective: fx.objective, configuration: .init(k: 2))
+    let tracker = try DominantSubspaceTracker(
+      objective: fx.objective, configuration: .init(k: 2, hessianBatch: .full, refresh: .every(1)))
     let w = [Float](repeating: 1, count: fx.p)
     #expect(throws: CurvatureError.self) { try tracker.anatomy(parameters: w, maskSize: 3) }
     try tracker.refresh(parameters: w)

@@ -7,7 +7,9 @@ import Testing
     let fx = try QuadraticFixture()
     let tracker = try DominantSubspaceTracker(
       objective: fx.objective,
-      configuration: .init(k: 5, lanczos: LanczosConfiguration(tolerance: 1e-5, maxProducts: 400)))
+      configuration: .init(
+        k: 5, hessianBatch: .full, refresh: .every(1),
+        lanczos: LanczosConfiguration(tolerance: 1e-5, maxProducts: 400)))
     var rng = SeededGenerator(seed: 1)
     let w = rng.gaussianVector(count: fx.p)
     let (_, grad) = try fx.objective.lossAndGradient(at: w, samples: .all(fx.n))
@@ -37,7 +39,7 @@ import Testing
     let (_, grad) = try fx.objective.lossAndGradient(at: w, samples: .all(fx.n))
     // Every 3 steps: refreshes at steps 0, 3, 6.
     let periodic = try DominantSubspaceTracker(
-      objective: fx.objective, configuration: .init(k: 3, refresh: .every(3)))
+      objective: fx.objective, configuration: .init(k: 3, hessianBatch: .full, refresh: .every(3)))
     var reasons: [RefreshReason?] = []
     for _ in 0..<7 {
       reasons.append(try periodic.observe(parameters: w, gradient: grad).refresh?.reason)
@@ -47,7 +49,7 @@ import Testing
     #expect(periodic.lastRefresh!.warmStarted && periodic.lastRefresh!.overlapWithPrevious! > 0.999)
     // On demand.
     let demand = try DominantSubspaceTracker(
-      objective: fx.objective, configuration: .init(k: 3, refresh: .onDemand))
+      objective: fx.objective, configuration: .init(k: 3, hessianBatch: .full, refresh: .onDemand))
     _ = try demand.observe(parameters: w, gradient: grad)
     #expect(try demand.observe(parameters: w, gradient: grad).refresh == nil)
     demand.requestRefresh()
@@ -55,13 +57,15 @@ import Testing
     // Alignment: a gradient orthogonal to the basis has χ = 0 < 0.5.
     let aligned = try DominantSubspaceTracker(
       objective: fx.objective,
-      configuration: .init(k: 3, refresh: RefreshPolicy(minimumAlignment: 0.5)))
+      configuration: .init(k: 3, hessianBatch: .full, refresh: RefreshPolicy(minimumAlignment: 0.5))
+    )
     _ = try aligned.observe(parameters: w, gradient: grad)
     let orthogonal = aligned.basis!.projectBulk(grad)
     #expect(try aligned.observe(parameters: w, gradient: orthogonal).refresh?.reason == .alignment)
     // Drift: moving w by 20% triggers a 10% drift threshold.
     let drift = try DominantSubspaceTracker(
-      objective: fx.objective, configuration: .init(k: 3, refresh: RefreshPolicy(maximumDrift: 0.1))
+      objective: fx.objective,
+      configuration: .init(k: 3, hessianBatch: .full, refresh: RefreshPolicy(maximumDrift: 0.1))
     )
     _ = try drift.observe(parameters: w, gradient: grad)
     #expect(try drift.observe(parameters: w.map { $0 * 1.05 }, gradient: grad).refresh == nil)
@@ -76,9 +80,12 @@ import Testing
     let (_, grad) = try fx.objective.lossAndGradient(at: w, samples: .all(fx.n))
     let cfg = LanczosConfiguration(tolerance: 1e-4, maxProducts: 400)
     let warm = try DominantSubspaceTracker(
-      objective: fx.objective, configuration: .init(k: 5, lanczos: cfg))
+      objective: fx.objective,
+      configuration: .init(k: 5, hessianBatch: .full, refresh: .every(1), lanczos: cfg))
     let cold = try DominantSubspaceTracker(
-      objective: fx.objective, configuration: .init(k: 5, lanczos: cfg, warmStart: false))
+      objective: fx.objective,
+      configuration: .init(
+        k: 5, hessianBatch: .full, refresh: .every(1), lanczos: cfg, warmStart: false))
     for t in [warm, cold] { for _ in 0..<2 { _ = try t.observe(parameters: w, gradient: grad) } }
     // The warm start can only help (its measured savings on a trained network are reported by
     // the published-behaviour tests and the benchmarks).
@@ -92,7 +99,8 @@ import Testing
     let tracker = try DominantSubspaceTracker(
       objective: fx.objective,
       configuration: .init(
-        k: 5, refresh: .every(5), switchRule: SwitchRule(threshold: 0.5, decay: 0.5)))
+        k: 5, hessianBatch: .full, refresh: .every(5),
+        switchRule: SwitchRule(threshold: 0.5, decay: 0.5)))
     var opt = SGD(learningRate: 0.005).projected(.full)
     var rng = SeededGenerator(seed: 4)
     var w = rng.gaussianVector(count: fx.p)
@@ -111,17 +119,22 @@ import Testing
   @Test func badInputThrowsAndLeavesTheTrackerUnchanged() throws {
     let fx = try QuadraticFixture()
     #expect(throws: CurvatureError.outOfRange(name: "k", value: 40, range: "[1, 39]")) {
-      try DominantSubspaceTracker(objective: fx.objective, configuration: .init(k: 40))
+      try DominantSubspaceTracker(
+        objective: fx.objective,
+        configuration: .init(k: 40, hessianBatch: .full, refresh: .every(1)))
     }
     #expect(throws: CurvatureError.self) {
       try DominantSubspaceTracker(
-        objective: fx.objective, configuration: .init(k: 3, refresh: .every(0)))
+        objective: fx.objective, configuration: .init(k: 3, hessianBatch: .full, refresh: .every(0))
+      )
     }
     let minibatch = try DominantSubspaceTracker(
-      objective: fx.objective, configuration: .init(k: 3, hessianBatch: .minibatch))
+      objective: fx.objective,
+      configuration: .init(k: 3, hessianBatch: .minibatch, refresh: .every(1)))
     let w = [Float](repeating: 0.1, count: fx.p)
     #expect(throws: CurvatureError.self) { try minibatch.observe(parameters: w, gradient: w) }
-    let tracker = try DominantSubspaceTracker(objective: fx.objective, configuration: .init(k: 3))
+    let tracker = try DominantSubspaceTracker(
+      objective: fx.objective, configuration: .init(k: 3, hessianBatch: .full, refresh: .every(1)))
     _ = try tracker.observe(parameters: w, gradient: w)
     let before = tracker.snapshot()
     var g = w

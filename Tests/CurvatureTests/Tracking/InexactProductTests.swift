@@ -138,7 +138,7 @@ final class NoisyQuadratic: DifferentiableObjective {
     #expect(throws: CurvatureError.self) {
       _ = try DominantSubspaceTracker(
         objective: NoisyQuadratic(noise: 0, declared: .finiteDifference(relativeError: 2)),
-        configuration: .init(k: 2))
+        configuration: .init(k: 2, hessianBatch: .full, refresh: .every(1)))
     }
     let requested = LanczosConfiguration(tolerance: 1e-4, maxProducts: 5000)
     #expect(

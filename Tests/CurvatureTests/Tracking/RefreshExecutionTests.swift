@@ -264,7 +264,7 @@ import Testing
     let drift = try DominantSubspaceTracker(
       objective: problem.make(),
       configuration: .init(
-        k: 3, refresh: RefreshPolicy(maximumDrift: 0.1),
+        k: 3, hessianBatch: .full, refresh: RefreshPolicy(maximumDrift: 0.1),
         execution: .asynchronous(lag: 50, objective: { problem.make() })))
     #expect(drift.configuration.execution.lag == 50)
     #expect(RefreshExecution.synchronous.lag == 0)

@@ -127,7 +127,9 @@ import Testing
       #expect(throws: CurvatureError.self) {
         try DominantSubspaceTracker(
           objective: fx.objective,
-          configuration: .init(k: 3, method: .subspaceIteration, refreshAveraging: bad))
+          configuration: .init(
+            k: 3, hessianBatch: .full, refresh: .every(1), method: .subspaceIteration,
+            refreshAveraging: bad))
       }
     }
   }
@@ -138,7 +140,8 @@ import Testing
     let tracker = try DominantSubspaceTracker(
       objective: fx.objective,
       configuration: .init(
-        k: 5, lanczos: LanczosConfiguration(tolerance: 1e-4, maxProducts: 400),
+        k: 5, hessianBatch: .full, refresh: .every(1),
+        lanczos: LanczosConfiguration(tolerance: 1e-4, maxProducts: 400),
         method: .subspaceIteration))
     var rng = SeededGenerator(seed: 6)
     let w = rng.gaussianVector(count: fx.p)

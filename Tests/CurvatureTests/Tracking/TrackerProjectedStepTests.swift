@@ -22,7 +22,7 @@ private func genericStep<O: Optimizer>(
     let tracker = try DominantSubspaceTracker(
       objective: fx.objective,
       configuration: .init(
-        k: 5, refresh: .every(4),
+        k: 5, hessianBatch: .full, refresh: .every(4),
         lanczos: LanczosConfiguration(tolerance: 1e-4, maxProducts: 400), seed: 2))
     var opt = SGD(learningRate: 0.01, momentum: 0.9).projected(mode, placement: placement)
     var rng = SeededGenerator(seed: 5)
@@ -105,7 +105,7 @@ private struct StepSpy: Optimizer {
       let tracker = try DominantSubspaceTracker(
         objective: fx.objective,
         configuration: .init(
-          k: 5, refresh: .every(4),
+          k: 5, hessianBatch: .full, refresh: .every(4),
           lanczos: LanczosConfiguration(tolerance: 1e-4, maxProducts: 400), seed: 2))
       var spy = StepSpy(inner: SGD(learningRate: 0.01).projected(.bulk, placement: placement))
       var rng = SeededGenerator(seed: 5)

@@ -52,15 +52,18 @@ import Testing
     let objective = model()
     let full = try DominantSubspaceTracker(
       objective: objective,
-      configuration: .init(k: 2, hessianBatch: .full, uncertainty: .init()))
+      configuration: .init(k: 2, hessianBatch: .full, refresh: .every(1), uncertainty: .init()))
     let u = try #require(try full.refresh(parameters: [0, 0, 0, 0]).eigenvalueUncertainty)
     #expect(u.productCount == 0 && u.eigenvalues.allSatisfy { $0.samplingStandardError == 0 })
     let plain = try DominantSubspaceTracker(
-      objective: objective, configuration: .init(k: 2, hessianBatch: .subset(count: 40, seed: 1)))
+      objective: objective,
+      configuration: .init(k: 2, hessianBatch: .subset(count: 40, seed: 1), refresh: .every(1)))
     #expect(try plain.refresh(parameters: [0, 0, 0, 0]).eigenvalueUncertainty == nil)
     #expect(throws: CurvatureError.self) {
       _ = try DominantSubspaceTracker(
-        objective: objective, configuration: .init(k: 2, uncertainty: .init(confidence: 2)))
+        objective: objective,
+        configuration: .init(
+          k: 2, hessianBatch: .full, refresh: .every(1), uncertainty: .init(confidence: 2)))
     }
   }
 
