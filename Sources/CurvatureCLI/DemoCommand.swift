@@ -1,3 +1,4 @@
+import Curvature
 import Foundation
 
 /// `curvature demo` (also what `curvature` with no command runs).
@@ -17,7 +18,9 @@ enum DemoCommand {
       Flag(
         "output", .string, default: "curvature-report", placeholder: "DIR", help: "report directory"
       ),
-      Flag("k", .positiveInteger, default: "10", help: "dimension of the dominant subspace"),
+      Flag(
+        "k", .positiveInteger, default: String(DominantSubspaceTracker.Configuration.Defaults.k),
+        help: "dimension of the dominant subspace"),
       Flag(
         "model", .string, placeholder: "SPEC",
         help: ModelSpec.grammar + " (default: mlp:64,H,10 with H = --hidden)"),
@@ -27,7 +30,10 @@ enum DemoCommand {
         "steps", .positiveInteger, default: "1500", help: "maximum training steps per optimizer"),
       Flag("learning-rate", .positiveNumber, default: "1", placeholder: "η", help: "learning rate"),
       Flag("batch-size", .positiveInteger, default: "64", help: "minibatch size"),
-      Flag("hessian-batch", .positiveInteger, default: "512", help: "samples in the Hessian batch"),
+      Flag(
+        "hessian-batch", .positiveInteger,
+        default: String(DominantSubspaceTracker.Configuration.Defaults.hessianBatchSize),
+        help: "samples in the Hessian batch"),
       Flag(
         "refresh-every", .positiveInteger, default: "50", help: "steps between subspace refreshes"),
       Flag(

@@ -38,6 +38,10 @@ import Testing
         with: Data(contentsOf: URL(fileURLWithPath: dir + "/report.json")))
       as? [String: Any]
     #expect(((report?["refreshes"] as? [Any])?.count ?? 0) >= 2)
+    // --k 3 reaches the tracker: every refresh has three eigenvalues.
+    #expect(report?["k"] as? Int == 3)
+    let refreshes = try #require(report?["refreshes"] as? [[String: Any]])
+    #expect(refreshes.allSatisfy { ($0["eigenvalues"] as? [Double])?.count == 3 })
     #expect(((report?["stabilization"] as? [String: Any])?["curves"] as? [Any])?.isEmpty == false)
     let spectra = try #require(report?["spectra"] as? [[String: Any]])
     #expect(spectra.count >= 2)
