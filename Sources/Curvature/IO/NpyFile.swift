@@ -40,6 +40,7 @@ public enum NpyFile {
 
   /// The `.npy` image of `array`.
   /// - Parameters:
+  ///   - array: the data and its shape.
   ///   - fortranOrder: store 2-D data column-major (NumPy reads it back identically).
   ///   - formatVersion: 1, 2 or 3; `nil` picks 1 unless the header needs more than 65,535
   ///     bytes (then 2).

@@ -46,7 +46,7 @@ public enum Kernels {
     forEachRange(count: n) { lo, hi in scaleRange(a, xp + lo, hi - lo) }
   }
 
-  /// The Euclidean norm ‖x‖₂ (accumulated like ``dot(_:_:)``).
+  /// The Euclidean norm ‖x‖₂ (accumulated like ``dot(_:_:)-([Float],_)``).
   /// - Complexity: O(n), one pass.
   public static func norm(_ x: UnsafeBufferPointer<Float>) -> Double {
     dot(x, x).squareRoot()

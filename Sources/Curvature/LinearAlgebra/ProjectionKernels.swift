@@ -8,7 +8,7 @@ import CCurvatureKernels
 /// AVX-512 or AVX2+FMA the tile loops are C kernels chosen at run time (software prefetch
 /// across pages, streaming stores for outputs much larger than the caches; see ``path``);
 /// elsewhere they are Swift SIMD. Long products run on all cores. Uᵀx is reduced over fixed
-/// parts of ``part`` elements whose Double partial sums are added in part order, and every
+/// parts of `part` (2¹⁸) elements whose Double partial sums are added in part order, and every
 /// output element of U d goes through the same arithmetic whatever the split, so results do not
 /// depend on timing or on the number of cores.
 ///

@@ -32,11 +32,13 @@ public struct SpectralDensity: Sendable {
 
   /// Estimates the density of `op`.
   /// - Parameters:
+  ///   - op: the symmetric operator (usually a Hessian).
   ///   - steps: Lanczos steps per probe (quadrature nodes), at most P.
   ///   - probes: random probe vectors (Rademacher, normalised).
   ///   - gridPoints: points of the output grid.
   ///   - width: Gaussian σ; `nil` means 1% of the spectral range found.
   ///   - range: the grid's interval; `nil` means the node range padded by 5σ.
+  ///   - seed: seed of the probe vectors.
   /// - Throws: `CurvatureError` for out-of-range settings or NaN/Inf operator output.
   /// - Complexity: probes · steps products and O(P · steps²) vector work per probe.
   public init(

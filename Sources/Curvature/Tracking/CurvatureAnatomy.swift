@@ -47,6 +47,8 @@ extension DominantSubspaceTracker {
   /// batch (or `minibatch` for ``HessianBatch/minibatch``).
   ///
   /// - Parameters:
+  ///   - parameters: the point w (length P).
+  ///   - minibatch: the samples for a ``HessianBatch/minibatch`` tracker (ignored otherwise).
   ///   - maskSize: m, the number of largest-|w| parameters in the mask (1 ≤ m ≤ P).
   ///   - probes: Rademacher probes for the Hutchinson traces (≥ 1).
   ///   - seed: seed of the probes.

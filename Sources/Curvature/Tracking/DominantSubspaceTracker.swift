@@ -1,6 +1,6 @@
 /// Keeps the top-k Hessian eigenbasis of a training objective fresh during training.
 ///
-/// Call ``step(_:parameters:gradient:minibatch:)`` once per training step in place of the
+/// Call ``step(_:parameters:gradient:minibatch:)-(O,_,_,_)`` once per training step in place of the
 /// optimizer's own step (or ``observe(parameters:gradient:minibatch:)`` and step yourself). At
 /// each step the tracker decides, from its ``RefreshPolicy``, whether to recompute the basis
 /// with Lanczos on the chosen ``HessianBatch`` — warm-started from the previous basis — and
@@ -192,7 +192,7 @@ public final class DominantSubspaceTracker {
   /// Whether an asynchronous refresh is in flight.
   public var refreshInFlight: Bool { pending != nil }
 
-  /// The total time the training thread has spent in ``step(_:parameters:gradient:minibatch:)``
+  /// The total time the training thread has spent in ``step(_:parameters:gradient:minibatch:)-(O,_,_,_)``
   /// and ``observe(parameters:gradient:minibatch:)`` waiting for asynchronous refreshes that were
   /// not ready at their install step (a timing diagnostic: not part of the checkpointed state).
   public private(set) var backgroundWaitTime: Duration = .zero

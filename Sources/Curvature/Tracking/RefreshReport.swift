@@ -56,7 +56,7 @@ public struct TrackerStepReport: Sendable {
   public var alignment: Double
   /// f_top = χ_k², the fraction of ‖g‖² in the dominant subspace (chance level k/P).
   public var topFraction: Double { alignment * alignment }
-  /// The refresh whose basis is used from this step on (computed now, or launched ``lag``
+  /// The refresh whose basis is used from this step on (computed now, or launched `lag`
   /// steps ago by an asynchronous tracker), if any.
   public var refresh: RefreshReport?
   /// Why an asynchronous refresh was launched at this step (`nil` if none was).

@@ -37,7 +37,11 @@ public struct BatchJackknife {
 
   /// Splits `samples` into groups.
   /// - Parameters:
+  ///   - objective: the model whose Hessian is measured.
+  ///   - parameters: the point w (length P).
+  ///   - samples: the Hessian batch B (n samples).
   ///   - populationCount: N (default: all samples of the objective); at least `samples.count`.
+  ///   - configuration: groups, confidence and bias handling.
   /// - Throws: `CurvatureError` for bad settings, samples or parameters, or a batch of fewer
   ///   than 2 samples that is not the whole population.
   /// - Complexity: O(n).

@@ -1,5 +1,5 @@
 /// Error bars for the top-k eigenpairs of a sub-sampled Hessian: each eigenvalue, the subspace,
-/// and optionally the gradient's share in it. Made by ``BatchJackknife/eigenvalues(of:gradient:)``.
+/// and optionally the gradient's share in it. Made by ``BatchJackknife/eigenvalues(of:target:gradient:)``.
 public struct EigenvalueUncertainty: Sendable, Equatable, Codable {
   /// One interval per eigenvalue (descending), for the eigenvalue of the Hessian over all
   /// ``populationCount`` samples.
