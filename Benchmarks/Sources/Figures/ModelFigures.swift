@@ -4,7 +4,8 @@ import Foundation
 
 /// Prints the model figures (ratios measured side by side in one run).
 ///
-///   swift run -c release Figures models [--export DIR] [--quick] [--only mlp|transformer]
+///   swift run -c release Figures models [--export DIR] [--quick] [--reps N]
+///     [--only mlp|transformer|cnn] [--channels C1,…,Cm]
 ///
 /// `--export DIR` also writes the MLP's weights, data, probe direction and our results as
 /// `.npy`/JSON for `Peers/jax_models.py`. `--quick` uses fewer repetitions.
@@ -12,6 +13,7 @@ func modelFigures(arguments: [String]) throws {
   var export: String?
   var reps = 7
   var only: String?
+  var channels = [16, 32]
   var i = 0
   while i < arguments.count {
     switch arguments[i] {
@@ -19,6 +21,12 @@ func modelFigures(arguments: [String]) throws {
       export = arguments[i + 1]
       i += 1
     case "--quick": reps = 3
+    case "--reps" where i + 1 < arguments.count:
+      reps = Int(arguments[i + 1]) ?? reps
+      i += 1
+    case "--channels" where i + 1 < arguments.count:
+      channels = arguments[i + 1].split(separator: ",").compactMap { Int($0) }
+      i += 1
     case "--only" where i + 1 < arguments.count:
       only = arguments[i + 1]
       i += 1
@@ -29,8 +37,11 @@ func modelFigures(arguments: [String]) throws {
     }
     i += 1
   }
-  if only != "transformer" { try mlpFigures(export: export, reps: reps) }
-  if only != "mlp" { try transformerFigures(reps: reps) }
+  if only == nil || only == "mlp" { try mlpFigures(export: export, reps: reps) }
+  if only == nil || only == "transformer" { try transformerFigures(reps: reps) }
+  if only == nil || only == "cnn" {
+    try cnnFigures(channels: channels, export: export, reps: reps)
+  }
 }
 
 /// Median wall time of `body` in milliseconds over `reps` runs after one warm-up.

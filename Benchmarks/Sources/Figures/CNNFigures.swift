@@ -1,0 +1,45 @@
+import Curvature
+import CurvatureModels
+import Foundation
+
+/// The CNN's product timings on all 1,797 digits (1×8×8), ReLU, channels `channels`.
+///
+///   swift run -c release Figures models --only cnn [--channels 16,32] [--reps N] [--export DIR]
+///
+/// `--export DIR` also writes the images, labels, weights, probe direction, our loss, gradient,
+/// HVP and timings as `.npy`/JSON for `Peers/jax_cnn.py`.
+func cnnFigures(channels: [Int], export: String?, reps: Int) throws {
+  let data = try ClassificationData.digits()
+  let model = try CNN(
+    channels: channels, classCount: 10, imageShape: .init(channels: 1, height: 8, width: 8),
+    data: data)
+  let w = model.initialParameters(seed: 0)
+  let w2 = model.initialParameters(seed: 1)
+  let all = SampleSet.all(data.count)
+  let shapes = model.featureMapShapes.map(\.description).joined(separator: " → ")
+  print(
+    "\n## CNN \(channels.map(String.init).joined(separator: ",")),10 ReLU (\(shapes) → 10), "
+      + "all \(data.count) digits, P = \(model.parameterCount)")
+  let t = try ProductTimings(model, w: w, w2: w2, samples: all, reps: reps)
+  t.printTable(name: "CNN")
+  guard let dir = export else { return }
+  try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+  try data.save(inputs: dir + "/cnn_inputs.npy", labels: dir + "/cnn_labels.npy")
+  try ParameterFile.save(w, to: dir + "/cnn_parameters.npy")
+  var rng = SeededGenerator(seed: 99)
+  let v = rng.gaussianVector(count: model.parameterCount)
+  try ParameterFile.save(v, to: dir + "/cnn_direction.npy")
+  let (loss, g) = try model.lossAndGradient(at: w, samples: all)
+  let hv = try model.hessianVectorProduct(at: w, samples: all, direction: v)
+  try ParameterFile.save(g, to: dir + "/cnn_swift_gradient.npy")
+  try ParameterFile.save(hv, to: dir + "/cnn_swift_hvp.npy")
+  let json: [String: Any] = [
+    "loss": loss, "gradient_ms": t.gradient, "hvp_ms": t.hvpFresh, "hvp_cached_ms": t.hvpCached,
+    "block8_ms": t.block8Cached, "gauss_newton_ms": t.gaussNewton, "channels": channels,
+    "classes": 10, "image_shape": [1, 8, 8], "activation": model.activation.rawValue,
+    "reps": reps,
+  ]
+  let text = try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys])
+  try text.write(to: URL(fileURLWithPath: dir + "/cnn_results.json"))
+  print("exported to \(dir)")
+}
