@@ -10,10 +10,12 @@ enum TrainCommand {
     discussion: """
       Seeded minibatch training of a reference model on the data set less its held-out
       --test-fraction. Projected optimizers
-      (dom-, bulk-, interpolated) keep the top-k Hessian eigenspace of a fixed Hessian batch fresh
-      with a warm-started refresh every --refresh-every steps (--refresh-method: Lanczos, one block
-      Rayleigh–Ritz step of 2k HVPs, or one subspace-iteration step of k HVPs; the first refresh
-      is always Lanczos); with --refresh-overlap X the interval adapts instead, from every step
+      (dom-, bulk-, interpolated) keep the top-k Hessian eigenspace fresh with a warm-started
+      refresh every --refresh-every steps, by default on the current minibatch's Hessian
+      (--hessian-batch N: a fixed seeded batch of N samples). --refresh-method: one
+      subspace-iteration step of k HVPs (the default, averaged over refreshes with weight
+      --refresh-averaging), Lanczos, or one block Rayleigh–Ritz step of 2k HVPs; the first refresh
+      is always Lanczos. With --refresh-overlap X the interval adapts instead, from every step
       while the basis turns (consecutive bases overlapping by less than X) up to --refresh-every.
       Optimizers: sgd, momentum (SGD with μ = 0.9), adam, adamw, each optionally prefixed by dom-
       or bulk- (e.g. bulk-sgd, dom-adam), and interpolated:α:β (SGD with weights α on the dominant
@@ -33,11 +35,10 @@ enum TrainCommand {
       passes over the P × k basis per step (k·P floats each). An HVP costs about 2.5 gradients of
       the same batch (about 1.8 with the forward pass cached, less per vector in a block), and a
       warm refresh costs about 2–3k HVPs with Lanczos, 2k with block-ritz and k with
-      subspace-iteration; the first refresh is a cold Lanczos run (about 5k HVPs). So a
-      512-sample Hessian batch refreshed every 100 steps of 64 costs about 20 × 512 × 2.5 ÷
-      6,400 ≈ 4 extra gradients per step with Lanczos, and --hessian-batch minibatch with
-      subspace-iteration about 10 × 64 × 2.5 ÷ 6,400 ≈ 0.25 (use --refresh-averaging to average
-      the noisy minibatch Hessians over refreshes). With --save PREFIX the final parameters,
+      subspace-iteration; the first refresh is a cold Lanczos run (about 5k HVPs). So the
+      defaults (minibatch Hessian, subspace-iteration, every 100 steps of 64) cost about
+      10 × 64 × 2.5 ÷ 6,400 ≈ 0.25 extra gradients per step, while a 512-sample Hessian batch
+      with Lanczos costs about 20 × 512 × 2.5 ÷ 6,400 ≈ 4. With --save PREFIX the final parameters,
       basis and eigenvalues are written as .npy (checked before training).
       A tracked run reports, for every refresh, intervals at confidence --confidence for the
       eigenvalues of the Hessian over the whole training part (`refresh_reports`, and
@@ -83,7 +84,8 @@ enum TrainCommand {
       help: "steps between subspace refreshes"),
     Flag(
       "refresh-method", .choice(["lanczos", "block-ritz", "subspace-iteration"]),
-      default: "lanczos", help: "how warm refreshes are computed"),
+      default: TrainCommand.methodName(DominantSubspaceTracker.Configuration.Defaults.refreshMethod),
+      help: "how warm refreshes are computed"),
     Flag(
       "refresh-overlap", .double(Double.leastNonzeroMagnitude...1), placeholder: "X",
       help: "adapt the interval (1 to --refresh-every steps): double it while consecutive bases "
@@ -95,16 +97,36 @@ enum TrainCommand {
     Flag("batch-size", .positiveInteger, default: "64", help: "minibatch size"),
     Flag(
       "hessian-batch", .string,
-      default: String(DominantSubspaceTracker.Configuration.Defaults.hessianBatchSize),
+      default: TrainCommand.batchName(DominantSubspaceTracker.Configuration.Defaults.hessianBatch),
       placeholder: "N|minibatch",
       help: "size of the fixed seeded Hessian batch (capped at the data set size), or "
         + "'minibatch': each refresh uses the current minibatch"),
     Flag(
-      "refresh-averaging", .double(0...0.99), default: "0", placeholder: "β",
+      "refresh-averaging", .double(0...0.99),
+      default: String(DominantSubspaceTracker.Configuration.Defaults.refreshAveraging),
+      placeholder: "β",
       help: "subspace-iteration refreshes average the Hessians over refreshes: "
         + "Y = (1 − β) H U + β U Λ (use with a small or minibatch Hessian batch)"),
     Flag("seed", .nonNegativeInteger, default: "1", placeholder: "S", help: "random seed"),
   ]
+
+  /// The `--refresh-method` spelling of `method`.
+  static func methodName(_ method: RefreshMethod) -> String {
+    switch method {
+    case .lanczos: return "lanczos"
+    case .blockRitz: return "block-ritz"
+    case .subspaceIteration: return "subspace-iteration"
+    }
+  }
+
+  /// The `--hessian-batch` spelling of `batch` (every sample: a count the data is capped to).
+  static func batchName(_ batch: HessianBatch) -> String {
+    switch batch {
+    case .minibatch: return "minibatch"
+    case .subset(let count, _): return String(count)
+    case .full: return String(Int.max)
+    }
+  }
 
   /// The settings shared by `train` and `compare`.
   struct Settings {

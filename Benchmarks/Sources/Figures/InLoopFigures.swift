@@ -100,6 +100,15 @@ func inLoopFigures(arguments: [String]) throws {
       return .init(
         k: 10, hessianBatch: .minibatch, refresh: .every(100), method: .subspaceIteration,
         seed: 3, refreshAveraging: 0.5)
+    case "recommended":
+      // What `train` and `compare` use without flags.
+      return .recommended(sampleCount: n, k: 10, seed: 3)
+    case "minibatch-loose":
+      // The minibatch variant with a loose cold start (tolerance 0.05, at most 3k products).
+      return .init(
+        k: 10, hessianBatch: .minibatch, refresh: .every(100),
+        lanczos: LanczosConfiguration(tolerance: 0.05, maxProducts: 30),
+        method: .subspaceIteration, seed: 3, refreshAveraging: 0.5)
     case "minibatch-plain":
       return .init(
         k: 10, hessianBatch: .minibatch, refresh: .every(100), method: .subspaceIteration,

@@ -30,29 +30,46 @@ public final class DominantSubspaceTracker {
   /// Settings of a tracker.
   public struct Configuration: Sendable {
     /// The recommended tracking settings, shared with the `curvature` command line (its
-    /// `--k`, `--refresh-every` and `--hessian-batch` defaults read them): the one place to
-    /// change them.
+    /// `--k`, `--refresh-every`, `--refresh-method`, `--hessian-batch` and
+    /// `--refresh-averaging` defaults read them): the one place to change them.
+    ///
+    /// They are the settings measured to keep tracking cheap at a million parameters: each
+    /// refresh takes the Hessian of the current minibatch (no extra sample work), warm
+    /// refreshes are one subspace-iteration step (k HVPs) and average the noisy minibatch
+    /// Hessians over refreshes with weight ``refreshAveraging``.
     public enum Defaults {
       /// The number of eigenpairs k.
       public static let k = 10
       /// Steps between refreshes.
       public static let refreshInterval = 100
-      /// The size of the seeded subset Hessian batch (capped at the sample count).
+      /// The size of a seeded subset Hessian batch, where one is used (capped at the sample
+      /// count).
       public static let hessianBatchSize = 512
+      /// The Hessian batch of the recommended settings: each refresh's minibatch.
+      public static let hessianBatch = HessianBatch.minibatch
+      /// How warm refreshes are computed: one subspace-iteration step of k HVPs.
+      public static let refreshMethod = RefreshMethod.subspaceIteration
+      /// The weight β of the previous estimate in a subspace-iteration refresh
+      /// (``Configuration/refreshAveraging``).
+      public static let refreshAveraging = 0.5
     }
 
-    /// The recommended settings (``Defaults``): k eigenpairs, a seeded subset Hessian batch of
-    /// ``Defaults/hessianBatchSize`` samples (at most `sampleCount`) and a refresh every
-    /// ``Defaults/refreshInterval`` steps.
+    /// The recommended settings (``Defaults``): k eigenpairs, a refresh every
+    /// ``Defaults/refreshInterval`` steps on the Hessian batch ``Defaults/hessianBatch`` (a
+    /// subset batch is capped at `sampleCount`), warm refreshes by ``Defaults/refreshMethod``
+    /// averaged with weight ``Defaults/refreshAveraging``.
     /// - Complexity: O(1).
     public static func recommended(
       sampleCount: Int, k: Int = Defaults.k, seed: UInt64 = 0
     ) -> Configuration {
-      Configuration(
-        k: k,
-        hessianBatch: .subset(
-          count: Swift.max(1, Swift.min(Defaults.hessianBatchSize, sampleCount)), seed: seed &+ 1),
-        refresh: .every(Defaults.refreshInterval), seed: seed)
+      var batch = Defaults.hessianBatch
+      if case .subset(let count, _) = batch {
+        batch = .subset(count: Swift.max(1, Swift.min(count, sampleCount)), seed: seed &+ 1)
+      }
+      return Configuration(
+        k: k, hessianBatch: batch, refresh: .every(Defaults.refreshInterval),
+        method: Defaults.refreshMethod, seed: seed,
+        refreshAveraging: Defaults.refreshAveraging)
     }
 
     /// The number of eigenpairs k (1 ≤ k < P).

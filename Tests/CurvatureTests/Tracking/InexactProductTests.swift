@@ -161,10 +161,13 @@ final class NoisyQuadratic: DifferentiableObjective {
     let c = DominantSubspaceTracker.Configuration.recommended(sampleCount: 100, seed: 3)
     #expect(c.k == DominantSubspaceTracker.Configuration.Defaults.k)
     #expect(c.refresh.interval == DominantSubspaceTracker.Configuration.Defaults.refreshInterval)
-    guard case .subset(let count, _) = c.hessianBatch else {
-      Issue.record("expected a subset Hessian batch")
-      return
-    }
-    #expect(count == 100)
+    // The minibatch Hessian with one averaged subspace-iteration step per warm refresh: no
+    // extra sample work beyond k HVPs on the minibatch.
+    #expect(c.hessianBatch == .minibatch)
+    #expect(c.method == .subspaceIteration)
+    #expect(c.refreshAveraging == 0.5)
+    #expect(c.hessianBatch == DominantSubspaceTracker.Configuration.Defaults.hessianBatch)
+    #expect(c.method == DominantSubspaceTracker.Configuration.Defaults.refreshMethod)
+    #expect(c.seed == 3)
   }
 }
