@@ -174,6 +174,37 @@ func runCurvature(_ arguments: [String]) -> (status: Int32, stdout: String, stde
     }
   }
 
+  /// Without tracking flags `train` uses the library's recommended settings: the run is
+  /// bit-identical to one with them spelled out, and differs from the former defaults
+  /// (Lanczos on a fixed 64-sample batch).
+  @Test func trackingDefaultsAreTheRecommendedSettings() throws {
+    let base = [
+      "--model", "mlp:64,8,10:relu", "--steps", "12", "--refresh-every", "5", "--k", "4",
+      "--batch-size", "16", "--seed", "2", "--optimizer", "bulk-sgd", "--json", "--quiet",
+    ]
+    func run(_ extra: [String]) throws -> [String: Any] {
+      let r = runCurvature(["train"] + base + extra)
+      #expect(r.status == 0, "\(r.stderr)")
+      return try #require(
+        JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+    }
+    let defaults = try run([])
+    let spelled = try run([
+      "--hessian-batch", "minibatch", "--refresh-method", "subspace-iteration",
+      "--refresh-averaging", "0.5",
+    ])
+    let former = try run([
+      "--hessian-batch", "64", "--refresh-method", "lanczos", "--refresh-averaging", "0",
+    ])
+    let losses = try #require(defaults["losses"] as? [Double])
+    #expect(losses == spelled["losses"] as? [Double])
+    #expect(defaults["eigenvalues"] as? [Double] == spelled["eigenvalues"] as? [Double])
+    #expect(defaults["hvps"] as? Int == spelled["hvps"] as? Int)
+    #expect(defaults["eigenvalues"] as? [Double] != former["eigenvalues"] as? [Double])
+    let help = runCurvature(["train", "--help"]).stdout
+    #expect(help.contains("minibatch") && help.contains("subspace-iteration"))
+  }
+
   /// `arguments` with the value of `flag` replaced (or the flag appended).
   private func replacing(_ arguments: [String], _ flag: String, _ value: String) -> [String] {
     var a = arguments

@@ -6,7 +6,11 @@ import Foundation
 /// interleaved in one run, with the tracked basis compared against exact references.
 ///
 ///     swift run -c release Figures inloop [--width 1024] [--steps 500] [--repeats 3]
-///       [--variants default,minibatch] [--reference-every 0] [--json FILE]
+///       [--variants default,recommended] [--reference-every 0] [--json FILE]
+///
+/// Variants: `recommended` (`Configuration.recommended`, what `train` and `compare` use without
+/// flags), `default` (the former command-line default: Lanczos on a fixed 512-sample batch),
+/// `minibatch`, `minibatch-loose`, `minibatch-plain`, `subspace512`, `subsetN`, `avgN`.
 ///
 /// Model: MLP 64-W-W-10 (tanh) on the 1,797 digits, minibatch 64, η = 0.1, k = 10, a refresh
 /// every 100 steps; the same initial parameters and minibatch order for every run. For each
@@ -20,7 +24,7 @@ func inLoopFigures(arguments: [String]) throws {
   var width = 1024
   var steps = 500
   var repeats = 3
-  var variants = ["default", "minibatch"]
+  var variants = ["default", "recommended"]
   var referenceEvery = 0
   var jsonPath: String? = nil
   var i = 0
