@@ -19,7 +19,7 @@ enum Fort2019 {
   static func size(_ s: ExperimentSize) -> Size {
     s == .quick
       ? Size(
-        samples: 200, steps: 120, hessianBatch: 128, scales: [0.25, 1, 4], subspaceDimension: 10,
+        samples: 200, steps: 120, hessianBatch: 64, scales: [0.25, 1, 4], subspaceDimension: 10,
         subspaceSeeds: 2, subspaceSteps: 20)
       : Size(
         samples: 1797, steps: 1500, hessianBatch: 256, scales: [0.125, 0.25, 0.5, 1, 2, 4, 8],
@@ -33,7 +33,7 @@ enum Fort2019 {
     let p = model.objective.parameterCount
     let w0 = model.initialParameters(1)
     progress("SGD \(z.steps) steps, λ₁ and f_top tracked")
-    let every = max(5, z.steps / 40)
+    let every = s == .quick ? 15 : max(5, z.steps / 40)
     let run = try Lab.trainTracked(
       model.objective, optimizer: SGD(learningRate: 0.1), start: w0, steps: z.steps, batch: 32,
       k: c, every: every, hessianBatch: z.hessianBatch, recordEvery: every)

@@ -11,14 +11,20 @@ struct ImageClassifier {
   var classCount: Int
   var spec: String
 
+  /// A ReLU CNN on `samples` seeded digits (1×8×8 images): `cnn:8,16,10` (P = 1,898) at quick
+  /// size, `cnn:16,32,10` (P = 6,090) at full size.
   static func make(_ s: ExperimentSize, samples: Int, seed: UInt64) throws -> ImageClassifier {
     let data = try Lab.digits(count: samples, seed: seed)
-    let layers = s == .quick ? [64, 16, 10] : [64, 32, 10]
-    let mlp = try MLP(layerSizes: layers, activation: .relu, data: data)
+    let channels = s == .quick ? [8, 16] : [16, 32]
+    let cnn = try CNN(
+      channels: channels, classCount: 10, activation: .relu,
+      imageShape: ImageShape(channels: 1, height: 8, width: 8), data: data)
+    let maps = cnn.featureMapShapes.map { "\($0.channels)×\($0.height)×\($0.width)" }
     return ImageClassifier(
-      objective: mlp, data: data, initialParameters: { mlp.initialParameters(seed: $0) },
-      accuracy: { try mlp.accuracy(at: $0, data: data) }, classCount: 10,
+      objective: cnn, data: data, initialParameters: { cnn.initialParameters(seed: $0) },
+      accuracy: { try cnn.accuracy(at: $0, data: data) }, classCount: 10,
       spec:
-        "mlp:\(layers.map(String.init).joined(separator: ",")) (ReLU, P = \(mlp.parameterCount))")
+        "cnn:\(channels.map(String.init).joined(separator: ",")),10 (ReLU, "
+        + maps.joined(separator: " → ") + " → 10, P = \(cnn.parameterCount))")
   }
 }

@@ -6,18 +6,20 @@ import CurvatureModels
 /// SGD.
 ///
 /// Setting: SGD, Bulk-SGD and Dom-SGD from one seeded initialisation, k = C = 10, the subspace
-/// refreshed every 10 steps (warm-started Lanczos) on a fixed seeded Hessian batch.
+/// refreshed every 10 steps at full size (warm-started Lanczos) on a fixed seeded Hessian batch.
 enum Song2024 {
   struct Size {
     var samples: Int
     var steps: Int
     var hessianBatch: Int
+    /// Steps between refreshes of the top-k subspace.
+    var every: Int
   }
 
   static func size(_ s: ExperimentSize) -> Size {
     s == .quick
-      ? Size(samples: 200, steps: 100, hessianBatch: 128)
-      : Size(samples: 1797, steps: 1500, hessianBatch: 256)
+      ? Size(samples: 200, steps: 100, hessianBatch: 64, every: 20)
+      : Size(samples: 1797, steps: 1500, hessianBatch: 256, every: 10)
   }
 
   static let eta: Float = 0.1
@@ -27,11 +29,11 @@ enum Song2024 {
     let model = try ImageClassifier.make(s, samples: z.samples, seed: 1)
     let k = model.classCount
     let w0 = model.initialParameters(1)
-    let record = max(1, z.steps / 60)
+    let record = max(1, z.steps / (s == .quick ? 20 : 60))
     func train<O: Optimizer>(_ name: String, _ o: O) throws -> Lab.TrackedRun {
       progress("\(name), \(z.steps) steps")
       return try Lab.trainTracked(
-        model.objective, optimizer: o, start: w0, steps: z.steps, batch: 32, k: k, every: 10,
+        model.objective, optimizer: o, start: w0, steps: z.steps, batch: 32, k: k, every: z.every,
         hessianBatch: z.hessianBatch, recordEvery: record)
     }
     let sgd = try train("SGD", SGD(learningRate: eta))
@@ -100,7 +102,7 @@ enum Song2024 {
       settings: [
         .init("model", model.spec), .init("data", "\(z.samples) digits (seed 1)"),
         .init("optimizers", "SGD, Bulk-SGD, Dom-SGD; η = \(eta), batch 32, \(z.steps) steps"),
-        .init("k", "\(k), refreshed every 10 steps (warm Lanczos)"),
+        .init("k", "\(k), refreshed every \(z.every) steps (warm Lanczos)"),
         .init("Hessian batch", "\(z.hessianBatch) samples (seed 3)"),
       ],
       claims: claims, figures: figures,
