@@ -174,6 +174,13 @@ public struct ParsedArguments: Sendable {
   /// Whether the user wrote `--name`.
   public func isSet(_ name: String) -> Bool { given.contains(name) }
 
+  /// The same arguments with `name` set to `value` (as a default, not as given by the user).
+  func replacing(_ name: String, with value: FlagValue) -> ParsedArguments {
+    var copy = self
+    copy.values[name] = value
+    return copy
+  }
+
   /// A `.flag` switch (false when absent).
   public func flag(_ name: String) -> Bool {
     guard let v = values[name] else { return false }

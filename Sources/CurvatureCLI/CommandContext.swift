@@ -20,6 +20,8 @@ public final class CommandContext {
   private let standardOutput: (String) -> Void
   private let standardError: (String) -> Void
   private var emitted = false
+  /// Fields every JSON object of this invocation starts with (``describe(command:arguments:)``).
+  private var provenance: [(String, JSONValue)] = []
 
   /// Wraps every objective a command trains or measures, for tools that extend this one (e.g.
   /// `curvature-mpi` wraps it in a data-parallel objective). The identity by default.
@@ -60,10 +62,42 @@ public final class CommandContext {
     standardOutput(line + "\n")
   }
 
-  /// Writes the command's one JSON object to stdout.
+  /// Records what produced this invocation's output: the command, the library version and the
+  /// value of every flag (given or default, `--json`/`--quiet`/`--help` left out), so that every
+  /// JSON object says which settings produced it.
+  func describe(command: String, arguments: ParsedArguments) {
+    let skipped: Set<String> = ["json", "quiet", "help"]
+    let settings: [(String, JSONValue)] = arguments.values.keys.sorted().compactMap { name in
+      guard !skipped.contains(name), let value = arguments.values[name] else { return nil }
+      let json: JSONValue
+      switch value {
+      case .bool(let b): json = .bool(b)
+      case .int(let i): json = .int(i)
+      case .double(let x): json = x.isFinite ? .number(x) : .string("\(x)")
+      case .string(let s): json = .string(s)
+      case .ints(let v): json = .array(v.map { .int($0) })
+      case .doubles(let v): json = .array(v.map { $0.isFinite ? .number($0) : .string("\($0)") })
+      case .strings(let v): json = .array(v.map { .string($0) })
+      }
+      return (name, json)
+    }
+    provenance = [
+      ("command", .string(command)), ("version", .string(CurvatureLibrary.version)),
+      ("settings", .object(settings)),
+    ]
+  }
+
+  /// Writes the command's one JSON object to stdout. An object starts with the command, the
+  /// library version and the settings that produced it (see ``describe(command:arguments:)``)
+  /// unless it already has those keys.
   /// - Throws: `JSONError` if a number is not finite; the second call traps (one object only).
   public func emit(_ value: JSONValue) throws {
     precondition(!emitted, "a command emits at most one JSON object")
+    var value = value
+    if case .object(let fields) = value {
+      let present = Set(fields.map(\.0))
+      value = .object(provenance.filter { !present.contains($0.0) } + fields)
+    }
     let text = try value.serialized()
     emitted = true
     standardOutput(text + "\n")

@@ -10,7 +10,9 @@ enum CompareCommand {
     discussion: """
       Runs each optimizer of --optimizers from the same seeded initial parameters and the same
       minibatch order (see `curvature train --help` for the names). A run whose loss or gradient
-      turns non-finite stops there and is reported as diverged; the others go on. With --json
+      turns non-finite or whose minibatch loss exceeds 10 times its first loss (the monitor's
+      rule) stops there, before its parameters change, and is reported as diverged (on stderr,
+      in the table and in the JSON); the others go on, and the exit status is then 1. With --json
       prints {"runs": [{"optimizer", "final_loss", "losses", "hvps", "seconds", ...}, ...]}
       (a diverged run also has "diverged_at_step" and "diverged_reason").
       """,
@@ -64,7 +66,8 @@ enum CompareCommand {
     let comparison = try OptimizerComparison(
       objective: objective,
       configuration: .init(
-        steps: settings.steps, batchSize: settings.batchSize, seed: settings.seed &+ 2))
+        steps: settings.steps, batchSize: settings.batchSize, seed: settings.seed &+ 2,
+        divergenceFactor: MonitorConfiguration().divergenceFactor))
     var progress: ProgressReporter?
     let results = try comparison.run(
       contenders, from: model.initialParameters(seed: settings.seed)
@@ -79,6 +82,13 @@ enum CompareCommand {
       }
     }
     let runs = try results.map { try run($0, on: model) }
+    for result in results {
+      if case .diverged(let step, let reason) = result.status {
+        context.error(
+          "compare: \(result.name) diverged at step \(step): loss \(result.losses.last ?? .nan) (\(reason)); the other runs went on"
+        )
+      }
+    }
     if let save {
       for r in runs {
         let written = try SavedRun.write(r, prefix: save + "." + SavedRun.fileName(r.optimizer))
@@ -103,7 +113,7 @@ enum CompareCommand {
         context.write(line)
       }
     }
-    return 0
+    return results.contains(where: \.diverged) ? 1 : 0
   }
 
   /// A contender: projected optimizers are tracked.

@@ -71,6 +71,7 @@ public enum CurvatureCommand {
       return 2
     }
     let context = makeContext(parsed.flag("json"), parsed.flag("quiet"))
+    context.describe(command: command.name, arguments: parsed)
     if parsed.flag("help") {
       context.writeOutput(command.helpText + "\n")
       return 0

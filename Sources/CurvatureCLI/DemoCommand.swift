@@ -87,6 +87,14 @@ enum DemoCommand {
       throw UsageError(
         "demo: --k and --D must be below the parameter count \(demo.model.parameterCount)")
     }
+    // The report directory must be writable before any training.
+    do {
+      try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+    } catch {
+      throw CurvatureError.fileSystem(
+        path: output, reason: "cannot create the report directory: \(error.localizedDescription)")
+    }
+    try AtomicFile.checkWritable((output as NSString).appendingPathComponent("index.html"))
     context.note(
       "curvature demo: \(demo.workload.summary); k = \(s.k), η = \(s.learningRate); report in \(output)/"
     )

@@ -49,14 +49,8 @@ enum StabilizationCommand {
     let model = workload.objective
     let initial = workload.initialParameters(seed: seed)
     let isTransformer = workload.model.isLanguageModel
-    let w: [Float]
-    if let path = arguments.optionalString("parameters") {
-      w = try ParameterFile.load(from: path, count: model.parameterCount)
-    } else {
-      w = try train(
-        model, from: initial, adam: isTransformer, steps: arguments.int("train-steps"), seed: seed,
-        context: context)
-    }
+    // Every setting is checked before any training: the estimator, the grid against N, D
+    // against P, and the parameters file.
     guard let method = StabilizationMethod(rawValue: arguments.string("estimator")) else {
       throw UsageError("--estimator: unknown estimator")
     }
@@ -64,6 +58,20 @@ enum StabilizationCommand {
       configuration: StabilizationConfiguration(
         sigma: arguments.double("sigma"), subspaceDimension: arguments.int("D"),
         probeCount: arguments.int("probes"), orderCount: arguments.int("orders"), seed: seed))
+    let loaded = try arguments.optionalString("parameters").map {
+      try ParameterFile.load(from: $0, count: model.parameterCount)
+    }
+    try estimator.validate(
+      objective: model, parameters: loaded ?? initial, sampleCounts: arguments.ints("k-grid"),
+      method: method)
+    let w: [Float]
+    if let loaded {
+      w = loaded
+    } else {
+      w = try train(
+        model, from: initial, adam: isTransformer, steps: arguments.int("train-steps"), seed: seed,
+        context: context)
+    }
     context.note(
       "measuring \(method.rawValue) at \(arguments.ints("k-grid").count) sample counts on "
         + "\(model.sampleCount) samples, P = \(model.parameterCount)")

@@ -50,7 +50,15 @@ enum TrainCommand {
         help: "sgd, dom-sgd, bulk-sgd, interpolated:α:β, momentum, adam, adamw, bulk-adam, ..."),
       Flag(
         "checkpoint", .string, placeholder: "FILE",
-        help: "write a checkpoint (parameters, optimizer, tracker) at the end"),
+        help: "write a checkpoint (parameters, optimizer, tracker, random streams, settings) at "
+          + "the end, atomically; checked before training"),
+      Flag(
+        "checkpoint-every", .positiveInteger, placeholder: "N",
+        help: "also write the --checkpoint every N steps (a killed run resumes from the last one)"),
+      Flag(
+        "resume", .string, placeholder: "FILE",
+        help: "continue the run of a checkpoint bit-identically up to --steps in total; "
+          + "settings not given are the checkpoint's, settings given must agree with it"),
       Flag(
         "save", .string, placeholder: "PREFIX",
         help: "write PREFIX.parameters.npy (P float32) and, for tracked optimizers, "
@@ -64,6 +72,8 @@ enum TrainCommand {
       "curvature train --optimizer bulk-sgd --k 10 --steps 500 --json",
       "curvature train --model mlp:64,32,10:relu --optimizer interpolated:0.5:1 --steps 200",
       "curvature train --model transformer:64,4,2 --dataset bierce --optimizer bulk-adam --steps 300",
+      "curvature train --steps 5000 --checkpoint run.ckpt --checkpoint-every 500",
+      "curvature train --resume run.ckpt --steps 8000 --checkpoint run.ckpt",
     ],
     run: run)
 
@@ -204,12 +214,19 @@ enum TrainCommand {
     var trackerState: OptimizerState?
     /// The tracker's final basis (`nil` for an untracked optimizer).
     var basis: Basis? = nil
+    /// The step the run started from (> 0 when resumed); `losses` start there.
+    var firstStep = 0
+    /// Where and why the run diverged (`nil`: it completed).
+    var divergence: (step: Int, loss: Double, reason: String)? = nil
 
     var json: JSONValue {
       var fields: [(String, JSONValue)] = [
-        ("optimizer", .string(optimizer)), ("final_loss", .number(finalLoss)),
-        ("losses", .array(losses.map { .number($0) })), ("hvps", .int(productCount)),
-        ("seconds", .number(seconds)), ("accuracy", accuracy.map { .number($0) } ?? .null),
+        ("optimizer", .string(optimizer)),
+        ("final_loss", finalLoss.isFinite ? .number(finalLoss) : .null),
+        ("losses", .array(losses.map { $0.isFinite ? .number($0) : .null })),
+        ("hvps", .int(productCount)),
+        ("seconds", .number(seconds)),
+        ("accuracy", accuracy.flatMap { $0.isFinite ? .number($0) : nil } ?? .null),
         ("refreshes", .int(refreshCount)), ("eigenvalues", .array(eigenvalues.map { .number($0) })),
       ]
       if let last = refreshes.last?.eigenvalueUncertainty {
@@ -218,10 +235,12 @@ enum TrainCommand {
         fields.append(("refresh_reports", .array(refreshes.map(TrainCommand.refreshJSON))))
       }
       if let test {
-        fields.append(("test_loss", .number(test.loss)))
-        fields.append(("test_accuracy", test.accuracy.map { .number($0) } ?? .null))
+        fields.append(("test_loss", test.loss.isFinite ? .number(test.loss) : .null))
+        fields.append(
+          ("test_accuracy", test.accuracy.flatMap { $0.isFinite ? .number($0) : nil } ?? .null))
       }
       if let unigramEntropy { fields.append(("unigram_entropy", .number(unigramEntropy))) }
+      if firstStep > 0 { fields.append(("first_step", .int(firstStep))) }
       return .object(fields)
     }
   }
@@ -294,9 +313,19 @@ enum TrainCommand {
   }
 
   /// Trains the workload's model from `start` with the optimizer `spec`.
+  /// Where a run writes checkpoints: `path` at the end and every `every` steps.
+  struct Checkpointing {
+    var path: String
+    var every: Int?
+    /// Settings recorded in every checkpoint (for `--resume`).
+    var metadata: [String: String]
+  }
+
+  /// Trains the workload's model from `start` (or from the checkpoint `resume`) with the
+  /// optimizer `spec`.
   static func train(
     _ spec: String, model workload: Workload, start: [Float], settings s: Settings,
-    context: CommandContext
+    context: CommandContext, resume: Checkpoint? = nil, checkpointing: Checkpointing? = nil
   ) throws -> Run {
     let (baseOptimizer, mode) = try parse(
       spec,
@@ -304,26 +333,28 @@ enum TrainCommand {
         for: spec, settings: s, languageModel: workload.model.isLanguageModel))
     return try dispatch(
       spec, base: baseOptimizer, mode: mode, model: workload, start: start, settings: s,
-      context: context)
+      context: context, resume: resume, checkpointing: checkpointing)
   }
 
   private static func dispatch<O: Optimizer>(
     _ spec: String, base: O, mode: SubspaceProjection.Mode?, model: Workload, start: [Float],
-    settings s: Settings, context: CommandContext
+    settings s: Settings, context: CommandContext, resume: Checkpoint?,
+    checkpointing: Checkpointing?
   ) throws -> Run {
     if let mode {
       return try train(
         spec, optimizer: base.projected(mode), tracked: true, model: model, start: start,
-        settings: s, context: context)
+        settings: s, context: context, resume: resume, checkpointing: checkpointing)
     }
     return try train(
       spec, optimizer: base, tracked: false, model: model, start: start, settings: s,
-      context: context)
+      context: context, resume: resume, checkpointing: checkpointing)
   }
 
   private static func train<O: Optimizer>(
     _ spec: String, optimizer: O, tracked: Bool, model workload: Workload, start: [Float],
-    settings s: Settings, context: CommandContext
+    settings s: Settings, context: CommandContext, resume: Checkpoint?,
+    checkpointing: Checkpointing?
   ) throws -> Run {
     let model = try context.objectiveAdapter(workload.objective)
     let n = model.sampleCount
@@ -345,71 +376,243 @@ enum TrainCommand {
     var opt = optimizer
     var w = start
     var rng = SeededGenerator(seed: s.seed &+ 2)
+    // The monitor's divergence rule: a non-finite loss or gradient, or a minibatch loss above
+    // divergenceFactor × the run's first loss.
+    let monitor = try TrainingMonitor(configuration: MonitorConfiguration())
+    var referenceLoss: Double? = nil
+    var first = 0
+    if let resume {
+      guard resume.parameters.count == model.parameterCount else {
+        throw UsageError(
+          "--resume: the checkpoint holds \(resume.parameters.count) parameters, the model has \(model.parameterCount)"
+        )
+      }
+      guard resume.step < s.steps else {
+        throw UsageError(
+          "--steps \(s.steps): the checkpoint is already at step \(resume.step) (--steps counts from the start of the run)"
+        )
+      }
+      guard let generator = resume.generator, (resume.tracker != nil) == tracked else {
+        throw UsageError("--resume: the checkpoint was not written by this kind of run")
+      }
+      w = resume.parameters
+      try opt.restore(resume.optimizer)
+      if let state = resume.tracker { try tracker?.restore(state) }
+      rng = generator
+      first = resume.step
+      referenceLoss = resume.metadata["reference_loss"].flatMap(Double.init)
+      if let referenceLoss {
+        _ = monitor.observe(
+          step: first - 1, loss: referenceLoss, learningRate: Double(opt.learningRate))
+      }
+    }
     var losses: [Double] = []
     var refreshes: [RefreshReport] = []
-    losses.reserveCapacity(s.steps)
+    losses.reserveCapacity(s.steps - first)
+    var divergence: (step: Int, loss: Double, reason: String)? = nil
+    func checkpoint(after step: Int) throws {
+      guard let checkpointing else { return }
+      var metadata = checkpointing.metadata
+      if let referenceLoss { metadata["reference_loss"] = "\(referenceLoss)" }
+      try Checkpoint(
+        step: step, parameters: w, optimizer: opt.snapshot(), tracker: tracker?.snapshot(),
+        generator: rng, metadata: metadata
+      ).write(to: checkpointing.path)
+    }
     let progress = context.progress(total: s.steps, label: spec)
     let clock = ContinuousClock()
     let began = clock.now
-    for step in 0..<s.steps {
+    training: for step in first..<s.steps {
       let batch = SampleSet.indices((0..<min(s.batchSize, n)).map { _ in rng.nextInt(below: n) })
-      let (loss, g) = try model.lossAndGradient(at: w, samples: batch)
-      guard loss.isFinite else {
-        throw CurvatureError.diverged(reason: "\(spec): loss is \(loss) at step \(step)")
+      let loss: Double
+      let g: [Float]
+      do {
+        (loss, g) = try model.lossAndGradient(at: w, samples: batch)
+      } catch let error as CurvatureError {
+        guard case .nonFinite = error else { throw error }
+        divergence = (step, .nan, "\(error)")
+        break training
+      }
+      let response = monitor.observe(
+        step: step, loss: loss, gradient: g, learningRate: Double(opt.learningRate))
+      for case .diverged(let d) in response.events {
+        divergence = (step, loss, Self.describe(d.reason, loss: loss))
+        break training
+      }
+      if referenceLoss == nil { referenceLoss = loss }
+      do {
+        if let tracker {
+          let r = try tracker.step(&opt, parameters: &w, gradient: g, minibatch: batch)
+          if let refresh = r.refresh { refreshes.append(refresh) }
+          if let refresh = r.refresh, refresh.reachedProductCap {
+            context.note(
+              "\(spec): the refresh at step \(refresh.step) stopped at its cap of "
+                + "\(refresh.productCap) HVPs without certifying "
+                + "\(refresh.converged.filter { !$0 }.count) of \(refresh.converged.count) "
+                + "eigenpairs (relative tolerance \(refresh.tolerance)); later refreshes "
+                + "ask for less")
+          }
+        } else {
+          try opt.step(parameters: &w, gradient: g)
+        }
+      } catch let error as CurvatureError {
+        // A step that would turn finite parameters non-finite is refused, state unchanged.
+        guard case .nonFinite = error else { throw error }
+        divergence = (step, loss, "the step would make the parameters non-finite (\(error))")
+        break training
       }
       losses.append(loss)
-      if let tracker {
-        let r = try tracker.step(&opt, parameters: &w, gradient: g, minibatch: batch)
-        if let refresh = r.refresh { refreshes.append(refresh) }
-        if let refresh = r.refresh, refresh.reachedProductCap {
-          context.note(
-            "\(spec): the refresh at step \(refresh.step) stopped at its cap of "
-              + "\(refresh.productCap) HVPs without certifying "
-              + "\(refresh.converged.filter { !$0 }.count) of \(refresh.converged.count) "
-              + "eigenpairs (relative tolerance \(refresh.tolerance)); later refreshes "
-              + "ask for less")
-        }
-      } else {
-        try opt.step(parameters: &w, gradient: g)
-      }
       progress.update(step: step + 1, ["loss": String(format: "%.4f", loss)])
+      if let every = checkpointing?.every, (step + 1) % every == 0, step + 1 < s.steps {
+        try checkpoint(after: step + 1)
+      }
     }
     let elapsed = clock.now - began
     progress.finish()
     let seconds =
       Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-    return Run(
-      optimizer: spec, finalLoss: try model.loss(at: w, samples: .all(n)),
-      accuracy: try workload.accuracy(at: w), test: try workload.test(at: w),
+    if divergence == nil { try checkpoint(after: s.steps) }
+    var run = Run(
+      optimizer: spec,
+      finalLoss: divergence == nil ? try model.loss(at: w, samples: .all(n)) : .nan,
+      accuracy: divergence == nil ? try workload.accuracy(at: w) : nil,
+      test: divergence == nil ? try workload.test(at: w) : nil,
       unigramEntropy: workload.text.map { $0.bytes.unigramEntropy(of: $0.training) },
       losses: losses,
       productCount: tracker?.productCount ?? 0, refreshCount: tracker?.refreshCount ?? 0,
       eigenvalues: tracker?.eigenvalues ?? [], refreshes: refreshes, seconds: seconds,
       parameters: w,
       optimizerState: opt.snapshot(), trackerState: tracker?.snapshot(), basis: tracker?.basis)
+    run.firstStep = first
+    run.divergence = divergence
+    return run
+  }
+
+  /// A divergence cause in words.
+  static func describe(_ reason: DivergenceReport.Reason, loss: Double) -> String {
+    switch reason {
+    case .nonFiniteLoss: return "the loss is \(loss)"
+    case .nonFiniteGradient(let i): return "the gradient is non-finite at index \(i)"
+    case .lossGrowth(let reference, let factor):
+      return "the loss \(loss) exceeds \(AxisScale.trim(factor, 3)) × the first loss \(reference)"
+    }
+  }
+
+  /// Flags that do not change a run's trajectory: everything else is recorded in a checkpoint
+  /// and must agree on `--resume`.
+  static let runFlags: Set<String> = [
+    "steps", "checkpoint", "checkpoint-every", "resume", "save", "json", "quiet", "help",
+  ]
+
+  /// A flag value as command-line text (parses back to the same value).
+  static func text(_ value: FlagValue) -> String {
+    switch value {
+    case .bool(let b): return b ? "true" : "false"
+    case .int(let i): return String(i)
+    case .double(let x): return "\(x)"
+    case .string(let x): return x
+    case .ints(let v): return v.map(String.init).joined(separator: ",")
+    case .doubles(let v): return v.map { "\($0)" }.joined(separator: ",")
+    case .strings(let v): return v.joined(separator: ",")
+    }
+  }
+
+  /// The arguments of a resumed run: the checkpoint's settings where none are given; a given
+  /// setting that disagrees with the checkpoint is a usage error.
+  static func resumed(_ arguments: ParsedArguments, from checkpoint: Checkpoint, path: String)
+    throws -> ParsedArguments
+  {
+    guard checkpoint.metadata["command"] == "train" else {
+      throw UsageError(
+        "--resume: \(path) was not written by 'curvature train --checkpoint' (no settings recorded)"
+      )
+    }
+    var merged = arguments
+    for flag in command.flags + ArgumentParser.commonFlags where !runFlags.contains(flag.name) {
+      let stored = checkpoint.metadata["flag." + flag.name]
+      if arguments.isSet(flag.name) {
+        let given = arguments.values[flag.name].map(text)
+        if given != stored {
+          throw UsageError(
+            "--\(flag.name) \(given ?? ""): the checkpoint \(path) was written with "
+              + (stored.map { "--\(flag.name) \($0)" } ?? "no --\(flag.name)")
+              + " (leave it out to continue with the checkpoint's)")
+        }
+      } else if let stored {
+        let words =
+          flag.kind == .flag
+          ? (stored == "true" ? ["--" + flag.name] : []) : ["--" + flag.name, stored]
+        let parsed = try ArgumentParser.parse(words, flags: command.flags, command: command.name)
+        if let value = parsed.values[flag.name] {
+          merged = merged.replacing(flag.name, with: value)
+        }
+      }
+    }
+    return merged
+  }
+
+  /// The settings a checkpoint records so that `--resume` can continue the run.
+  static func metadata(_ arguments: ParsedArguments) -> [String: String] {
+    var m = ["command": "train", "version": CurvatureLibrary.version]
+    for (name, value) in arguments.values where !runFlags.contains(name) {
+      m["flag." + name] = text(value)
+    }
+    return m
   }
 
   static func run(_ arguments: ParsedArguments, _ context: CommandContext) throws -> Int32 {
+    // Everything is checked before any training: the checkpoint to resume, the settings, the
+    // optimizer name, the model against the data, and every output path.
+    var arguments = arguments
+    var resume: Checkpoint? = nil
+    if let path = arguments.optionalString("resume") {
+      let checkpoint = try Checkpoint.read(from: path)
+      arguments = try resumed(arguments, from: checkpoint, path: path)
+      resume = checkpoint
+    }
     let settings = try Settings(arguments)
     if !(settings.confidence > 0 && settings.confidence < 1) {
       throw UsageError("--confidence must lie strictly between 0 and 1, got \(settings.confidence)")
+    }
+    let spec = arguments.string("optimizer")
+    _ = try parse(spec, learningRate: settings.learningRate)
+    let checkpointPath = arguments.optionalString("checkpoint")
+    if let checkpointPath {
+      try AtomicFile.checkWritable(checkpointPath)
+    } else if arguments.isSet("checkpoint-every") {
+      throw UsageError("--checkpoint-every: give the file to write with --checkpoint FILE")
     }
     let save = arguments.optionalString("save")
     if let save { try SavedRun.checkWritable(prefix: save) }
     let model = try Workload(arguments, testFraction: settings.testFraction, seed: settings.seed)
     context.note(model.summary)
-    let spec = arguments.string("optimizer")
+    if let resume { context.note("resuming from step \(resume.step)") }
     let r = try train(
       spec, model: model, start: model.initialParameters(seed: settings.seed),
-      settings: settings, context: context)
-    if let path = arguments.optionalString("checkpoint"), context.writesFiles {
-      try Checkpoint(
-        step: settings.steps, parameters: r.parameters, optimizer: r.optimizerState,
-        tracker: r.trackerState,
-        metadata: ["model": arguments.string("model"), "optimizer": spec]
-      ).write(to: path)
-      context.note("checkpoint written to \(path)")
+      settings: settings, context: context, resume: resume,
+      checkpointing: checkpointPath.map {
+        Checkpointing(
+          path: $0, every: arguments.optionalInt("checkpoint-every"),
+          metadata: metadata(arguments))
+      })
+    if let d = r.divergence {
+      context.error(
+        "train: \(spec) diverged at step \(d.step): loss \(d.loss) (\(d.reason)); stopped before "
+          + "the parameters changed"
+          + (checkpointPath.map { "; \($0) holds the last checkpoint" } ?? ""))
+      if context.json {
+        try context.emit(
+          .object([
+            ("optimizer", .string(spec)), ("diverged", .bool(true)),
+            ("diverged_at_step", .int(d.step)),
+            ("diverged_loss", d.loss.isFinite ? .number(d.loss) : .string("\(d.loss)")),
+            ("diverged_reason", .string(d.reason)),
+            ("losses", .array(r.losses.map { .number($0) })),
+          ]))
+      }
+      return 1
     }
+    if let checkpointPath { context.note("checkpoint written to \(checkpointPath)") }
     if let save {
       let written = try SavedRun.write(r, prefix: save)
       context.note("saved " + written.joined(separator: ", "))

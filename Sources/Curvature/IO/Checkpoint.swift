@@ -6,9 +6,9 @@ import Foundation
 /// File format (little-endian): the 8-byte magic `CURVCKPT`, a `UInt32` version (1), a
 /// `UInt64` header length, a UTF-8 JSON header (step, metadata, scalars and strings, and an
 /// `[offset, count]` reference for every `Float` array), the arrays as raw `Float32` values,
-/// and a final `UInt64` FNV-1a checksum of everything before it. Writing goes to a temporary
-/// file in the same folder that is then renamed over the destination, so a crash never leaves
-/// a half-written checkpoint under the real name.
+/// and a final `UInt64` FNV-1a checksum of everything before it. Writing goes through
+/// ``AtomicFile`` (temporary file, `fsync`, rename, `fsync` of the folder), so a crash never
+/// leaves a half-written checkpoint under the real name.
 public struct Checkpoint: Sendable, Equatable {
   /// The training step the checkpoint was taken after.
   public var step: Int
@@ -157,23 +157,13 @@ public struct Checkpoint: Sendable, Equatable {
       generator: generator, metadata: header.metadata)
   }
 
-  /// Writes the checkpoint to `path` atomically (temporary file in the same folder, then rename).
-  /// - Throws: `CurvatureError.fileSystem` if the file cannot be written.
+  /// Writes the checkpoint to `path` atomically and durably (``AtomicFile``: temporary file in
+  /// the same folder, flushed, renamed over `path`, folder flushed), so a process killed at any
+  /// moment leaves the previous checkpoint or this one, never a torn file.
+  /// - Throws: `CurvatureError.fileSystem` if the file cannot be written (`path` is untouched).
   /// - Complexity: O(file size).
   public func write(to path: String) throws(CurvatureError) {
-    let bytes = try encoded()
-    let temporary = path + ".tmp-\(ProcessInfo.processInfo.processIdentifier)"
-    do {
-      try Data(bytes).write(to: URL(fileURLWithPath: temporary))
-    } catch {
-      throw .fileSystem(
-        path: path, reason: "cannot write \(temporary): \(error.localizedDescription)")
-    }
-    if rename(temporary, path) != 0 {
-      let code = errno
-      try? FileManager.default.removeItem(atPath: temporary)
-      throw .fileSystem(path: path, reason: "cannot rename the temporary file (errno \(code))")
-    }
+    try AtomicFile.write(try encoded(), to: path)
   }
 
   /// Reads a checkpoint written by ``write(to:)``.

@@ -6,8 +6,9 @@ import Foundation
 /// shapes (for example N × C × H × W images). Everything else — bad magic, unknown versions,
 /// truncated headers or data, big-endian or other dtypes, 0-D or higher-rank shapes, shapes that disagree with the data size, sizes
 /// that overflow, malformed header dictionaries — throws `CurvatureError.malformedFile` naming
-/// the problem. The reader never allocates more than the input holds. Writes are atomic: the
-/// file is written to a temporary file in the same directory and renamed over the target.
+/// the problem. The reader never allocates more than the input holds. Writes are atomic and
+/// durable (``AtomicFile``): a temporary file in the same directory, flushed, renamed over the
+/// target, and the directory flushed.
 public enum NpyFile {
   /// Reads the `.npy` file at `path`.
   /// - Throws: `CurvatureError.fileSystem` if the file cannot be read, `.malformedFile` if it
@@ -289,38 +290,10 @@ public enum NpyFile {
     }
   }
 
-  /// Writes the bytes produced by `body` to a temporary file next to `path`, then renames it
-  /// over `path`. On failure the temporary file is removed and `path` is untouched.
+  /// Writes the bytes produced by `body` to `path` atomically and durably (``AtomicFile``).
   static func writeAtomically(
     path: String, _ body: ((UnsafeRawBufferPointer) -> Void) -> Void
   ) throws(CurvatureError) {
-    let target = URL(fileURLWithPath: path)
-    let directory = target.deletingLastPathComponent()
-    let temporary = directory.appendingPathComponent(
-      ".\(target.lastPathComponent).\(UInt64.random(in: 0...UInt64.max)).tmp")
-    guard FileManager.default.createFile(atPath: temporary.path, contents: nil) else {
-      throw .fileSystem(path: path, reason: "cannot create a temporary file in \(directory.path)")
-    }
-    var failure: String?
-    do {
-      let handle = try FileHandle(forWritingTo: temporary)
-      body { bytes in
-        guard failure == nil, bytes.count > 0 else { return }
-        do { try handle.write(contentsOf: Data(bytes)) } catch {
-          failure = "write failed: \(error.localizedDescription)"
-        }
-      }
-      try handle.synchronize()
-      try handle.close()
-    } catch {
-      failure = failure ?? "write failed: \(error.localizedDescription)"
-    }
-    if failure == nil && rename(temporary.path, target.path) != 0 {
-      failure = "cannot rename the temporary file into place (errno \(errno))"
-    }
-    if let failure {
-      try? FileManager.default.removeItem(at: temporary)
-      throw .fileSystem(path: path, reason: failure)
-    }
+    try AtomicFile.write(to: path, body)
   }
 }

@@ -158,7 +158,13 @@ public struct StabilizationEstimator: Sendable {
     }
   }
 
-  func validate(
+  /// Checks, without measuring anything, what ``curve(of:at:sampleCounts:method:)`` would
+  /// check: P parameters, all finite; a non-empty, strictly increasing grid with 1 ≤ k ≤ N − 1;
+  /// and for subspace methods D < P. Lets a caller reject bad settings before costly work (such
+  /// as training to the point of measurement).
+  /// - Throws: `CurvatureError` naming the first problem.
+  /// - Complexity: O(P + grid size).
+  public func validate(
     objective: some DifferentiableObjective, parameters w: [Float], sampleCounts: [Int],
     method: StabilizationMethod
   ) throws(CurvatureError) {
