@@ -28,6 +28,11 @@ import Testing
     return nil
   }
 
+  /// The modification time of `path` (nil when it does not exist).
+  static func modified(_ path: String) -> Date? {
+    (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
+  }
+
   static func launch(_ executable: String, _ arguments: [String]) throws -> Process {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: executable)
@@ -40,7 +45,8 @@ import Testing
 
   @Test func sigkilledWriterAlwaysLeavesAResumableCheckpoint() throws {
     let executable = try #require(
-      Self.executable, "the curvature executable is built with the tests (swift build --build-tests)")
+      Self.executable,
+      "the curvature executable is built with the tests (swift build --build-tests)")
     let dir = NSTemporaryDirectory() + "curvature-kill-\(getpid())"
     try? FileManager.default.removeItem(atPath: dir)
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -67,8 +73,12 @@ import Testing
         ["train"] + (resume.isEmpty ? settings : ["--quiet"]) + resume + [
           "--steps", "\(steps)", "--checkpoint", path, "--checkpoint-every", "1",
         ])
-      // 0.15 … 0.9 s: past start-up, into the stream of per-step checkpoint writes.
-      usleep(UInt32(150_000 + rng.nextInt(below: 750_000)))
+      // Wait until this process has written a checkpoint (it is then in its stream of per-step
+      // writes, however slow start-up is on a loaded machine), then kill it 0 … 0.3 s later.
+      let before = Self.modified(path)
+      let deadline = Date().addingTimeInterval(120)
+      while p.isRunning && Self.modified(path) == before && Date() < deadline { usleep(2_000) }
+      usleep(UInt32(rng.nextInt(below: 300_000)))
       if p.isRunning {
         kill(p.processIdentifier, SIGKILL)
         kills += 1
@@ -84,8 +94,10 @@ import Testing
     }
     #expect(kills >= 1)
     if lastStep < steps {
+      let start =
+        FileManager.default.fileExists(atPath: path) ? ["--quiet", "--resume", path] : settings
       let finish = try Self.launch(
-        executable, ["train", "--quiet", "--resume", path, "--steps", "\(steps)", "--checkpoint", path])
+        executable, ["train"] + start + ["--steps", "\(steps)", "--checkpoint", path])
       finish.waitUntilExit()
       #expect(finish.terminationStatus == 0)
     }

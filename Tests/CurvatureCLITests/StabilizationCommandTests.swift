@@ -30,7 +30,7 @@ import Testing
     let r = run(small + ["--train-steps", "10", "--json"])
     #expect(r.status == 0, "\(r.stderr)")
     let o = try object(r.stdout)
-    #expect(Set(o.keys) == ["k", "delta", "stderr", "slope"])
+    #expect(Set(o.keys).isSuperset(of: ["k", "delta", "stderr", "slope", "settings", "version"]))
     #expect(o["k"] as? [Int] == [8, 16, 32])
     let delta = try #require(o["delta"] as? [Double])
     let se = try #require(o["stderr"] as? [Double])
