@@ -40,9 +40,11 @@ enum TrainCommand {
       10 × 64 × 2.5 ÷ 6,400 ≈ 0.25 extra gradients per step, while a 512-sample Hessian batch
       with Lanczos costs about 20 × 512 × 2.5 ÷ 6,400 ≈ 4. With --save PREFIX the final parameters,
       basis and eigenvalues are written as .npy (checked before training).
-      A tracked run reports, for every refresh, intervals at confidence --confidence for the
-      eigenvalues of the Hessian over the whole training part (`refresh_reports`, and
-      `eigenvalue_intervals` and `sampling_std_error` for the last refresh).
+      With --error-bars (or --confidence C) a tracked run reports, for every refresh, intervals
+      at confidence C for the eigenvalues of the Hessian over the whole training part
+      (`refresh_reports`, and `eigenvalue_intervals` and `sampling_std_error` for the last
+      refresh); they cost 16·k HVP directions on sub-batches per refresh (the sample work of k
+      HVPs over the Hessian batch), so they are off by default.
       """,
     flags: commonFlags + [
       Flag(
@@ -64,6 +66,9 @@ enum TrainCommand {
         help: "write PREFIX.parameters.npy (P float32) and, for tracked optimizers, "
           + "PREFIX.basis.npy (P × k float32, one eigenvector per column, descending) and "
           + "PREFIX.eigenvalues.npy (k float64); checked before training"),
+      Flag(
+        "error-bars", .flag,
+        help: "error bars on every refresh's eigenvalues (16·k extra HVP directions per refresh)"),
       Flag(
         "confidence", .double(0...1), default: "0.95", placeholder: "C",
         help: "confidence level of the eigenvalue intervals, in (0, 1)"),
@@ -94,7 +99,8 @@ enum TrainCommand {
       help: "steps between subspace refreshes"),
     Flag(
       "refresh-method", .choice(["lanczos", "block-ritz", "subspace-iteration"]),
-      default: TrainCommand.methodName(DominantSubspaceTracker.Configuration.Defaults.refreshMethod),
+      default: TrainCommand.methodName(
+        DominantSubspaceTracker.Configuration.Defaults.refreshMethod),
       help: "how warm refreshes are computed"),
     Flag(
       "refresh-overlap", .double(Double.leastNonzeroMagnitude...1), placeholder: "X",
@@ -151,6 +157,8 @@ enum TrainCommand {
     var refreshAveraging: Double
     /// The confidence level of the eigenvalue intervals.
     var confidence: Double
+    /// Whether refreshes compute error bars (`--error-bars` or an explicit `--confidence`).
+    var errorBars: Bool
     var seed: UInt64
     var refreshMethod: RefreshMethod
     /// The overlap target of an adaptive interval (`nil`: refresh every `refreshEvery` steps).
@@ -191,6 +199,7 @@ enum TrainCommand {
       }
       refreshAveraging = a.double("refresh-averaging")
       confidence = a.optionalDouble("confidence") ?? 0.95
+      errorBars = a.flag("error-bars") || a.isSet("confidence")
       seed = UInt64(a.int("seed"))
     }
   }
@@ -371,7 +380,7 @@ enum TrainCommand {
             ?? .minibatch,
           refresh: s.refreshPolicy, method: s.refreshMethod, seed: s.seed,
           refreshAveraging: s.refreshAveraging,
-          uncertainty: .init(confidence: s.confidence, seed: s.seed)))
+          uncertainty: s.errorBars ? .init(confidence: s.confidence, seed: s.seed) : nil))
       : nil
     var opt = optimizer
     var w = start

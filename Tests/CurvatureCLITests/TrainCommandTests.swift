@@ -23,7 +23,8 @@ func runCurvature(_ arguments: [String]) -> (status: Int32, stdout: String, stde
   ]
 
   @Test func trainsBulkSGDAndReportsJSON() throws {
-    let r = runCurvature(["train"] + small + ["--optimizer", "bulk-sgd", "--json", "--quiet"])
+    let r = runCurvature(
+      ["train"] + small + ["--optimizer", "bulk-sgd", "--error-bars", "--json", "--quiet"])
     #expect(r.status == 0, "\(r.stderr)")
     let o = try #require(
       JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
@@ -48,6 +49,12 @@ func runCurvature(_ arguments: [String]) -> (status: Int32, stdout: String, stde
     let reports = try #require(o["refresh_reports"] as? [[String: Any]])
     #expect(reports.map { $0["step"] as? Int } == [0, 5, 10])
     #expect(reports.allSatisfy { ($0["error_bar_hvps"] as? Int) == 16 * 4 })
+    // Without --error-bars (the default) none are computed: no extra HVPs.
+    let plain = runCurvature(["train"] + small + ["--optimizer", "bulk-sgd", "--json", "--quiet"])
+    let p = try #require(
+      JSONSerialization.jsonObject(with: Data(plain.stdout.utf8)) as? [String: Any])
+    #expect(p["eigenvalue_intervals"] == nil)
+    #expect((p["hvps"] as? Int ?? 0) == (o["hvps"] as? Int ?? -1))
     let bad = runCurvature(["train"] + small + ["--confidence", "1"])
     #expect(bad.status == 2 && bad.stderr.split(separator: "\n").count == 1)
   }
