@@ -103,11 +103,15 @@ public final class DominantSubspaceTracker {
     /// ``HessianBatch/full`` the sampling error is 0 and nothing extra is computed.
     public var uncertainty: SamplingUncertaintyConfiguration? = nil
 
-    /// Creates a configuration. The defaults are the recommended, cheap settings shared with the
-    /// command line (``Defaults``): a seeded subset Hessian batch of
-    /// ``Defaults/hessianBatchSize`` samples (every sample when there are fewer) and a refresh
-    /// every ``Defaults/refreshInterval`` steps. Pass `hessianBatch: .full` and
-    /// `refresh: .every(1)` for a tracker that follows the full-data Hessian at every step.
+    /// Creates a configuration. The defaults are cheap and work with every way of calling the
+    /// tracker: k = ``Defaults/k``, a fixed seeded subset Hessian batch of
+    /// ``Defaults/hessianBatchSize`` samples (every sample when there are fewer) and a Lanczos
+    /// refresh every ``Defaults/refreshInterval`` steps. ``recommended(sampleCount:k:seed:)``
+    /// (what the command line uses) is cheaper still for loops that pass their minibatch to
+    /// ``step(_:parameters:gradient:minibatch:)-(O,_,_,_)``: minibatch Hessians, one
+    /// subspace-iteration step per warm refresh, averaged over refreshes. Pass
+    /// `hessianBatch: .full` and `refresh: .every(1)` to follow the full-data Hessian at every
+    /// step.
     /// - Complexity: O(1).
     public init(
       k: Int = Defaults.k,
