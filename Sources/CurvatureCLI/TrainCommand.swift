@@ -420,7 +420,8 @@ enum TrainCommand {
     losses.reserveCapacity(s.steps - first)
     var divergence: (step: Int, loss: Double, reason: String)? = nil
     func checkpoint(after step: Int) throws {
-      guard let checkpointing else { return }
+      // Under MPI only the primary rank writes (the other ranks hold identical state).
+      guard let checkpointing, context.writesFiles else { return }
       var metadata = checkpointing.metadata
       if let referenceLoss { metadata["reference_loss"] = "\(referenceLoss)" }
       try Checkpoint(
