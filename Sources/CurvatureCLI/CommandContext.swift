@@ -65,7 +65,7 @@ public final class CommandContext {
   /// Records what produced this invocation's output: the command, the library version and the
   /// value of every flag (given or default, `--json`/`--quiet`/`--help` left out), so that every
   /// JSON object says which settings produced it.
-  func describe(command: String, arguments: ParsedArguments) {
+  public func describe(command: String, arguments: ParsedArguments) {
     let skipped: Set<String> = ["json", "quiet", "help"]
     let settings: [(String, JSONValue)] = arguments.values.keys.sorted().compactMap { name in
       guard !skipped.contains(name), let value = arguments.values[name] else { return nil }

@@ -56,6 +56,7 @@ public enum MPICommand {
       json: parsed.flag("json"), quiet: parsed.flag("quiet") || !world.isPrimary,
       standardOutput: { text in if printOutput { FileStream.standardOutput.write(text) } },
       standardError: { text in FileStream.standardError.write(text) })
+    context.describe(command: name, arguments: parsed)
     if parsed.flag("help") {
       let text = command.helpText
         .replacingOccurrences(of: "USAGE: curvature ", with: "USAGE: mpirun -np R curvature-mpi ")

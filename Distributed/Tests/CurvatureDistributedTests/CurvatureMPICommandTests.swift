@@ -92,6 +92,10 @@ struct CurvatureMPICommandTests {
     #expect(abs(a - b) <= 1e-6 * abs(a), "final loss: 1 rank \(a), 2 ranks \(b)")
     #expect(one["hvps"] as? Int == two["hvps"] as? Int)
     #expect((one["hvps"] as? Int ?? 0) > 0, "the tracker ran")
+    // Like every `--json` output, it says what produced it.
+    #expect(two["command"] as? String == "train")
+    #expect(two["version"] as? String == CurvatureLibrary.version)
+    #expect((two["settings"] as? [String: Any])?["optimizer"] as? String == "bulk-sgd")
     let files = Set(try FileManager.default.contentsOfDirectory(atPath: dir))
     #expect(files.contains("ck1-0") && files.contains("ck2-0"))
     #expect(!files.contains("ck2-1"), "rank 1 wrote a checkpoint")
