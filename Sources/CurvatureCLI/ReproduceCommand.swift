@@ -37,6 +37,10 @@ enum ReproduceCommand {
     let papers = name == "all" ? Paper.allCases : [Paper(rawValue: name)!]
     let size: ExperimentSize = arguments.flag("quick") ? .quick : .full
     let output = arguments.string("output")
+    // The report folder must be writable before any experiment runs (a full paper takes
+    // minutes).
+    try ReproduceReportWriter.makeDirectory(output)
+    try AtomicFile.checkWritable(output + "/index.html")
     var reports: [ClaimsReport] = []
     for paper in papers {
       context.note("reproduce \(paper.rawValue) (\(size.rawValue)): \(paper.title)")

@@ -49,6 +49,7 @@ import Testing
     (["stabilization", "--parameters", "/nonexistent/w.npy"], "/nonexistent/w.npy"),
     (["spectrum", "--model", "mlp:64,10", "--dataset", "digits", "--k", "3"], "--parameters"),
     (["demo", "--output", "/proc/curvature-report", "--k-grid", "16,32"], "/proc"),
+    (["reproduce", "gilmer2022", "--output", "/proc/curvature-reproduce"], "/proc"),
   ])
   func badSettingsAreRefusedBeforeAnyWork(_ arguments: [String], _ expected: String) {
     let clock = ContinuousClock()
