@@ -27,29 +27,7 @@ enum SavedRun {
     if prefix.isEmpty || prefix.hasSuffix("/") {
       throw UsageError("--save: expected a file prefix such as runs/bulk, got '\(prefix)'")
     }
-    let manager = FileManager.default
-    for path in paths(prefix: prefix) {
-      let url = URL(fileURLWithPath: path)
-      let directory = url.deletingLastPathComponent().path
-      var isDirectory: ObjCBool = false
-      guard manager.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue
-      else {
-        throw CurvatureError.fileSystem(
-          path: path, reason: "directory \(directory) does not exist")
-      }
-      guard access(directory, W_OK) == 0 else {
-        throw CurvatureError.fileSystem(
-          path: path, reason: "directory \(directory) is not writable")
-      }
-      if manager.fileExists(atPath: path, isDirectory: &isDirectory) {
-        if isDirectory.boolValue {
-          throw CurvatureError.fileSystem(path: path, reason: "is a directory")
-        }
-        if access(path, W_OK) != 0 {
-          throw CurvatureError.fileSystem(path: path, reason: "exists and is not writable")
-        }
-      }
-    }
+    for path in paths(prefix: prefix) { try AtomicFile.checkWritable(path) }
   }
 
   /// The basis held in a tracker's state (`nil` before its first refresh).

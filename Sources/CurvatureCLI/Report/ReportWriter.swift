@@ -36,12 +36,7 @@ enum ReportWriter {
     files.append(contentsOf: csvFiles(report))
     for (name, text) in files {
       let path = (directory as NSString).appendingPathComponent(name)
-      do {
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
-      } catch {
-        throw CurvatureError.fileSystem(
-          path: path, reason: "cannot write: \(error.localizedDescription)")
-      }
+      try AtomicFile.write(Array(text.utf8), to: path)
     }
     return (directory as NSString).appendingPathComponent("index.html")
   }

@@ -152,12 +152,7 @@ enum ReproduceReportWriter {
   }
 
   static func writeFile(_ text: String, _ path: String) throws {
-    do {
-      try text.write(toFile: path, atomically: true, encoding: .utf8)
-    } catch {
-      throw CurvatureError.fileSystem(
-        path: path, reason: "cannot write: \(error.localizedDescription)")
-    }
+    try AtomicFile.write(Array(text.utf8), to: path)
   }
 
   static func makeDirectory(_ path: String) throws {
