@@ -96,7 +96,6 @@ public final class TrainingMonitor {
   /// The last 2 × window observed losses (a ring), for the plateau test.
   private var recentLosses: [Double] = []
   private var recentLossesNext = 0
-  private var observedLossCount = 0
   private var exceedanceCount = 0
   /// Every event emitted so far, in order.
   public private(set) var history: [TrainingEvent] = []
@@ -221,7 +220,7 @@ public final class TrainingMonitor {
     belowEpsilonCount = delta <= configuration.stabilizationEpsilon ? belowEpsilonCount + 1 : 0
     let decrease = lossDecrease()
     let plateau: Bool
-    if configuration.lossPlateauWindow == 0 || observedLossCount == 0 {
+    if configuration.lossPlateauWindow == 0 || recentLosses.isEmpty {
       plateau = true  // the test is off, or the loop reports no losses
     } else if let d = decrease {
       plateau = d <= configuration.lossPlateauTolerance
@@ -258,7 +257,6 @@ public final class TrainingMonitor {
   private func rememberLoss(_ loss: Double) {
     let w = configuration.lossPlateauWindow
     guard w > 0, loss.isFinite else { return }
-    observedLossCount += 1
     if recentLosses.count < 2 * w {
       recentLosses.append(loss)
     } else {
