@@ -22,7 +22,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 
 import numpy as np
 
@@ -33,15 +32,7 @@ jax.config.update("jax_enable_x64", True)
 import jax.numpy as jnp  # noqa: E402
 from jax import lax  # noqa: E402
 
-
-def median_ms(fn, reps):
-    fn()  # warm-up (and compilation)
-    times = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t0) * 1e3)
-    return float(np.median(times)), float(np.min(times))
+from peer_common import relative_difference, times_ms  # noqa: E402
 
 
 def model(shape, channels, classes, activation):
@@ -106,11 +97,12 @@ def main(directory, reps):
     hvp_j = jax.jit(hvp)
     g32 = np.asarray(grad_j(wf, xf, y), dtype=np.float64)
     hv32 = np.asarray(hvp_j(wf, vf, xf, y), dtype=np.float64)
-    t_grad, t_grad_min = median_ms(lambda: grad_j(wf, xf, y).block_until_ready(), reps)
-    t_hvp, t_hvp_min = median_ms(lambda: hvp_j(wf, vf, xf, y).block_until_ready(), reps)
+    grad_times = times_ms(lambda: grad_j(wf, xf, y).block_until_ready(), reps)
+    hvp_times = times_ms(lambda: hvp_j(wf, vf, xf, y).block_until_ready(), reps)
+    t_grad, t_grad_min = float(np.median(grad_times)), float(np.min(grad_times))
+    t_hvp, t_hvp_min = float(np.median(hvp_times)), float(np.min(hvp_times))
 
-    def rel(a, b):
-        return float(np.linalg.norm(a - b) / max(np.linalg.norm(b), 1e-300))
+    rel = relative_difference
 
     arch = "-".join(map(str, channels))
     print(

@@ -26,15 +26,7 @@ import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 from scipy.sparse.linalg import LinearOperator, eigsh  # noqa: E402
 
-
-def median_ms(fn, reps=7):
-    fn()  # warm-up (and compilation)
-    times = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t0) * 1e3)
-    return float(np.median(times))
+from peer_common import median_ms, relative_difference  # noqa: E402
 
 
 def main(directory):
@@ -74,8 +66,8 @@ def main(directory):
     l = float(loss_j(w0))
     g = np.asarray(grad_j(w0))
     hv = np.asarray(hvp_j(w0, v0))
-    t_grad = median_ms(lambda: grad_j(w0).block_until_ready())
-    t_hvp = median_ms(lambda: hvp_j(w0, v0).block_until_ready())
+    t_grad = median_ms(lambda: grad_j(w0).block_until_ready(), 7)
+    t_hvp = median_ms(lambda: hvp_j(w0, v0).block_until_ready(), 7)
 
     k = len(ours["eigenvalues"])
     count = [0]
@@ -92,7 +84,7 @@ def main(directory):
     ours_vals = np.asarray(ours["eigenvalues"])
 
     def rel(a, b):
-        return float(np.linalg.norm(a - b) / max(np.linalg.norm(b), 1e-30))
+        return relative_difference(a, b, floor=1e-30)
 
     print(f"JAX {jax.__version__} on {jax.devices()[0].platform}, MLP {'-'.join(map(str, sizes))} tanh, N = {x.shape[0]}")
     print()

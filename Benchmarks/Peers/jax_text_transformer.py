@@ -23,7 +23,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 
 import numpy as np
 
@@ -31,17 +30,9 @@ os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=true")
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 
+from peer_common import median_ms, relative_difference  # noqa: E402
+
 jax.config.update("jax_enable_x64", True)
-
-
-def median_ms(fn, reps=9):
-    fn()  # warm-up (and compilation)
-    times = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t0) * 1e3)
-    return float(np.median(times))
 
 
 def make_loss(cfg, tokens):
@@ -115,8 +106,7 @@ def run_jax(directory):
     g64 = np.asarray(jax.jit(jax.grad(loss64))(w64))
     hv64 = np.asarray(jax.jit(lambda a, b: jax.jvp(jax.grad(loss64), (a,), (b,))[1])(w64, v64))
 
-    def rel(a, b):
-        return float(np.linalg.norm(a - b) / max(np.linalg.norm(b), 1e-300))
+    rel = relative_difference
 
     agreement = {
         "loss": abs(cfg["loss"] - l64) / abs(l64),
@@ -129,8 +119,8 @@ def run_jax(directory):
         w32, v32 = jnp.asarray(w, dtype=jnp.float32), jnp.asarray(v, dtype=jnp.float32)
         grad_j = jax.jit(jax.grad(loss32))
         hvp_j = jax.jit(lambda a, b: jax.jvp(jax.grad(loss32), (a,), (b,))[1])
-        times[f"gradient_ms_{n}"] = median_ms(lambda: grad_j(w32).block_until_ready())
-        times[f"hvp_ms_{n}"] = median_ms(lambda: hvp_j(w32, v32).block_until_ready())
+        times[f"gradient_ms_{n}"] = median_ms(lambda: grad_j(w32).block_until_ready(), 9)
+        times[f"hvp_ms_{n}"] = median_ms(lambda: hvp_j(w32, v32).block_until_ready(), 9)
     return cfg, agreement, times
 
 

@@ -25,21 +25,16 @@ func cnnFigures(channels: [Int], export: String?, reps: Int) throws {
   guard let dir = export else { return }
   try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
   try data.save(inputs: dir + "/cnn_inputs.npy", labels: dir + "/cnn_labels.npy")
-  try ParameterFile.save(w, to: dir + "/cnn_parameters.npy")
-  var rng = SeededGenerator(seed: 99)
-  let v = rng.gaussianVector(count: model.parameterCount)
-  try ParameterFile.save(v, to: dir + "/cnn_direction.npy")
-  let (loss, g) = try model.lossAndGradient(at: w, samples: all)
-  let hv = try model.hessianVectorProduct(at: w, samples: all, direction: v)
-  try ParameterFile.save(g, to: dir + "/cnn_swift_gradient.npy")
-  try ParameterFile.save(hv, to: dir + "/cnn_swift_hvp.npy")
-  let json: [String: Any] = [
-    "loss": loss, "gradient_ms": t.gradient, "hvp_ms": t.hvpFresh, "hvp_cached_ms": t.hvpCached,
-    "block8_ms": t.block8Cached, "gauss_newton_ms": t.gaussNewton, "channels": channels,
-    "classes": 10, "image_shape": [1, 8, 8], "activation": model.activation.rawValue,
-    "reps": reps,
-  ]
-  let text = try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys])
-  try text.write(to: URL(fileURLWithPath: dir + "/cnn_results.json"))
-  print("exported to \(dir)")
+  try exportForPeer(
+    model, at: w, samples: all,
+    results: [
+      "gradient_ms": t.gradient, "hvp_ms": t.hvpFresh, "hvp_cached_ms": t.hvpCached,
+      "block8_ms": t.block8Cached, "gauss_newton_ms": t.gaussNewton, "channels": channels,
+      "classes": 10, "image_shape": [1, 8, 8], "activation": model.activation.rawValue,
+      "reps": reps,
+    ],
+    to: dir,
+    files: .init(
+      parameters: "cnn_parameters.npy", direction: "cnn_direction.npy",
+      gradient: "cnn_swift_gradient.npy", hvp: "cnn_swift_hvp.npy", results: "cnn_results.json"))
 }

@@ -196,23 +196,17 @@ func mlpFigures(export: String?, reps: Int) throws {
   if let dir = export {
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     try data.save(inputs: dir + "/digits_inputs.npy", labels: dir + "/digits_labels.npy")
-    try ParameterFile.save(w, to: dir + "/mlp_parameters.npy")
-    var rng = SeededGenerator(seed: 99)
-    let v = rng.gaussianVector(count: mlp.parameterCount)
-    try ParameterFile.save(v, to: dir + "/mlp_direction.npy")
-    let (loss, g) = try mlp.lossAndGradient(at: w, samples: all)
-    let hv = try mlp.hessianVectorProduct(at: w, samples: all, direction: v)
-    try ParameterFile.save(g, to: dir + "/swift_gradient.npy")
-    try ParameterFile.save(hv, to: dir + "/swift_hvp.npy")
-    let json: [String: Any] = [
-      "loss": loss, "gradient_ms": t.gradient, "hvp_ms": t.hvpFresh, "hvp_cached_ms": t.hvpCached,
-      "block8_ms": t.block8Fresh, "eigen_seconds": seconds, "eigen_hvps": result.productCount,
-      "eigenvalues": result.eigenvalues, "layer_sizes": mlp.layerSizes,
-    ]
-    let text = try JSONSerialization.data(
-      withJSONObject: json, options: [.prettyPrinted, .sortedKeys])
-    try text.write(to: URL(fileURLWithPath: dir + "/swift_results.json"))
-    print("exported to \(dir)")
+    try exportForPeer(
+      mlp, at: w, samples: all,
+      results: [
+        "gradient_ms": t.gradient, "hvp_ms": t.hvpFresh, "hvp_cached_ms": t.hvpCached,
+        "block8_ms": t.block8Fresh, "eigen_seconds": seconds, "eigen_hvps": result.productCount,
+        "eigenvalues": result.eigenvalues, "layer_sizes": mlp.layerSizes,
+      ],
+      to: dir,
+      files: .init(
+        parameters: "mlp_parameters.npy", direction: "mlp_direction.npy",
+        gradient: "swift_gradient.npy", hvp: "swift_hvp.npy", results: "swift_results.json"))
   }
 }
 
@@ -259,4 +253,37 @@ func gemmShapes() {
       "\(name) \(m)x\(n)x\(k): \(formatted(ms, 2)) ms, \(formatted(2 * Double(m * n * k) / ms / 1e6)) GFLOP/s"
     )
   }
+}
+
+/// Where a peer script (`Peers/jax_*.py`) reads our side: file names inside the export
+/// directory.
+struct PeerExportFiles {
+  var parameters: String
+  var direction: String
+  var gradient: String
+  var hvp: String
+  var results: String
+}
+
+/// Writes what a peer script recomputes and compares against: the weights `w`, a seeded probe
+/// direction v (seed 99), our gradient and Hv at `w` over `samples`, and `results` (with our
+/// loss added) as JSON, into `directory` under `files`' names. The caller writes the data.
+func exportForPeer(
+  _ model: some DifferentiableObjective, at w: [Float], samples: SampleSet,
+  results: [String: Any], to directory: String, files: PeerExportFiles
+) throws {
+  try ParameterFile.save(w, to: directory + "/" + files.parameters)
+  var rng = SeededGenerator(seed: 99)
+  let v = rng.gaussianVector(count: model.parameterCount)
+  try ParameterFile.save(v, to: directory + "/" + files.direction)
+  let (loss, g) = try model.lossAndGradient(at: w, samples: samples)
+  let hv = try model.hessianVectorProduct(at: w, samples: samples, direction: v)
+  try ParameterFile.save(g, to: directory + "/" + files.gradient)
+  try ParameterFile.save(hv, to: directory + "/" + files.hvp)
+  var results = results
+  results["loss"] = loss
+  let text = try JSONSerialization.data(
+    withJSONObject: results, options: [.prettyPrinted, .sortedKeys])
+  try text.write(to: URL(fileURLWithPath: directory + "/" + files.results))
+  print("exported to \(directory)")
 }

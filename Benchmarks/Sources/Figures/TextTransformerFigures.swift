@@ -46,7 +46,9 @@ func textTransformerFigures(arguments: [String]) throws {
     print("\n| \(n) windows (\(n * 32) tokens) | ms | ratio |")
     print("|---|---:|---:|")
     print("| gradient | \(formatted(gradient, 2)) | 1.00 |")
-    print("| HVP, fresh forward pass | \(formatted(hvp, 2)) | \(formatted(hvp / gradient, 2)) × gradient |")
+    print(
+      "| HVP, fresh forward pass | \(formatted(hvp, 2)) | \(formatted(hvp / gradient, 2)) × gradient |"
+    )
     results["gradient_ms_\(n)"] = gradient
     results["hvp_ms_\(n)"] = hvp
   }
@@ -55,20 +57,11 @@ func textTransformerFigures(arguments: [String]) throws {
     try NpyFile.write(
       NpyArray(shape: [data.count, 33], elements: .int64(data.tokens.map { Int64($0) })),
       to: dir + "/text_tokens.npy")
-    try ParameterFile.save(w, to: dir + "/text_parameters.npy")
-    var rng = SeededGenerator(seed: 99)
-    let v = rng.gaussianVector(count: model.parameterCount)
-    try ParameterFile.save(v, to: dir + "/text_direction.npy")
-    let all = SampleSet.range(0..<512)
-    let (loss, g) = try model.lossAndGradient(at: w, samples: all)
-    let hv = try model.hessianVectorProduct(at: w, samples: all, direction: v)
-    try ParameterFile.save(g, to: dir + "/text_gradient.npy")
-    try ParameterFile.save(hv, to: dir + "/text_hvp.npy")
-    results["loss"] = loss
-    let json = try JSONSerialization.data(
-      withJSONObject: results, options: [.prettyPrinted, .sortedKeys])
-    try json.write(to: URL(fileURLWithPath: dir + "/text_results.json"))
-    print("exported to \(dir)")
+    try exportForPeer(
+      model, at: w, samples: .range(0..<512), results: results, to: dir,
+      files: .init(
+        parameters: "text_parameters.npy", direction: "text_direction.npy",
+        gradient: "text_gradient.npy", hvp: "text_hvp.npy", results: "text_results.json"))
   }
 }
 
