@@ -26,8 +26,10 @@ enum Gilmer2022 {
         multipliers: [1, 2, 4, 8])
     case .full:
       return Size(
-        samples: 1000, layers: [64, 64, 10], steps: 400, guardSteps: 200, warmup: 200,
-        multipliers: [0.5, 0.75, 1, 1.25, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10, 12, 16, 24, 32])
+        samples: 1797, layers: [64, 256, 256, 10], steps: 400, guardSteps: 200, warmup: 200,
+        multipliers: [
+          0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.25, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10, 12, 16, 24, 32,
+        ])
     }
   }
 

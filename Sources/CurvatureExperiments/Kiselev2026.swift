@@ -28,8 +28,8 @@ enum Kiselev2026 {
         d: 4, probes: 16, orders: 1)
     case .full:
       return Size(
-        modulus: 31, width: 32, heads: 4, layers: [2], trainSteps: 300,
-        grid: [8, 16, 32, 64, 128, 256], d: 10, probes: 128, orders: 3)
+        modulus: 59, width: 64, heads: 4, layers: [2], trainSteps: 500,
+        grid: [8, 16, 32, 64, 128, 256, 512], d: 10, probes: 256, orders: 3)
     }
   }
 

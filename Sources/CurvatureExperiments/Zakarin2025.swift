@@ -27,7 +27,7 @@ enum Zakarin2025 {
         stabilitySteps: 15, multipliers: [1, 2, 4, 8])
     case .full:
       return Size(
-        samples: 1000, layers: [64, 64, 10], sgdSteps: 1000, probes: 200, gdSteps: 300,
+        samples: 1797, layers: [64, 256, 256, 10], sgdSteps: 1000, probes: 200, gdSteps: 300,
         stabilitySteps: 100, multipliers: [0.5, 0.75, 1, 1.25, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 12, 16])
     }
   }
