@@ -3,6 +3,18 @@ import CurvatureModels
 
 /// Shared pieces of the experiments: data, sharpness, tracked training, small statistics.
 enum Lab {
+  /// Calls of `opaque(_:)`; the write is a side effect the optimiser must keep.
+  nonisolated(unsafe) static var opaqueCalls = 0
+
+  /// Returns `x` through a call the optimiser may neither inline nor treat as pure, so a timing
+  /// loop that passes its input through it recomputes everything derived from that input on
+  /// every iteration (nothing can be hoisted out of the loop or merged across iterations).
+  @inline(never) @_optimize(none)
+  static func opaque<T>(_ x: T) -> T {
+    opaqueCalls &+= 1
+    return x
+  }
+
   static func seconds(since start: ContinuousClock.Instant, _ clock: ContinuousClock) -> Double {
     let d = clock.now - start
     return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
