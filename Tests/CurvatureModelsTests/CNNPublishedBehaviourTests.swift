@@ -17,9 +17,9 @@ import Testing
 /// above SGD — with the ratio printed. (Song, Ahn & Yun report Bulk-SGD as effective as SGD;
 /// removing the sharp directions, along which SGD at this η oscillates, speeds it up here.)
 ///
-/// A sweep of the same setup (three seeds; η = 0.1, 0.05, 0.02; with and without a 200-step
-/// SGD phase before the switch, as the paper switches once the alignment has settled) finds no
-/// short setup with both: where Dom-SGD stalls (η ≥ 0.05) Bulk-SGD ends 0.52–0.82× SGD's loss;
+/// A sweep of the same setup (`cd Benchmarks && swift run -c release Figures song`: three
+/// seeds; η = 0.1, 0.05, 0.02; with and without a 200-step SGD phase before the switch, as the
+/// paper switches once the alignment has settled) finds no short setup with both: where Dom-SGD stalls (η ≥ 0.05) Bulk-SGD ends 0.52–0.82× SGD's loss;
 /// where Bulk-SGD matches SGD (η = 0.02, 0.92–1.00×) Dom-SGD ends only 1.06–2.57× SGD's. The
 /// two-sided form holds in the full-size run, `curvature reproduce song2024` (`cnn:16,32,10`,
 /// 1,500 steps: Bulk-SGD 0.959×, Dom-SGD 113× SGD's loss), which is too slow for the suite.
