@@ -1,5 +1,6 @@
 import Curvature
 import CurvatureModels
+import Foundation
 
 /// `curvature spectrum`: top-k eigenpairs of a symmetric matrix read from `.npy`, or of the
 /// Hessian of a model's loss at given parameters.
@@ -48,12 +49,21 @@ enum SpectrumCommand {
         help: "budget of matrix–vector products"),
       Flag(
         "method", .choice(["lanczos", "sketch"]), default: "lanczos",
-        help: "lanczos (thick restart, to the tolerance) or sketch (one batched pass of "
+        help: "lanczos (thick restart, to the tolerance) or sketch (batched passes of "
           + "sketch-size + probes products; eigenvalues with an a-posteriori error bound, for "
           + "hundreds to a thousand eigenpairs; largest only)"),
       Flag(
         "sketch-size", .positiveInteger, placeholder: "L",
         help: "sketch size for --method sketch (k ≤ L ≤ P; default 2k, at most P)"),
+      Flag(
+        "sketch-method", .choice(["rayleigh-ritz", "symmetric"]), default: "rayleigh-ritz",
+        help: "rayleigh-ritz (L + 10 products, then up to L more for the exact core QᵀHQ) or "
+          + "symmetric (one pass, the core fitted to the sketch: ill-conditioned when the "
+          + "spectrum decays slowly)"),
+      Flag(
+        "sketch-directory", .string, placeholder: "DIR",
+        help: "keep the sketch (2·P·(L + 10) floats) in memory-mapped files in DIR, paged to "
+          + "disk as memory runs short; the files are removed at once (--method sketch)"),
       Flag(
         "hessian-batch", .positiveInteger, placeholder: "N",
         help: "Hessian over N seeded samples (default: all), with error bars for all of them"),
@@ -85,6 +95,12 @@ enum SpectrumCommand {
       for other in ["hessian-batch", "target-rel-error"] where arguments.isSet(other) {
         throw UsageError("--\(other) is not available with --method sketch")
       }
+      if let directory = arguments.optionalString("sketch-directory") {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory),
+          isDirectory.boolValue, FileManager.default.isWritableFile(atPath: directory)
+        else { throw UsageError("--sketch-directory \(directory) is not a writable directory") }
+      }
       let op: any HessianOperator
       if let path = arguments.optionalString("matrix") {
         for other in ["model", "dataset", "inputs", "labels", "parameters"]
@@ -103,7 +119,10 @@ enum SpectrumCommand {
       try checkK(k, op.dimension)
       return try sketch(op, k: k, arguments, context)
     }
-    if arguments.isSet("sketch-size") { throw UsageError("--sketch-size needs --method sketch") }
+    for option in ["sketch-size", "sketch-method", "sketch-directory"]
+    where arguments.isSet(option) {
+      throw UsageError("--\(option) needs --method sketch")
+    }
     let config = LanczosConfiguration(
       tolerance: tolerance, maxProducts: arguments.int("max-products"),
       target: arguments.string("which") == "smallest" ? .smallest : .largest,
@@ -267,8 +286,9 @@ enum SpectrumCommand {
     }
   }
 
-  /// `--method sketch`: the top-k eigenpairs of a symmetric sketch of `op` (one batched pass),
-  /// with the a-posteriori bound on ‖H − Â‖₂ that bounds every eigenvalue's error.
+  /// `--method sketch`: the top-k eigenpairs of a sketch of `op` (`--sketch-method`: two batched
+  /// passes, Rayleigh–Ritz, by default; or one), with the a-posteriori bound on ‖H − Â‖₂ that
+  /// bounds every eigenvalue's error.
   static func sketch(
     _ op: any HessianOperator, k: Int, _ arguments: ParsedArguments, _ context: CommandContext
   ) throws -> Int32 {
@@ -279,8 +299,11 @@ enum SpectrumCommand {
     if size < k || size > op.dimension {
       throw UsageError("--sketch-size must be in k = \(k) … P = \(op.dimension), got \(size)")
     }
+    let method: SketchMethod =
+      arguments.string("sketch-method") == "rayleigh-ritz" ? .rayleighRitz : .symmetric
     let solver = SketchedEigensolver(
-      method: .symmetric, sketchSize: size, seed: UInt64(arguments.int("seed")))
+      method: method, sketchSize: size, seed: UInt64(arguments.int("seed")),
+      storageDirectory: arguments.optionalString("sketch-directory"))
     let result = try solver.eigenpairs(of: op, count: k)
     if context.json {
       try context.emit(
@@ -291,8 +314,8 @@ enum SpectrumCommand {
         ]))
     } else {
       context.write(
-        "dimension \(op.dimension), sketch of \(size), \(result.productCount) matrix–vector products"
-      )
+        "dimension \(op.dimension), \(arguments.string("sketch-method")) sketch of \(size), "
+          + "\(result.productCount) matrix–vector products")
       context.write("every |λᵢ − estimate| ≤ \(result.errorEstimate) (probability ≥ 1 − 10⁻¹⁰)")
       for (i, value) in result.eigenvalues.enumerated() { context.write("λ\(i + 1) = \(value)") }
     }

@@ -56,11 +56,17 @@ import Testing
     let small = try run(["--sketch-size", "12"])
     let values = try #require(small["eigenvalues"] as? [Double])
     let bound = try #require(small["error_bound"] as? Double)
-    #expect(small["matvecs"] as? Int == 12 + 10)
+    #expect(small["matvecs"] as? Int == 12 + 10 + 12)  // two passes (rayleigh-ritz)
     #expect(bound > 0)
     for i in 0..<5 { #expect(abs(values[i] - Double(n - i)) <= bound * (1 + 1e-6)) }
+    let onePass = try run(["--sketch-size", "12", "--sketch-method", "symmetric"])
+    let onePassValues = try #require(onePass["eigenvalues"] as? [Double])
+    let onePassBound = try #require(onePass["error_bound"] as? Double)
+    #expect(onePass["matvecs"] as? Int == 12 + 10)
+    for i in 0..<5 { #expect(abs(onePassValues[i] - Double(n - i)) <= onePassBound * (1 + 1e-6)) }
     for bad in [
       ["--sketch-size", "3"], ["--sketch-size", "41"], ["--which", "smallest"],
+      ["--sketch-method", "nystrom"],
     ] {
       let e = runCurvature(["spectrum", "--matrix", path, "--k", "5", "--method", "sketch"] + bad)
       #expect(e.status == 2, "\(bad): \(e.stderr)")
@@ -68,6 +74,25 @@ import Testing
     let lanczosWithSize = runCurvature(
       ["spectrum", "--matrix", path, "--k", "5", "--sketch-size", "12"])
     #expect(lanczosWithSize.status == 2 && lanczosWithSize.stderr.contains("--method sketch"))
+    // Out-of-core storage: the same numbers, nothing left behind; a bad directory is a usage
+    // error before any work.
+    let directory = FileManager.default.temporaryDirectory
+      .appendingPathComponent("curvature-cli-sketch-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    let mapped = try run(["--sketch-size", "12", "--sketch-directory", directory])
+    #expect(mapped["eigenvalues"] as? [Double] == values)
+    #expect(mapped["error_bound"] as? Double == bound)
+    #expect(try FileManager.default.contentsOfDirectory(atPath: directory).isEmpty)
+    let missing = runCurvature(
+      [
+        "spectrum", "--matrix", path, "--k", "5", "--method", "sketch", "--sketch-directory",
+        directory + "/absent",
+      ])
+    #expect(missing.status == 2 && missing.stderr.contains("not a writable directory"))
+    let lanczosWithDirectory = runCurvature(
+      ["spectrum", "--matrix", path, "--k", "5", "--sketch-directory", directory])
+    #expect(lanczosWithDirectory.status == 2)
   }
 
   @Test func matrixJSON() throws {

@@ -6,7 +6,19 @@ public enum SketchMethod: String, Sendable, Codable, CaseIterable {
   case nystrom
   /// Single-pass symmetric approximation H ≈ Q B Qᵀ with Q = orth(HΩ) and B fitted to
   /// B (QᵀΩ) = Qᵀ HΩ (Halko, Martinsson, Tropp 2011, §5.5); works for indefinite H.
+  ///
+  /// Accurate when the spectrum decays fast enough for HΩ to capture the range, but when HΩ has
+  /// full rank ℓ the fit is a square system that can be arbitrarily ill-conditioned on a slowly
+  /// decaying spectrum: its top eigenvalues can then be far off (1,400× too large on such a test
+  /// matrix; for an MLP Hessian at P = 301,066 whose λ₁ is 3.49, 31.3 with ℓ = 1,250 and 46.5
+  /// with ℓ = 2,000), and only the a-posteriori bound, which is then large, says so. Prefer ``rayleighRitz`` unless a second
+  /// pass over the operator is impossible.
   case symmetric
+  /// Two-pass Rayleigh–Ritz approximation H ≈ Q (Qᵀ H Q) Qᵀ with Q = orth(HΩ) (Halko,
+  /// Martinsson, Tropp 2011, §5.3, "direct eigenvalue decomposition"): a second batch of
+  /// products H Q, as many as the sketch's rank, buys ‖H − Â‖ ≤ 2‖H − QQᵀH‖, the error of the
+  /// range alone. Works for indefinite H; the most accurate of the three for the same sketch.
+  case rayleighRitz
 }
 
 /// Eigenpairs of a low-rank sketch, with an a-posteriori error bound.
@@ -19,7 +31,8 @@ public struct SketchedEigendecomposition: Sendable {
   /// (Halko–Martinsson–Tropp, Lemma 4.1): by Weyl's inequality every |λᵢ(H) − eigenvalues[i]|
   /// is at most this value.
   public var errorEstimate: Double
-  /// Operator products spent (sketch size + probes), all in one batch.
+  /// Operator products spent: sketch size + probes in one batch, plus (``SketchMethod/rayleighRitz``)
+  /// one product per column of the sketch's orthonormal basis in a second batch.
   public var productCount: Int
 }
 
@@ -28,7 +41,9 @@ public struct SketchedEigendecomposition: Sendable {
 /// All measurements are fixed up front: a Gaussian test matrix Ω (P × ℓ, ℓ = sketch size,
 /// default 2k) and `probes` extra Gaussian vectors are multiplied by H in batched block products
 /// (`apply(block:count:into:)`), one pass over the operator. The approximation is built from
-/// HΩ alone; the probes give the error bound.
+/// HΩ alone (``SketchMethod/rayleighRitz`` adds a second pass, H Q); the probes give the error
+/// bound. The orthonormal basis Q of range(HΩ) comes from blocked Gram–Schmidt
+/// (matrix–matrix products), in place of HΩ.
 public struct SketchedEigensolver: Sendable {
   /// The approximation method.
   public var method: SketchMethod
@@ -40,12 +55,20 @@ public struct SketchedEigensolver: Sendable {
   public var blockSize: Int
   /// Seed of the test matrix.
   public var seed: UInt64
+  /// A directory for out-of-core storage of the sketch, or `nil` (the default) to keep it in
+  /// memory. When set, Ω and HΩ (2 · P · (ℓ + probes) `Float`s, the solver's only large
+  /// allocations) live in memory-mapped files there, which the operating system pages to disk
+  /// as memory runs short; the files are removed from the directory as soon as they are
+  /// created and their space is reserved up front, so nothing is left behind and a full disk is
+  /// a thrown error.
+  public var storageDirectory: String?
 
-  /// Creates a solver.
+  /// Creates a solver (two-pass ``SketchMethod/rayleighRitz`` by default).
   public init(
-    method: SketchMethod = .symmetric, sketchSize: Int? = nil, probes: Int = 10,
-    blockSize: Int = 64, seed: UInt64 = 0
+    method: SketchMethod = .rayleighRitz, sketchSize: Int? = nil, probes: Int = 10,
+    blockSize: Int = 64, seed: UInt64 = 0, storageDirectory: String? = nil
   ) {
+    self.storageDirectory = storageDirectory
     self.method = method
     self.sketchSize = sketchSize
     self.probes = probes
@@ -55,8 +78,12 @@ public struct SketchedEigensolver: Sendable {
 
   /// The `k` largest eigenpairs of the sketch of `op`.
   /// - Throws: `CurvatureError` if `k` or the sketch size is out of range, `probes < 1`,
-  ///   `blockSize < 1`, the operator returns NaN/Inf, or (Nyström) H is detectably not PSD.
-  /// - Complexity: ℓ + probes products in blocks; O(P ℓ²) vector work and O(ℓ³) dense work.
+  ///   `blockSize < 1`, the operator returns NaN/Inf, (Nyström) H is detectably not PSD, or
+  ///   (`.fileSystem`) the storage directory cannot hold the sketch.
+  /// - Complexity: ℓ + probes products in blocks; O(P ℓ²) in matrix–matrix products
+  ///   (blocked Gram–Schmidt and QᵀΩ) and O(ℓ³) dense work. Memory: 2 · P · (ℓ + probes)
+  ///   `Float`s for Ω and HΩ (Q overwrites HΩ), in ``storageDirectory`` when set, plus P · k
+  ///   for the eigenvectors and O(ℓ²) dense `Double`s.
   public func eigenpairs(of op: some HessianOperator, count k: Int) throws
     -> SketchedEigendecomposition
   {
@@ -78,89 +105,96 @@ public struct SketchedEigensolver: Sendable {
     var rng = SeededGenerator(seed: seed)
     let total = l + probes
     // Ω (orthonormalised for Nyström's stability) and the probes, then one batched pass.
-    var omega = [Float](repeating: 0, count: p * total)
+    let omegaStore = try SketchStorage(count: p * total, directory: storageDirectory)
+    let omega = omegaStore.base
     for j in 0..<total {
       let g = rng.gaussianVector(count: p)
-      omega.replaceSubrange((j * p)..<((j + 1) * p), with: g)
+      g.withUnsafeBufferPointer {
+        omegaStore.column(j, rows: p).update(from: $0.baseAddress!, count: p)
+      }
     }
     if method == .nystrom {
-      omega.withUnsafeMutableBufferPointer { op in
-        var coef = [Double](repeating: 0, count: l)
-        for j in 0..<l {
-          let col = op.baseAddress! + j * p
-          let n = coef.withUnsafeMutableBufferPointer {
-            ColumnBlock.orthogonalize(
-              col, against: op.baseAddress!, rows: p, columns: j, coefficients: $0.baseAddress!)
-          }
-          Kernels.scale(Float(1 / n), UnsafeMutableBufferPointer(start: col, count: p))
-        }
+      let scratch = UnsafeMutablePointer<Double>.allocate(capacity: l * l)
+      defer { scratch.deallocate() }
+      scratch.initialize(repeating: 0, count: l * l)
+      let rank = BlockOrthogonalization.orthonormalize(omega, rows: p, columns: l, r: scratch)
+      if rank < l {
+        throw CurvatureError.invalidArgument(
+          name: "sketchSize",
+          reason: "the Gaussian test matrix has rank \(rank) < \(l); use a smaller sketch")
       }
     }
-    var y = [Float](repeating: 0, count: p * total)
+    let yStore = try SketchStorage(count: p * total, directory: storageDirectory)
+    let y = yStore.base
     let before = op.productCount
-    try omega.withUnsafeBufferPointer { o in
-      try y.withUnsafeMutableBufferPointer { yp in
-        var start = 0
-        while start < total {
-          let b = min(blockSize, total - start)
-          let input = UnsafeBufferPointer(rebasing: o[(start * p)..<((start + b) * p)])
-          let out = UnsafeMutableBufferPointer(rebasing: yp[(start * p)..<((start + b) * p)])
-          if b == 1 {
-            try op.apply(input, into: out)
-          } else {
-            try op.apply(block: input, count: b, into: out)
-          }
-          start += b
-        }
+    var start = 0
+    while start < total {
+      let b = min(blockSize, total - start)
+      let input = UnsafeBufferPointer(start: omega + start * p, count: b * p)
+      let out = UnsafeMutableBufferPointer(start: y + start * p, count: b * p)
+      if b == 1 {
+        try op.apply(input, into: out)
+      } else {
+        try op.apply(block: input, count: b, into: out)
       }
+      start += b
     }
     let spent = op.productCount - before
-    if let bad = y.firstIndex(where: { !$0.isFinite }) {
+    if let bad = UnsafeBufferPointer(start: y, count: p * total).firstIndex(where: { !$0.isFinite })
+    {
       throw CurvatureError.nonFinite(name: "operator output", index: bad % p)
     }
-    // Orthonormal basis Q of range(HΩ) (CGS2, dependent columns dropped) and R with HΩ = Q R.
-    var q = [Float](repeating: 0, count: p * l)
-    var r = [Double](repeating: 0, count: l * l)  // r[row * l + col], rows = columns of Q
-    var qCount = 0
-    q.withUnsafeMutableBufferPointer { qp in
-      y.withUnsafeBufferPointer { yp in
-        var coef = [Double](repeating: 0, count: l)
-        for j in 0..<l {
-          let dst = qp.baseAddress! + qCount * p
-          dst.update(from: yp.baseAddress! + j * p, count: p)
-          let original = Kernels.norm(UnsafeBufferPointer(start: dst, count: p))
-          let n = coef.withUnsafeMutableBufferPointer {
-            ColumnBlock.orthogonalize(
-              dst, against: qp.baseAddress!, rows: p, columns: qCount, coefficients: $0.baseAddress!
-            )
-          }
-          for i in 0..<qCount { r[i * l + j] = coef[i] }
-          if n > 1e-5 * original && n > 0 {
-            Kernels.scale(Float(1 / n), UnsafeMutableBufferPointer(start: dst, count: p))
-            r[qCount * l + j] = n
-            qCount += 1
-          }
-        }
-      }
+    // Orthonormal basis Q of range(HΩ), in place of HΩ (blocked CGS2, dependent columns
+    // dropped), and R with HΩ = Q R (r[row * l + col], rows = columns of Q).
+    var r = [Double](repeating: 0, count: l * l)
+    let qCount = r.withUnsafeMutableBufferPointer {
+      BlockOrthogonalization.orthonormalize(y, rows: p, columns: l, r: $0.baseAddress!)
     }
+    let q = UnsafePointer(y)
     // Core matrix B (qCount × qCount) with Â = Q B Qᵀ.
     let m = qCount
     var core = [Double](repeating: 0, count: m * m)
-    if m > 0 {
-      // QᵀΩ (m × l) and QᵀY = R (m × l).
-      var qo = [Double](repeating: 0, count: m * l)
-      q.withUnsafeBufferPointer { qp in
-        omega.withUnsafeBufferPointer { o in
-          var c = [Double](repeating: 0, count: m)
-          for j in 0..<l {
-            c.withUnsafeMutableBufferPointer {
-              ColumnBlock.transposeTimes(
-                qp.baseAddress!, rows: p, columns: m, o.baseAddress! + j * p, into: $0.baseAddress!)
-            }
-            for i in 0..<m { qo[i * l + j] = c[i] }
-          }
+    var secondPass = 0
+    if m > 0, method == .rayleighRitz {
+      // H Q into the columns of Ω (only its probe columns, from l on, are still needed), then
+      // the core Qᵀ H Q.
+      let before = op.productCount
+      let hq = omega
+      var start = 0
+      while start < m {
+        let b = min(blockSize, m - start)
+        let input = UnsafeBufferPointer(start: q + start * p, count: b * p)
+        let out = UnsafeMutableBufferPointer(start: hq + start * p, count: b * p)
+        if b == 1 {
+          try op.apply(input, into: out)
+        } else {
+          try op.apply(block: input, count: b, into: out)
         }
+        start += b
       }
+      secondPass = op.productCount - before
+      if let bad = UnsafeBufferPointer(start: hq, count: p * m).firstIndex(where: {
+        !$0.isFinite
+      }) {
+        throw CurvatureError.nonFinite(name: "operator output", index: bad % p)
+      }
+      var coreF = [Float](repeating: 0, count: m * m)
+      coreF.withUnsafeMutableBufferPointer {
+        Gemm.multiply(
+          transposeA: false, transposeB: true, m: m, n: m, k: p, alpha: 1, a: q, lda: p,
+          b: hq, ldb: p, beta: 0, c: $0.baseAddress!, ldc: m)
+      }
+      core = coreF.map(Double.init)
+      SmallMatrix.symmetrize(&core, order: m)
+    } else if m > 0 {
+      // QᵀΩ (m × l) and QᵀY = R (m × l).
+      var qoF = [Float](repeating: 0, count: m * l)
+      qoF.withUnsafeMutableBufferPointer {
+        Gemm.multiply(
+          transposeA: false, transposeB: true, m: m, n: l, k: p, alpha: 1, a: q, lda: p,
+          b: omega, ldb: p, beta: 0, c: $0.baseAddress!, ldc: l)
+      }
+      let qo = qoF.map(Double.init)
       // R restricted to its first m rows: QᵀY (m × l).
       let rm = Array(r[0..<(m * l)])
       switch method {
@@ -188,34 +222,26 @@ public struct SketchedEigensolver: Sendable {
         let pinv = SmallMatrix.pseudoInverse(e, cutoff: top * 1e-6)
         let rp = SmallMatrix.product(rm, pinv, rows: m, inner: l, columns: l)
         core = SmallMatrix.product(rp, rm, rows: m, inner: l, columns: m, transposeB: true)
+      case .rayleighRitz: break
       }
       SmallMatrix.symmetrize(&core, order: m)
     }
     let eig = try SymmetricEigensolver.decompose(core, order: m)
     let kk = min(k, m)
     var vectors = [Float](repeating: 0, count: p * kk)
-    q.withUnsafeBufferPointer { qp in
-      eig.vectors.withUnsafeBufferPointer { yp in
-        vectors.withUnsafeMutableBufferPointer {
-          ColumnBlock.times(
-            qp.baseAddress!, rows: p, columns: m, yp.baseAddress!, columns: kk,
-            into: $0.baseAddress!)
-        }
+    eig.vectors.withUnsafeBufferPointer { yp in
+      vectors.withUnsafeMutableBufferPointer {
+        ColumnBlock.times(
+          q, rows: p, columns: m, yp.baseAddress!, columns: kk, into: $0.baseAddress!)
       }
     }
     // A-posteriori bound from the probes: ‖H − Â‖₂ ≤ 10 √(2/π) maxᵢ ‖(H − Â) ωᵢ‖.
     var worst = 0.0
     for j in l..<total {
-      let w = Array(omega[(j * p)..<((j + 1) * p)])
-      var resid = Array(y[(j * p)..<((j + 1) * p)])
+      let w = omega + j * p
       var c = [Double](repeating: 0, count: m)
-      q.withUnsafeBufferPointer { qp in
-        w.withUnsafeBufferPointer { wp in
-          c.withUnsafeMutableBufferPointer {
-            ColumnBlock.transposeTimes(
-              qp.baseAddress!, rows: p, columns: m, wp.baseAddress!, into: $0.baseAddress!)
-          }
-        }
+      c.withUnsafeMutableBufferPointer {
+        ColumnBlock.transposeTimes(q, rows: p, columns: m, w, into: $0.baseAddress!)
       }
       var bc = [Double](repeating: 0, count: m)
       for i in 0..<m {
@@ -223,20 +249,18 @@ public struct SketchedEigensolver: Sendable {
         for t in 0..<m { s += core[i * m + t] * c[t] }
         bc[i] = s
       }
-      q.withUnsafeBufferPointer { qp in
-        bc.withUnsafeBufferPointer { bp in
-          resid.withUnsafeMutableBufferPointer {
-            ColumnBlock.subtractTimes(
-              qp.baseAddress!, rows: p, columns: m, bp.baseAddress!, from: $0.baseAddress!)
-          }
-        }
+      // The probe's product H ωⱼ (column j of the storage, after the l columns of Q) becomes
+      // its residual (H − Â) ωⱼ in place.
+      let resid = y + j * p
+      bc.withUnsafeBufferPointer { bp in
+        ColumnBlock.subtractTimes(q, rows: p, columns: m, bp.baseAddress!, from: resid)
       }
-      worst = max(worst, Kernels.norm(resid))
+      worst = max(worst, Kernels.norm(UnsafeBufferPointer(start: resid, count: p)))
     }
     let bound = 10 * (2 / Double.pi).squareRoot() * worst
     return SketchedEigendecomposition(
       eigenvalues: Array(eig.values[0..<kk]),
       vectors: Basis(uncheckedStorage: vectors, dimension: p, count: kk), errorEstimate: bound,
-      productCount: spent)
+      productCount: spent + secondPass)
   }
 }
