@@ -4,7 +4,13 @@ import Testing
 
 @testable import CurvatureModels
 
-@Suite struct ClassificationDataTests {
+@Suite final class ClassificationDataTests {
+  /// This test's own directory for the `.npy` files it writes, removed when the test ends.
+  let directory = FileManager.default.temporaryDirectory
+    .appendingPathComponent("curvature-classification-data-\(UUID().uuidString)")
+
+  deinit { try? FileManager.default.removeItem(at: directory) }
+
   // Files written by NumPy 2 (np.save): a Fortran-ordered float64 2×3 array
   // [[0.5, 1, −2], [3, 4.25, 0]], int32 labels [2, 0], float32 weights [1.5, −2, 0.25],
   // int64 labels [0, −1].
@@ -17,47 +23,47 @@ import Testing
   static let yBad =
     "k05VTVBZAQB2AHsnZGVzY3InOiAnPGk4JywgJ2ZvcnRyYW5fb3JkZXInOiBGYWxzZSwgJ3NoYXBlJzogKDIsKSwgfSAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgIAoAAAAAAAAAAP//////////"
 
-  static func file(_ base64: String?, bytes: Data? = nil) -> String {
-    let path = FileManager.default.temporaryDirectory
-      .appendingPathComponent("cd-\(UUID().uuidString).npy").path
+  func file(_ base64: String?, bytes: Data? = nil) -> String {
+    try! FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    let path = directory.appendingPathComponent("\(UUID().uuidString).npy").path
     let d = bytes ?? Data(base64Encoded: base64!)!
     try! d.write(to: URL(fileURLWithPath: path))
     return path
   }
 
   @Test func loadsNumPyFiles() throws {
-    let d = try ClassificationData.load(inputs: Self.file(Self.x64F), labels: Self.file(Self.y32))
+    let d = try ClassificationData.load(inputs: file(Self.x64F), labels: file(Self.y32))
     #expect(d.count == 2 && d.featureCount == 3 && d.classCount == 3)
     #expect(d.inputs == [0.5, 1, -2, 3, 4.25, 0])
     #expect(d.labels == [2, 0])
-    #expect(try ParameterFile.load(from: Self.file(Self.w32), count: 3) == [1.5, -2, 0.25])
+    #expect(try ParameterFile.load(from: file(Self.w32), count: 3) == [1.5, -2, 0.25])
   }
 
   @Test func rejectsBadFiles() throws {
-    let x = Self.file(Self.x64F)
+    let x = file(Self.x64F)
     #expect(throws: CurvatureError.self) {
-      try ClassificationData.load(inputs: x, labels: Self.file(Self.yBad))
+      try ClassificationData.load(inputs: x, labels: file(Self.yBad))
     }
     #expect(throws: CurvatureError.self) { try ClassificationData.load(inputs: x, labels: x) }
     #expect(throws: CurvatureError.self) {
-      try ClassificationData.load(inputs: x, labels: Self.file(Self.y32), classCount: 2)
+      try ClassificationData.load(inputs: x, labels: file(Self.y32), classCount: 2)
     }
     let truncated = Data(base64Encoded: Self.x64F)!.dropLast(3)
     #expect(throws: CurvatureError.self) {
       try ClassificationData.load(
-        inputs: Self.file(nil, bytes: Data(truncated)), labels: Self.file(Self.y32))
+        inputs: file(nil, bytes: Data(truncated)), labels: file(Self.y32))
     }
     #expect(throws: CurvatureError.self) {
       try ClassificationData.load(
-        inputs: Self.file(nil, bytes: Data("hello".utf8)), labels: Self.file(Self.y32))
+        inputs: file(nil, bytes: Data("hello".utf8)), labels: file(Self.y32))
     }
     #expect(throws: CurvatureError.self) {
       try ClassificationData.load(inputs: "/nonexistent.npy", labels: x)
     }
     #expect(throws: CurvatureError.self) {
-      try ParameterFile.load(from: Self.file(Self.w32), count: 4)
+      try ParameterFile.load(from: file(Self.w32), count: 4)
     }
-    #expect(throws: CurvatureError.self) { try ParameterFile.load(from: Self.file(Self.y32)) }
+    #expect(throws: CurvatureError.self) { try ParameterFile.load(from: file(Self.y32)) }
   }
 
   @Test func rejectsNonFiniteAndMismatchedData() throws {
@@ -70,10 +76,10 @@ import Testing
     #expect(throws: CurvatureError.self) {
       try ClassificationData(inputs: [1, 2], labels: [3], featureCount: 2, classCount: 3)
     }
-    let path = Self.file(
+    let path = file(
       nil,
       bytes: Data(try NpyFile.encode(NpyArray(shape: [1, 2], elements: .float32([1, .infinity])))))
-    let labels = Self.file(
+    let labels = file(
       nil, bytes: Data(try NpyFile.encode(NpyArray(shape: [1], elements: .int64([0])))))
     #expect(throws: CurvatureError.self) {
       try ClassificationData.load(inputs: path, labels: labels)
@@ -83,8 +89,8 @@ import Testing
   @Test func roundTripsThroughNpy() throws {
     let d = try ClassificationData.gaussianMixture(
       classes: 3, dimension: 4, samplesPerClass: 5, separation: 2, seed: 1)
-    let xp = Self.file(nil, bytes: Data())
-    let yp = Self.file(nil, bytes: Data())
+    let xp = file(nil, bytes: Data())
+    let yp = file(nil, bytes: Data())
     try d.save(inputs: xp, labels: yp)
     #expect(try ClassificationData.load(inputs: xp, labels: yp) == d)
     var rng = SeededGenerator(seed: 3)
