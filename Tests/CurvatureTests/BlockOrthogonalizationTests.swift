@@ -4,6 +4,21 @@ import Testing
 @testable import Curvature
 
 @Suite struct BlockOrthogonalizationTests {
+  /// Orthonormalises a copy of `y`; returns the rank and the errors of the result.
+  static func orthonormalize(_ y: [Float], rows p: Int, columns n: Int) -> (
+    rank: Int, errors: (orthogonality: Double, reconstruction: Double)
+  ) {
+    var q = y
+    var r = [Double](repeating: 0, count: n * n)
+    let rank = q.withUnsafeMutableBufferPointer { qp in
+      r.withUnsafeMutableBufferPointer {
+        BlockOrthogonalization.orthonormalize(
+          qp.baseAddress!, rows: p, columns: n, r: $0.baseAddress!)
+      }
+    }
+    return (rank, errors(original: y, q: q, r: r, rows: p, columns: n, rank: rank))
+  }
+
   /// Max |QᵀQ − I| and max |Y − Q R| / max |Y| in Double, for Q the first `rank` columns.
   static func errors(
     original y: [Float], q: [Float], r: [Double], rows p: Int, columns n: Int, rank: Int
@@ -61,16 +76,8 @@ import Testing
       default: set(j, rng.gaussianVector(count: p))
       }
     }
-    var q = y
-    var r = [Double](repeating: 0, count: n * n)
-    let rank = q.withUnsafeMutableBufferPointer { qp in
-      r.withUnsafeMutableBufferPointer {
-        BlockOrthogonalization.orthonormalize(
-          qp.baseAddress!, rows: p, columns: n, r: $0.baseAddress!)
-      }
-    }
+    let (rank, e) = Self.orthonormalize(y, rows: p, columns: n)
     #expect(rank == n - dependent)
-    let e = Self.errors(original: y, q: q, r: r, rows: p, columns: n, rank: rank)
     #expect(e.orthogonality < 1e-5)
     #expect(e.reconstruction < 1e-5)
   }
@@ -93,16 +100,8 @@ import Testing
         for i in 0..<p { y[j * p + i] += c[t] * basis[t][i] }
       }
     }
-    var q = y
-    var r = [Double](repeating: 0, count: n * n)
-    let rank = q.withUnsafeMutableBufferPointer { qp in
-      r.withUnsafeMutableBufferPointer {
-        BlockOrthogonalization.orthonormalize(
-          qp.baseAddress!, rows: p, columns: n, r: $0.baseAddress!)
-      }
-    }
+    let (rank, e) = Self.orthonormalize(y, rows: p, columns: n)
     #expect(rank == rankTrue)
-    let e = Self.errors(original: y, q: q, r: r, rows: p, columns: n, rank: rank)
     #expect(e.orthogonality < 1e-5)
     #expect(e.reconstruction < 1e-5)
   }

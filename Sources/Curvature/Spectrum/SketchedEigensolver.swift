@@ -126,24 +126,7 @@ public struct SketchedEigensolver: Sendable {
     }
     let yStore = try SketchStorage(count: p * total, directory: storageDirectory)
     let y = yStore.base
-    let before = op.productCount
-    var start = 0
-    while start < total {
-      let b = min(blockSize, total - start)
-      let input = UnsafeBufferPointer(start: omega + start * p, count: b * p)
-      let out = UnsafeMutableBufferPointer(start: y + start * p, count: b * p)
-      if b == 1 {
-        try op.apply(input, into: out)
-      } else {
-        try op.apply(block: input, count: b, into: out)
-      }
-      start += b
-    }
-    let spent = op.productCount - before
-    if let bad = UnsafeBufferPointer(start: y, count: p * total).firstIndex(where: { !$0.isFinite })
-    {
-      throw CurvatureError.nonFinite(name: "operator output", index: bad % p)
-    }
+    let spent = try products(op, of: omega, columns: total, into: y)
     // Orthonormal basis Q of range(HΩ), in place of HΩ (blocked CGS2, dependent columns
     // dropped), and R with HΩ = Q R (r[row * l + col], rows = columns of Q).
     var r = [Double](repeating: 0, count: l * l)
@@ -158,26 +141,8 @@ public struct SketchedEigensolver: Sendable {
     if m > 0, method == .rayleighRitz {
       // H Q into the columns of Ω (only its probe columns, from l on, are still needed), then
       // the core Qᵀ H Q.
-      let before = op.productCount
       let hq = omega
-      var start = 0
-      while start < m {
-        let b = min(blockSize, m - start)
-        let input = UnsafeBufferPointer(start: q + start * p, count: b * p)
-        let out = UnsafeMutableBufferPointer(start: hq + start * p, count: b * p)
-        if b == 1 {
-          try op.apply(input, into: out)
-        } else {
-          try op.apply(block: input, count: b, into: out)
-        }
-        start += b
-      }
-      secondPass = op.productCount - before
-      if let bad = UnsafeBufferPointer(start: hq, count: p * m).firstIndex(where: {
-        !$0.isFinite
-      }) {
-        throw CurvatureError.nonFinite(name: "operator output", index: bad % p)
-      }
+      secondPass = try products(op, of: q, columns: m, into: hq)
       var coreF = [Float](repeating: 0, count: m * m)
       coreF.withUnsafeMutableBufferPointer {
         Gemm.multiply(
@@ -262,5 +227,34 @@ public struct SketchedEigensolver: Sendable {
       eigenvalues: Array(eig.values[0..<kk]),
       vectors: Basis(uncheckedStorage: vectors, dimension: p, count: kk), errorEstimate: bound,
       productCount: spent + secondPass)
+  }
+
+  /// H X for the `columns` columns of X (P × columns, column-major) into `out`, in block
+  /// products of ``blockSize``; returns the operator products spent.
+  /// - Throws: the operator's errors, or `.nonFinite` if a product holds NaN/Inf.
+  /// - Complexity: `columns` products.
+  private func products(
+    _ op: some HessianOperator, of x: UnsafePointer<Float>, columns: Int,
+    into out: UnsafeMutablePointer<Float>
+  ) throws -> Int {
+    let p = op.dimension
+    let before = op.productCount
+    var start = 0
+    while start < columns {
+      let b = min(blockSize, columns - start)
+      let input = UnsafeBufferPointer(start: x + start * p, count: b * p)
+      let output = UnsafeMutableBufferPointer(start: out + start * p, count: b * p)
+      if b == 1 {
+        try op.apply(input, into: output)
+      } else {
+        try op.apply(block: input, count: b, into: output)
+      }
+      start += b
+    }
+    let all = UnsafeBufferPointer(start: out, count: p * columns)
+    if let bad = all.firstIndex(where: { !$0.isFinite }) {
+      throw CurvatureError.nonFinite(name: "operator output", index: bad % p)
+    }
+    return op.productCount - before
   }
 }
