@@ -193,34 +193,52 @@ public struct SketchedEigensolver: Sendable {
     }
     let eig = try SymmetricEigensolver.decompose(core, order: m)
     let kk = min(k, m)
+    // Eigenvectors Q S[:, :k], streaming Q once in panels of contiguous columns (sequential
+    // reads, which matters when Q is paged from disk): Vᵀ += S[panel, :k]ᵀ Q[:, panel]ᵀ.
     var vectors = [Float](repeating: 0, count: p * kk)
-    eig.vectors.withUnsafeBufferPointer { yp in
-      vectors.withUnsafeMutableBufferPointer {
-        ColumnBlock.times(
-          q, rows: p, columns: m, yp.baseAddress!, columns: kk, into: $0.baseAddress!)
+    let st = eig.vectors.map(Float.init)  // row i = eigenvector i (S column-major)
+    let panel = 256
+    st.withUnsafeBufferPointer { sp in
+      vectors.withUnsafeMutableBufferPointer { vp in
+        var first = 0
+        while first < m {
+          let b = min(panel, m - first)
+          Gemm.multiply(
+            transposeA: false, transposeB: false, m: kk, n: p, k: b, alpha: 1,
+            a: sp.baseAddress! + first, lda: m, b: q + first * p, ldb: p,
+            beta: first == 0 ? 0 : 1, c: vp.baseAddress!, ldc: p)
+          first += b
+        }
       }
     }
-    // A-posteriori bound from the probes: ‖H − Â‖₂ ≤ 10 √(2/π) maxᵢ ‖(H − Â) ωᵢ‖.
+    // A-posteriori bound from the probes: ‖H − Â‖₂ ≤ 10 √(2/π) maxᵢ ‖(H − Â) ωᵢ‖. The probes'
+    // products H W (the storage's columns after the l of Q) become their residuals
+    // H W − Q B (QᵀW) in place, in two matrix products: one pass over Q each, whatever the
+    // number of probes (it matters when Q is paged from disk).
     var worst = 0.0
-    for j in l..<total {
-      let w = omega + j * p
-      var c = [Double](repeating: 0, count: m)
+    if m > 0 {
+      var c = [Float](repeating: 0, count: m * probes)  // QᵀW, m × probes
       c.withUnsafeMutableBufferPointer {
-        ColumnBlock.transposeTimes(q, rows: p, columns: m, w, into: $0.baseAddress!)
+        Gemm.multiply(
+          transposeA: false, transposeB: true, m: m, n: probes, k: p, alpha: 1, a: q, lda: p,
+          b: omega + l * p, ldb: p, beta: 0, c: $0.baseAddress!, ldc: probes)
       }
-      var bc = [Double](repeating: 0, count: m)
-      for i in 0..<m {
-        var s = 0.0
-        for t in 0..<m { s += core[i * m + t] * c[t] }
-        bc[i] = s
+      var bcT = [Float](repeating: 0, count: probes * m)  // (B C)ᵀ, probes × m
+      for j in 0..<probes {
+        for i in 0..<m {
+          var s = 0.0
+          for t in 0..<m { s += core[i * m + t] * Double(c[t * probes + j]) }
+          bcT[j * m + i] = Float(s)
+        }
       }
-      // The probe's product H ωⱼ (column j of the storage, after the l columns of Q) becomes
-      // its residual (H − Â) ωⱼ in place.
-      let resid = y + j * p
-      bc.withUnsafeBufferPointer { bp in
-        ColumnBlock.subtractTimes(q, rows: p, columns: m, bp.baseAddress!, from: resid)
+      bcT.withUnsafeBufferPointer {
+        Gemm.multiply(
+          transposeA: false, transposeB: false, m: probes, n: p, k: m, alpha: -1,
+          a: $0.baseAddress!, lda: m, b: q, ldb: p, beta: 1, c: y + l * p, ldc: p)
       }
-      worst = max(worst, Kernels.norm(UnsafeBufferPointer(start: resid, count: p)))
+    }
+    for j in l..<total {
+      worst = max(worst, Kernels.norm(UnsafeBufferPointer(start: y + j * p, count: p)))
     }
     let bound = 10 * (2 / Double.pi).squareRoot() * worst
     return SketchedEigendecomposition(
