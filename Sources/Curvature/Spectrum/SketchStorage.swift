@@ -17,8 +17,6 @@ import Foundation
 final class SketchStorage {
   /// The first element (64-byte aligned on the heap; page-aligned when mapped).
   let base: UnsafeMutablePointer<Float>
-  /// The number of elements.
-  let count: Int
   /// Bytes mapped (0 for heap storage).
   private let mappedBytes: Int
 
@@ -30,7 +28,6 @@ final class SketchStorage {
     if count < 0 {
       throw .outOfRange(name: "sketch storage", value: Double(count), range: "[0, ∞)")
     }
-    self.count = count
     let bytes = Swift.max(1, count) * MemoryLayout<Float>.stride
     guard let directory else {
       let raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)

@@ -126,6 +126,12 @@ public struct SketchedEigensolver: Sendable {
     }
     let yStore = try SketchStorage(count: p * total, directory: storageDirectory)
     let y = yStore.base
+    // `omega`, `y` and `q` are raw pointers into the two stores: keep the stores alive until
+    // the end (Swift may release an object after its last use, not at the end of the scope).
+    defer {
+      withExtendedLifetime(omegaStore) {}
+      withExtendedLifetime(yStore) {}
+    }
     let spent = try products(op, of: omega, columns: total, into: y)
     // Orthonormal basis Q of range(HΩ), in place of HΩ (blocked CGS2, dependent columns
     // dropped), and R with HΩ = Q R (r[row * l + col], rows = columns of Q).
