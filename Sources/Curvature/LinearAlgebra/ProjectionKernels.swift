@@ -195,6 +195,54 @@ public enum ProjectionKernels {
     }
   }
 
+  // MARK: - G = AᵀB
+
+  /// Rows per tile of ``crossProduct(_:columns:_:columns:rows:into:)``: a tile of every column
+  /// of A and of B (k_A + k_B columns of 16 KiB) stays in L2 while the column products run.
+  static let crossTile = 4096
+
+  /// G ← AᵀB in `Double` for column-major A (P × k_A) and B (P × k_B), both with `rows` = P;
+  /// G is k_A × k_B column-major (G[i + j k_A] = A[:, i]ᵀ B[:, j]). A and B are each read
+  /// from memory once (row tiles held in L2, every column of B against the tile of A), parts
+  /// of ``part`` rows on all cores, their Double partial sums added in part order: the result
+  /// does not depend on timing or on the number of cores. A and B may be the same memory.
+  /// - Complexity: O(P k_A k_B) arithmetic, one pass over A and B.
+  static func crossProduct(
+    _ a: UnsafePointer<Float>, columns ka: Int, _ b: UnsafePointer<Float>, columns kb: Int,
+    rows p: Int, into g: UnsafeMutablePointer<Double>, isa: curvature_isa = ProjectionKernels.isa
+  ) {
+    let size = ka * kb
+    if size == 0 { return }
+    g.update(repeating: 0, count: size)
+    if p == 0 { return }
+    let parts = (p + part - 1) / part
+    let partial = UnsafeMutablePointer<Double>.allocate(capacity: parts * size)
+    defer { partial.deallocate() }
+    partial.update(repeating: 0, count: parts * size)
+    let body: (Int) -> Void = { q in
+      let out = partial + q * size
+      var lo = q * part
+      let end = Swift.min(p, (q + 1) * part)
+      while lo < end {
+        let range = lo..<Swift.min(end, lo + crossTile)
+        for j in 0..<kb {
+          partialTransposeMultiply(
+            u: a, rows: p, columns: ka, x: b + j * p, range: range, into: out + j * ka, isa: isa)
+        }
+        lo = range.upperBound
+      }
+    }
+    if p * (ka + kb) >= parallelWork && parts > 1 {
+      Parallel.forEach(parts, body)
+    } else {
+      for q in 0..<parts { body(q) }
+    }
+    for q in 0..<parts {
+      let row = partial + q * size
+      for i in 0..<size { g[i] += row[i] }
+    }
+  }
+
   // MARK: - c = Uᵀx
 
   /// c ← Uᵀx in Double (c has k elements).

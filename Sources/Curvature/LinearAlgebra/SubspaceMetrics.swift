@@ -247,17 +247,13 @@ public enum SubspaceMetrics {
     let (ku, kv, p) = (u.count, v.count, u.dimension)
     var c = [Double](repeating: 0, count: ku * kv)
     guard ku > 0, kv > 0 else { return c }
-    // Column j of UᵀV is Uᵀvⱼ: one SIMD pass of the projection kernel over U per column of V.
-    var column = [Double](repeating: 0, count: ku)
+    // VᵀU column-major (kv × ku) is UᵀV row-major (ku × kv): one pass over U and V.
     u.storage.withUnsafeBufferPointer { us in
       v.storage.withUnsafeBufferPointer { vs in
-        column.withUnsafeMutableBufferPointer { cj in
-          for j in 0..<kv {
-            ProjectionKernels.coefficients(
-              of: UnsafeBufferPointer(rebasing: vs[(j * p)..<((j + 1) * p)]), basis: us,
-              dimension: p, into: cj)
-            for i in 0..<ku { c[i * kv + j] = cj[i] }
-          }
+        c.withUnsafeMutableBufferPointer {
+          ProjectionKernels.crossProduct(
+            vs.baseAddress!, columns: kv, us.baseAddress!, columns: ku, rows: p,
+            into: $0.baseAddress!)
         }
       }
     }

@@ -227,11 +227,13 @@ public struct ProjectedOptimizer<Base: Optimizer>: Optimizer {
 
   /// ``step(parameters:gradient:)`` with c = Uᵀg already computed for the projection's basis
   /// and this gradient (used when the projection acts on the gradient; the same bits).
+  /// `inputsChecked` skips the count and NaN/Inf passes over `parameters` and `gradient` for a
+  /// caller that has just made them (a tracker step).
   mutating func step(
     parameters: inout [Float], gradient: [Float],
-    gradientCoefficients known: UnsafeBufferPointer<Double>?
+    gradientCoefficients known: UnsafeBufferPointer<Double>?, inputsChecked: Bool = false
   ) throws {
-    try Validate.step(parameters: parameters, gradient: gradient)
+    if !inputsChecked { try Validate.step(parameters: parameters, gradient: gradient) }
     try validate(parameterCount: parameters.count)
     let n = parameters.count
     if scratch.count != n { scratch = [Float](repeating: 0, count: n) }

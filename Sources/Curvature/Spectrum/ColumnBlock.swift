@@ -137,6 +137,138 @@ enum ColumnBlock {
     }
   }
 
+  /// ‖Y[:, i] − θᵢ (V S)[:, i]‖ for i < m, in `Double`: the residual norms of Ritz pairs whose
+  /// vectors X = V S are never stored. Row tile by row tile, X's tile is formed in a small buffer
+  /// (one GEMM) and the squared differences are summed per tile, tile sums added in order (the
+  /// result does not depend on the number of cores). V is P × n, S n × m column-major `Double`
+  /// (rounded to `Float`), Y P × m.
+  /// - Complexity: O(P n m) time, one pass over V and Y, O(tile · m) extra memory per core.
+  static func residualNorms(
+    _ y: UnsafePointer<Float>, _ v: UnsafePointer<Float>, rows p: Int, columns n: Int,
+    _ s: UnsafePointer<Double>, columns m: Int, values theta: [Double]
+  ) -> [Double] {
+    precondition(theta.count == m, "residualNorms: one value per column")
+    if m == 0 { return [] }
+    if p == 0 { return [Double](repeating: 0, count: m) }
+    let tile = tileRows
+    let tiles = (p + tile - 1) / tile
+    let bt = rounded(s, count: n * m)
+    let values = theta.map { Float($0) }
+    var sums = [Double](repeating: 0, count: tiles * m)
+    let buffers = UnsafeMutablePointer<Float>.allocate(capacity: 2 * tile * m)
+    defer { buffers.deallocate() }
+    bt.withUnsafeBufferPointer { btp in
+      sums.withUnsafeMutableBufferPointer { sp in
+        let sums = sp.baseAddress!
+        func work(_ t: Int, _ buffer: UnsafeMutablePointer<Float>) {
+          let lo = t * tile
+          let len = min(p, lo + tile) - lo
+          if n > 0 {
+            tileProduct(
+              v, rows: p, columns: n, btp.baseAddress!, columns: m, rowRange: lo, len,
+              into: buffer, stride: tile)
+          } else {
+            buffer.update(repeating: 0, count: tile * m)
+          }
+          for i in 0..<m {
+            let x = buffer + i * tile
+            let yi = y + i * p + lo
+            let th = values[i]
+            var acc = SIMD8<Float>()
+            var r = 0
+            while r + 8 <= len {
+              let d =
+                UnsafeRawPointer(yi + r).loadUnaligned(as: SIMD8<Float>.self)
+                - th * UnsafeRawPointer(x + r).loadUnaligned(as: SIMD8<Float>.self)
+              acc += d * d
+              r += 8
+            }
+            var total = 0.0
+            for lane in 0..<8 { total += Double(acc[lane]) }
+            while r < len {
+              let d = Double(yi[r]) - Double(th) * Double(x[r])
+              total += d * d
+              r += 1
+            }
+            sums[t * m + i] = total
+          }
+        }
+        if p * n * m < parallelThreshold * 4 || p < serialRows {
+          for t in 0..<tiles { work(t, buffers) }
+        } else {
+          Parallel.forEach(2) { part in
+            var t = part
+            while t < tiles {
+              work(t, buffers + part * tile * m)
+              t += 2
+            }
+          }
+        }
+      }
+    }
+    var norms = [Double](repeating: 0, count: m)
+    for t in 0..<tiles { for i in 0..<m { norms[i] += sums[t * m + i] } }
+    return norms.map { $0.squareRoot() }
+  }
+
+  /// Orthonormalises the m columns of V in place by Cholesky QR applied twice (G = VᵀV in
+  /// `Double`, G = RᵀR, V ← V R⁻¹): column i ends in span(V[:, 0...i]), as with Gram–Schmidt in
+  /// column order, in four passes over V.
+  ///
+  /// The first factorisation also tests for dependence: a column whose part orthogonal to the
+  /// columns before it is below `dropTolerance` times its norm (or a non-finite Gram matrix)
+  /// makes the function return `false` before V is changed, so a caller can fall back on
+  /// Gram–Schmidt with column dropping (`false` from the second factorisation, which only
+  /// non-finite values can cause, leaves V orthogonalised once). The tolerance must stay well above the Gram matrix's
+  /// relative rounding (about 10⁻⁷ for `Float` columns), which 10⁻³ does.
+  /// - Complexity: O(P m²) time in four passes over V, O(m²) extra memory.
+  static func choleskyOrthonormalize(
+    _ v: UnsafeMutablePointer<Float>, rows p: Int, columns m: Int, dropTolerance: Double = 1e-3
+  ) -> Bool {
+    if m == 0 { return true }
+    var g = [Double](repeating: 0, count: m * m)
+    for pass in 0..<2 {
+      g.withUnsafeMutableBufferPointer {
+        ProjectionKernels.crossProduct(
+          UnsafePointer(v), columns: m, UnsafePointer(v), columns: m, rows: p,
+          into: $0.baseAddress!)
+      }
+      // Upper-triangular R with G = RᵀR (column-major, R[i + j m] for i ≤ j).
+      var r = [Double](repeating: 0, count: m * m)
+      for j in 0..<m {
+        for i in 0...j {
+          var sum = g[i + j * m]
+          for l in 0..<i { sum -= r[l + i * m] * r[l + j * m] }
+          if i == j {
+            let diagonal = g[j + j * m]
+            guard sum.isFinite, diagonal.isFinite, diagonal > 0,
+              sum > (pass == 0 ? dropTolerance * dropTolerance * diagonal : 0)
+            else { return false }
+            r[j + j * m] = sum.squareRoot()
+          } else {
+            r[i + j * m] = sum / r[i + i * m]
+          }
+        }
+      }
+      // M = R⁻¹ (upper triangular), column by column: R M[:, j] = e_j.
+      var inverse = [Double](repeating: 0, count: m * m)
+      for j in 0..<m {
+        inverse[j + j * m] = 1 / r[j + j * m]
+        var i = j - 1
+        while i >= 0 {
+          var sum = 0.0
+          for l in (i + 1)...j { sum += r[i + l * m] * inverse[l + j * m] }
+          inverse[i + j * m] = -sum / r[i + i * m]
+          i -= 1
+        }
+      }
+      inverse.withUnsafeBufferPointer {
+        multiplyInPlace(v, rows: p, columns: m, $0.baseAddress!, columns: m)
+      }
+    }
+    return true
+  }
+
   /// Orthonormalises column `x` against V (n columns) with classical Gram–Schmidt applied twice.
   ///
   /// Writes the total coefficients Vᵀx (both passes) into `c` and returns ‖x‖ after

@@ -601,7 +601,10 @@ public final class DominantSubspaceTracker {
         let current = optimizer.projection.basis, used.sharesStorage(with: current)
       {
         try stepCoefficients.withUnsafeBufferPointer {
-          try optimizer.step(parameters: &parameters, gradient: gradient, gradientCoefficients: $0)
+          // `step` below has checked parameters and gradient already.
+          try optimizer.step(
+            parameters: &parameters, gradient: gradient, gradientCoefficients: $0,
+            inputsChecked: true)
         }
       } else {
         try optimizer.step(parameters: &parameters, gradient: gradient)

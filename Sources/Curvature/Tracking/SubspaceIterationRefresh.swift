@@ -5,7 +5,13 @@ extension DominantSubspaceTracker {
   /// products are mixed with the previous estimate, Y = (1 − β) H U + β U Λ: the step is a
   /// power step on (1 − β) H + β U Λ Uᵀ, an exponentially weighted average of the Hessians
   /// seen by past refreshes (useful when each refresh sees a small, noisy Hessian batch).
-  /// - Complexity: k HVPs (one block product) plus O(P k²).
+  ///
+  /// The vector work is a fixed number of passes over P × k blocks: T = UᵀY in one pass, HX =
+  /// Y S, the residuals ‖HXᵢ − θᵢ U sᵢ‖ without storing X = U S, and HX orthonormalised in
+  /// place by Cholesky QR twice; the only P × k allocations are Y and the new basis. Should
+  /// HX be numerically dependent (H annihilates a direction of span(U)), the basis is built by
+  /// Gram–Schmidt with the Ritz vectors filling it back up to k columns.
+  /// - Complexity: k HVPs (one block product) plus O(P k²) in about eight passes over P × k.
   static func subspaceIteration(
     op: some HessianOperator, start: Basis, k: Int, tolerance: Double,
     previousEigenvalues: [Double] = [], averaging: Double = 0
@@ -31,20 +37,60 @@ extension DominantSubspaceTracker {
     var t = [Double](repeating: 0, count: m * m)
     u.storage.withUnsafeBufferPointer { us in
       y.withUnsafeBufferPointer { ys in
-        t.withUnsafeMutableBufferPointer { ts in
-          for j in 0..<m {
-            ProjectionKernels.coefficients(
-              of: UnsafeBufferPointer(rebasing: ys[(j * p)..<((j + 1) * p)]), basis: us,
-              dimension: p, into: UnsafeMutableBufferPointer(rebasing: ts[(j * m)..<((j + 1) * m)]))
-          }
+        t.withUnsafeMutableBufferPointer {
+          ProjectionKernels.crossProduct(
+            us.baseAddress!, columns: m, ys.baseAddress!, columns: m, rows: p,
+            into: $0.baseAddress!)
         }
       }
     }
     let eig = try SymmetricEigensolver.decompose(t, order: m)
-    // Ritz vectors X = U S and HX = Y S (S: column i = eigenvector i).
+    // HX = Y S (S: column i = eigenvector i) and the residuals ‖HXᵢ − θᵢ Xᵢ‖ with X = U S.
+    var residuals = [Double]()
+    var hx = eig.vectors.withUnsafeBufferPointer { s in
+      y.withUnsafeBufferPointer { ys in
+        // Every element is written by the product (no zero fill of P × k floats first).
+        [Float](unsafeUninitializedCapacity: p * m) { out, count in
+          ColumnBlock.times(
+            ys.baseAddress!, rows: p, columns: m, s.baseAddress!, columns: m,
+            into: out.baseAddress!)
+          count = p * m
+        }
+      }
+    }
+    eig.vectors.withUnsafeBufferPointer { s in
+      u.storage.withUnsafeBufferPointer { us in
+        hx.withUnsafeBufferPointer { hs in
+          residuals = ColumnBlock.residualNorms(
+            hs.baseAddress!, us.baseAddress!, rows: p, columns: m, s.baseAddress!, columns: m,
+            values: eig.values)
+        }
+      }
+    }
+    // The next basis: orth(HX) in the order of Θ.
+    let orthonormal = hx.withUnsafeMutableBufferPointer {
+      ColumnBlock.choleskyOrthonormalize($0.baseAddress!, rows: p, columns: m)
+    }
+    let next =
+      orthonormal
+      ? Basis(uncheckedStorage: hx, dimension: p, count: m)
+      : try Self.gramSchmidtBasis(u: u, y: y, vectors: eig.vectors)
+    let n = min(m, next.count)
+    return EigenResult(
+      eigenvalues: Array(eig.values.prefix(n)), vectors: next.prefix(n),
+      residuals: Array(residuals.prefix(n)),
+      converged: (0..<n).map { residuals[$0] <= tolerance * abs(eig.values[$0]) },
+      productCount: op.productCount - before, iterations: 1, tolerance: tolerance)
+  }
+
+  /// orth(Y S) by Gram–Schmidt with column dropping, filled back up to m columns with the Ritz
+  /// vectors U S (the rare case in which H annihilates a direction of span(U)).
+  /// - Complexity: O(P m²).
+  private static func gramSchmidtBasis(u: Basis, y: [Float], vectors s: [Double]) throws -> Basis {
+    let (p, m) = (u.dimension, u.count)
     var x = [Float](repeating: 0, count: p * m)
     var hx = [Float](repeating: 0, count: p * m)
-    eig.vectors.withUnsafeBufferPointer { s in
+    s.withUnsafeBufferPointer { s in
       u.storage.withUnsafeBufferPointer { us in
         x.withUnsafeMutableBufferPointer {
           ColumnBlock.times(
@@ -58,23 +104,6 @@ extension DominantSubspaceTracker {
         }
       }
     }
-    // Exact residuals ‖HXᵢ − θᵢ Xᵢ‖ (in Double).
-    var residuals = [Double](repeating: 0, count: m)
-    x.withUnsafeBufferPointer { xs in
-      hx.withUnsafeBufferPointer { hs in
-        for i in 0..<m {
-          let theta = eig.values[i]
-          var r = 0.0
-          for l in (i * p)..<((i + 1) * p) {
-            let d = Double(hs[l]) - theta * Double(xs[l])
-            r += d * d
-          }
-          residuals[i] = r.squareRoot()
-        }
-      }
-    }
-    // The next basis: orth(HX) in the order of Θ; should H annihilate a direction of span(U),
-    // the Ritz vectors fill the basis back up to m columns.
     var next = try Basis(dimension: p)
     for i in 0..<m where next.count < m {
       next.append(orthogonalizing: Array(hx[(i * p)..<((i + 1) * p)]))
@@ -82,11 +111,6 @@ extension DominantSubspaceTracker {
     for i in 0..<m where next.count < m {
       next.append(orthogonalizing: Array(x[(i * p)..<((i + 1) * p)]))
     }
-    let n = min(m, next.count)
-    return EigenResult(
-      eigenvalues: Array(eig.values.prefix(n)), vectors: next.prefix(n),
-      residuals: Array(residuals.prefix(n)),
-      converged: (0..<n).map { residuals[$0] <= tolerance * abs(eig.values[$0]) },
-      productCount: op.productCount - before, iterations: 1, tolerance: tolerance)
+    return next
   }
 }

@@ -57,6 +57,15 @@ import Testing
       #expect(abs(r.residuals[i] - res.squareRoot()) <= 1e-4 * (1 + res.squareRoot()))
       #expect(r.converged[i] == (r.residuals[i] <= 1e-3 * abs(r.eigenvalues[i])))
     }
+    // The basis is orthonormal.
+    for i in 0..<5 {
+      for j in 0..<5 {
+        let d = zip(r.vectors.column(i), r.vectors.column(j)).reduce(0.0) {
+          $0 + Double($1.0) * Double($1.1)
+        }
+        #expect(abs(d - (i == j ? 1 : 0)) <= 1e-5)
+      }
+    }
     // span(result) = span(HU).
     let powered = try Basis(orthonormalizing: hu.map { $0.map(Float.init) }, dimension: fx.p)
     #expect(try SubspaceMetrics.overlap(r.vectors, powered) > 1 - 1e-5)
@@ -152,6 +161,32 @@ import Testing
     #expect(second.allConverged && second.overlapWithPrevious! > 1 - 1e-5)
     for i in 0..<5 {
       #expect(abs(second.eigenvalues[i] - fx.eigenvalues[i]) <= 1e-4 * fx.eigenvalues[i])
+    }
+  }
+
+  /// When H annihilates a direction of span(U), H X is rank-deficient: the step falls back on
+  /// Gram–Schmidt and fills the basis back up with the Ritz vector of that direction, so the
+  /// basis keeps k orthonormal columns (and the zero Ritz value is reported exactly).
+  @Test func annihilatedDirectionIsFilledWithItsRitzVector() throws {
+    let n = 40
+    var diagonal = [Float](repeating: 0, count: n * n)
+    for i in 0..<n where i != 5 { diagonal[i * n + i] = Float(40 - i) / 10 }
+    let op = try DenseSymmetricOperator(matrix: diagonal, order: n)
+    func unit(_ i: Int) -> [Float] { (0..<n).map { $0 == i ? 1 : 0 } }
+    let u = try Basis(orthonormalizing: [unit(0), unit(5), unit(1)], dimension: n)
+    let r = try DominantSubspaceTracker.subspaceIteration(op: op, start: u, k: 3, tolerance: 1e-6)
+    #expect(r.vectors.count == 3)
+    #expect(r.eigenvalues == [4, 3.9000000953674316, 0])
+    #expect(r.residuals.allSatisfy { $0 <= 1e-6 })
+    let expected = try Basis(orthonormalizing: [unit(0), unit(1), unit(5)], dimension: n)
+    #expect(try SubspaceMetrics.overlap(r.vectors, expected) > 1 - 1e-6)
+    for i in 0..<3 {
+      for j in 0..<3 {
+        let d = zip(r.vectors.column(i), r.vectors.column(j)).reduce(0.0) {
+          $0 + Double($1.0) * Double($1.1)
+        }
+        #expect(abs(d - (i == j ? 1 : 0)) <= 1e-6)
+      }
     }
   }
 }
