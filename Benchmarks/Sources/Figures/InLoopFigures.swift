@@ -10,7 +10,9 @@ import Foundation
 ///
 /// Variants: `recommended` (`Configuration.recommended`, what `train` and `compare` use without
 /// flags), `default` (the former command-line default: Lanczos on a fixed 512-sample batch),
-/// `minibatch`, `minibatch-loose`, `minibatch-plain`, `subspace512`, `subsetN`, `avgN`.
+/// `minibatch`, `minibatch-loose`, `minibatch-plain`, `subspace512`, `subsetN`, `avgN`, `coldT`
+/// (recommended, first refresh at Lanczos tolerance T), `asyncL` and `asyncLbg` (recommended,
+/// refreshes in the background installed L steps later; `bg`: the first one too).
 ///
 /// Model: MLP 64-W-W-10 (tanh) on the 1,797 digits, minibatch 64, η = 0.1, k = 10, a refresh
 /// every 100 steps; the same initial parameters and minibatch order for every run. For each
@@ -118,6 +120,24 @@ func inLoopFigures(arguments: [String]) throws {
         k: 10, hessianBatch: .minibatch, refresh: .every(100), method: .subspaceIteration,
         seed: 3)
     default:
+      if name.hasPrefix("cold"), let tolerance = Double(name.dropFirst(4)) {
+        // coldT: the recommended settings with the first (Lanczos) refresh at tolerance T.
+        var c = DominantSubspaceTracker.Configuration.recommended(sampleCount: n, k: 10, seed: 3)
+        c.lanczos.tolerance = tolerance
+        return c
+      }
+      if name.hasPrefix("async") {
+        // asyncL or asyncLbg: the recommended settings with refreshes computed on a background
+        // thread and installed L steps later (bg: the first refresh too).
+        var c = DominantSubspaceTracker.Configuration.recommended(sampleCount: n, k: 10, seed: 3)
+        let background = name.hasSuffix("bg")
+        let lag = Int(name.dropFirst(5).prefix { $0.isNumber }) ?? 50
+        let sizes = [64, width, width, 10]
+        c.execution = .asynchronous(
+          lag: lag, objective: { try MLP(layerSizes: sizes, activation: .tanh, data: data) },
+          firstRefreshInBackground: background)
+        return c
+      }
       if name.hasPrefix("subset") || name.hasPrefix("avg") {
         // subsetN or avgN: a fixed subset of N samples (avg: with averaging 0.5).
         let count = Int(name.drop { !$0.isNumber }) ?? 128
