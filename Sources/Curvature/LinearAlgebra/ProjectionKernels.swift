@@ -213,18 +213,11 @@ public enum ProjectionKernels {
   ) {
     let size = ka * kb
     if size == 0 { return }
-    g.update(repeating: 0, count: size)
-    if p == 0 { return }
-    let parts = (p + part - 1) / part
-    let partial = UnsafeMutablePointer<Double>.allocate(capacity: parts * size)
-    defer { partial.deallocate() }
-    partial.update(repeating: 0, count: parts * size)
-    let body: (Int) -> Void = { q in
-      let out = partial + q * size
-      var lo = q * part
-      let end = Swift.min(p, (q + 1) * part)
-      while lo < end {
-        let range = lo..<Swift.min(end, lo + crossTile)
+    reduceOverParts(rows: p, width: size, parallel: p * (ka + kb) >= parallelWork, into: g) {
+      rows, out in
+      var lo = rows.lowerBound
+      while lo < rows.upperBound {
+        let range = lo..<Swift.min(rows.upperBound, lo + crossTile)
         for j in 0..<kb {
           partialTransposeMultiply(
             u: a, rows: p, columns: ka, x: b + j * p, range: range, into: out + j * ka, isa: isa)
@@ -232,14 +225,37 @@ public enum ProjectionKernels {
         lo = range.upperBound
       }
     }
-    if p * (ka + kb) >= parallelWork && parts > 1 {
-      Parallel.forEach(parts, body)
+  }
+
+  /// out ← the sum over the parts of ``part`` rows of P of `width` `Double` partial sums:
+  /// `body(rows, partial)` adds the part `rows`' sums into `partial` (zeroed first). Partial
+  /// sums are added in part order, so the result does not depend on timing or on the number of
+  /// cores; a single part accumulates straight into `out`. Parts run on all cores when
+  /// `parallel`.
+  /// - Complexity: the calls of `body`, plus O(parts · width).
+  static func reduceOverParts(
+    rows p: Int, width: Int, parallel: Bool, into out: UnsafeMutablePointer<Double>,
+    _ body: (Range<Int>, UnsafeMutablePointer<Double>) -> Void
+  ) {
+    out.update(repeating: 0, count: width)
+    if p == 0 { return }
+    let parts = (p + part - 1) / part
+    if parts == 1 {
+      body(0..<p, out)
+      return
+    }
+    let partial = UnsafeMutablePointer<Double>.allocate(capacity: parts * width)
+    defer { partial.deallocate() }
+    partial.update(repeating: 0, count: parts * width)
+    func range(_ q: Int) -> Range<Int> { (q * part)..<Swift.min(p, (q + 1) * part) }
+    if parallel {
+      Parallel.forEach(parts) { q in body(range(q), partial + q * width) }
     } else {
-      for q in 0..<parts { body(q) }
+      for q in 0..<parts { body(range(q), partial + q * width) }
     }
     for q in 0..<parts {
-      let row = partial + q * size
-      for i in 0..<size { g[i] += row[i] }
+      let row = partial + q * width
+      for i in 0..<width { out[i] += row[i] }
     }
   }
 
@@ -252,29 +268,8 @@ public enum ProjectionKernels {
     into c: UnsafeMutablePointer<Double>, isa: curvature_isa = ProjectionKernels.isa
   ) {
     if k == 0 { return }
-    c.update(repeating: 0, count: k)
-    if p == 0 { return }
-    let parts = (p + part - 1) / part
-    if parts == 1 {
-      partialTransposeMultiply(u: u, rows: p, columns: k, x: x, range: 0..<p, into: c, isa: isa)
-      return
-    }
-    let partial = UnsafeMutablePointer<Double>.allocate(capacity: parts * k)
-    defer { partial.deallocate() }
-    partial.update(repeating: 0, count: parts * k)
-    let body: (Int) -> Void = { q in
-      partialTransposeMultiply(
-        u: u, rows: p, columns: k, x: x, range: (q * part)..<Swift.min(p, (q + 1) * part),
-        into: partial + q * k, isa: isa)
-    }
-    if p * k >= parallelWork {
-      Parallel.forEach(parts, body)
-    } else {
-      for q in 0..<parts { body(q) }
-    }
-    for q in 0..<parts {
-      let row = partial + q * k
-      for j in 0..<k { c[j] += row[j] }
+    reduceOverParts(rows: p, width: k, parallel: p * k >= parallelWork, into: c) { range, out in
+      partialTransposeMultiply(u: u, rows: p, columns: k, x: x, range: range, into: out, isa: isa)
     }
   }
 

@@ -62,6 +62,27 @@ enum ColumnBlock {
     (0..<count).map { Float(b[$0]) }
   }
 
+  /// Calls `body(t, lane)` for every row tile t of a P-row block (``tileRows`` rows per tile):
+  /// on one core (lane 0) for short or light work (`work` = multiply–adds per row, P · work <
+  /// 4 · ``parallelThreshold``, or P < ``serialRows``), else on two cores taking alternate
+  /// tiles (lane 0 or 1, for a per-core buffer). Each tile must write only its own output.
+  private static func forEachTile(
+    rows p: Int, work: Int, _ body: (_ tile: Int, _ lane: Int) -> Void
+  ) {
+    let tiles = (p + tileRows - 1) / tileRows
+    if p * work < parallelThreshold * 4 || p < serialRows {
+      for t in 0..<tiles { body(t, 0) }
+    } else {
+      Parallel.forEach(2) { lane in
+        var t = lane
+        while t < tiles {
+          body(t, lane)
+          t += 2
+        }
+      }
+    }
+  }
+
   /// Y ← V B with B an n × m column-major `Double` matrix (Y is P × m, may not alias V).
   /// B is rounded to `Float`; rows are processed in tiles of ``tileRows``, each by one GEMM.
   /// - Complexity: O(P n m).
@@ -75,26 +96,14 @@ enum ColumnBlock {
       return
     }
     let tile = tileRows
-    let tiles = (p + tile - 1) / tile
     let bt = rounded(b, count: n * m)
     bt.withUnsafeBufferPointer { btp in
-      func work(_ t: Int) {
+      forEachTile(rows: p, work: n * m) { t, _ in
         let lo = t * tile
         let len = min(p, lo + tile) - lo
         tileProduct(
           v, rows: p, columns: n, btp.baseAddress!, columns: m, rowRange: lo, len,
           into: y + lo, stride: p)
-      }
-      if p * n * m < parallelThreshold * 4 || p < serialRows {
-        for t in 0..<tiles { work(t) }
-      } else {
-        Parallel.forEach(2) { part in
-          var t = part
-          while t < tiles {
-            work(t)
-            t += 2
-          }
-        }
       }
     }
   }
@@ -110,29 +119,18 @@ enum ColumnBlock {
     precondition(m <= n, "multiplyInPlace: more output than input columns")
     if m == 0 || p == 0 { return }
     let tile = tileRows
-    let tiles = (p + tile - 1) / tile
     let bt = rounded(b, count: n * m)
     let buffers = UnsafeMutablePointer<Float>.allocate(capacity: 2 * tile * m)
     defer { buffers.deallocate() }
     bt.withUnsafeBufferPointer { btp in
-      func work(_ t: Int, _ buffer: UnsafeMutablePointer<Float>) {
+      forEachTile(rows: p, work: n * m) { t, lane in
+        let buffer = buffers + lane * tile * m
         let lo = t * tile
         let len = min(p, lo + tile) - lo
         tileProduct(
           v, rows: p, columns: n, btp.baseAddress!, columns: m, rowRange: lo, len,
           into: buffer, stride: tile)
         for jj in 0..<m { (v + jj * p + lo).update(from: buffer + jj * tile, count: len) }
-      }
-      if p * n * m < parallelThreshold * 4 || p < serialRows {
-        for t in 0..<tiles { work(t, buffers) }
-      } else {
-        Parallel.forEach(2) { part in
-          var t = part
-          while t < tiles {
-            work(t, buffers + part * tile * m)
-            t += 2
-          }
-        }
       }
     }
   }
@@ -160,7 +158,8 @@ enum ColumnBlock {
     bt.withUnsafeBufferPointer { btp in
       sums.withUnsafeMutableBufferPointer { sp in
         let sums = sp.baseAddress!
-        func work(_ t: Int, _ buffer: UnsafeMutablePointer<Float>) {
+        forEachTile(rows: p, work: n * m) { t, lane in
+          let buffer = buffers + lane * tile * m
           let lo = t * tile
           let len = min(p, lo + tile) - lo
           if n > 0 {
@@ -184,24 +183,13 @@ enum ColumnBlock {
               r += 8
             }
             var total = 0.0
-            for lane in 0..<8 { total += Double(acc[lane]) }
+            for q in 0..<8 { total += Double(acc[q]) }
             while r < len {
               let d = Double(yi[r]) - Double(th) * Double(x[r])
               total += d * d
               r += 1
             }
             sums[t * m + i] = total
-          }
-        }
-        if p * n * m < parallelThreshold * 4 || p < serialRows {
-          for t in 0..<tiles { work(t, buffers) }
-        } else {
-          Parallel.forEach(2) { part in
-            var t = part
-            while t < tiles {
-              work(t, buffers + part * tile * m)
-              t += 2
-            }
           }
         }
       }

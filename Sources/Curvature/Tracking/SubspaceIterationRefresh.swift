@@ -46,7 +46,6 @@ extension DominantSubspaceTracker {
     }
     let eig = try SymmetricEigensolver.decompose(t, order: m)
     // HX = Y S (S: column i = eigenvector i) and the residuals ‖HXᵢ − θᵢ Xᵢ‖ with X = U S.
-    var residuals = [Double]()
     var hx = eig.vectors.withUnsafeBufferPointer { s in
       y.withUnsafeBufferPointer { ys in
         // Every element is written by the product (no zero fill of P × k floats first).
@@ -58,10 +57,10 @@ extension DominantSubspaceTracker {
         }
       }
     }
-    eig.vectors.withUnsafeBufferPointer { s in
+    let residuals = eig.vectors.withUnsafeBufferPointer { s in
       u.storage.withUnsafeBufferPointer { us in
         hx.withUnsafeBufferPointer { hs in
-          residuals = ColumnBlock.residualNorms(
+          ColumnBlock.residualNorms(
             hs.baseAddress!, us.baseAddress!, rows: p, columns: m, s.baseAddress!, columns: m,
             values: eig.values)
         }
