@@ -1,6 +1,6 @@
 // Tall-skinny products with a column-major U (column j at u + j·ldu) for AVX-512 and AVX2+FMA:
 //   curvature_tsmv_t:  c[j] += Σ_i U[i, j]·x[i]            (Uᵀx, Double partial sums)
-//   curvature_tsmv_n:  out[i] = init[i] + Σ_j d[j]·U[i, j]  (U d; init β·x, 0 or out)
+//   curvature_tsmv_n:  out[i] = init[i] + Σ_j d[j]·U[i, j]  (U d; init β·x, 0, out or out + β·x)
 // Rows are processed in tiles of PROJ_TILE elements; within a tile the columns stream past in
 // groups of PROJ_GROUP (few concurrent memory streams keep the hardware prefetchers effective),
 // with a software prefetch PROJ_PREFETCH bytes ahead in every column (it crosses the 4 KiB page
@@ -35,7 +35,7 @@
 #define PROJ_BLOCK 512
 #define PROJ_GROUP_MAX 8
 
-enum { PROJ_INIT_ZERO = 0, PROJ_INIT_SCALED_X = 1, PROJ_INIT_SOURCE = 2 };
+enum { PROJ_INIT_ZERO = 0, PROJ_INIT_SCALED_X = 1, PROJ_INIT_SOURCE = 2, PROJ_INIT_SOURCE_SCALED_X = 3 };
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -119,6 +119,8 @@ proj_n_group_avx512(int g, long n, long head, const float *u, long ldu, const fl
       acc = _mm512_mul_ps(bv, _mm512_maskz_loadu_ps(m, x + i));
     else if (init == PROJ_INIT_SOURCE)
       acc = _mm512_maskz_loadu_ps(m, src + i);
+    else if (init == PROJ_INIT_SOURCE_SCALED_X)
+      acc = _mm512_fmadd_ps(bv, _mm512_maskz_loadu_ps(m, x + i), _mm512_maskz_loadu_ps(m, src + i));
     else
       acc = _mm512_setzero_ps();
     for (int q = 0; q < g; q++) {
@@ -188,6 +190,8 @@ proj_n_group_avx2(int g, long n, long head, const float *u, long ldu, const floa
       acc = _mm256_mul_ps(bv, _mm256_maskload_ps(x + i, m));
     else if (init == PROJ_INIT_SOURCE)
       acc = _mm256_maskload_ps(src + i, m);
+    else if (init == PROJ_INIT_SOURCE_SCALED_X)
+      acc = _mm256_fmadd_ps(bv, _mm256_maskload_ps(x + i, m), _mm256_maskload_ps(src + i, m));
     else
       acc = _mm256_setzero_ps();
     for (int q = 0; q < g; q++) {
@@ -250,7 +254,8 @@ PROJ_T_DRIVER("avx2,fma", avx2)
       const float *src = scratch ? scratch : o;                                                \
       if (j == 0) {                                                                            \
         src = o;                                                                               \
-        init = accumulate ? PROJ_INIT_SOURCE : xt ? PROJ_INIT_SCALED_X : PROJ_INIT_ZERO;       \
+        init = accumulate ? (xt ? PROJ_INIT_SOURCE_SCALED_X : PROJ_INIT_SOURCE)                \
+                          : xt ? PROJ_INIT_SCALED_X : PROJ_INIT_ZERO;                           \
       }                                                                                        \
       const float *uj = u + j * ldu + t;                                                       \
       int s = last && stream;                                                                  \

@@ -12,7 +12,7 @@ func optimizerBenchmarks() {
       var rng = SeededGenerator(seed: 1)
       let g = rng.gaussianVector(count: p)
       var w = rng.gaussianVector(count: p)
-      var basis = Basis(dimension: p)
+      var basis = try! Basis(dimension: p)
       for _ in 0..<10 { basis.append(orthogonalizing: rng.gaussianVector(count: p)) }
       var opt = SGD(learningRate: 1e-6, momentum: 0.9).projected(mode, basis: basis)
       benchmark.startMeasurement()

@@ -6,7 +6,7 @@ import Foundation
 /// interleaved in one run, with the tracked basis compared against exact references.
 ///
 ///     swift run -c release Figures inloop [--width 1024] [--steps 500] [--repeats 3]
-///       [--variants default,recommended] [--reference-every 0] [--json FILE]
+///       [--variants default,recommended] [--reference-every 0] [--json FILE] [--breakdown-only]
 ///
 /// Variants: `recommended` (`Configuration.recommended`, what `train` and `compare` use without
 /// flags), `default` (the former command-line default: Lanczos on a fixed 512-sample batch),
@@ -21,7 +21,7 @@ import Foundation
 /// basis with the exact top-10 eigenspace of the full-data Hessian at the same parameters
 /// (Lanczos, tolerance 10⁻³), at the end and every `--reference-every` steps (0: end only).
 /// A cost breakdown (one gradient, one projected step, one refresh of each kind) is printed
-/// first, so the ratio can be read against the cost model.
+/// first, so the ratio can be read against the cost model (`--breakdown-only`: nothing else).
 func inLoopFigures(arguments: [String]) throws {
   var width = 1024
   var steps = 500
@@ -29,6 +29,7 @@ func inLoopFigures(arguments: [String]) throws {
   var variants = ["default", "recommended"]
   var referenceEvery = 0
   var jsonPath: String? = nil
+  var breakdownOnly = false
   var i = 0
   while i < arguments.count {
     let value = i + 1 < arguments.count ? arguments[i + 1] : ""
@@ -39,6 +40,10 @@ func inLoopFigures(arguments: [String]) throws {
     case "--variants": variants = value.split(separator: ",").map(String.init)
     case "--reference-every": referenceEvery = Int(value) ?? 0
     case "--json": jsonPath = value
+    case "--breakdown-only":
+      breakdownOnly = true
+      i += 1
+      continue
     default:
       throw CurvatureError.invalidArgument(name: arguments[i], reason: "unknown option")
     }
@@ -68,10 +73,30 @@ func inLoopFigures(arguments: [String]) throws {
   _ = bulk.updateProjection { $0.basis = probe.basis }
   let g = try model.lossAndGradient(at: w0, samples: batch).gradient
   var wStep = w0
-  let projected = bestOf(5) { try! bulk.step(parameters: &wStep, gradient: g) }
+  var bulkHalf = SGD(learningRate: 0.1).projected(.bulk)
+  _ = bulkHalf.updateProjection { $0.basis = probe.basis?.withPrecision(.half) }
+  var wHalf = w0
   var plain = SGD(learningRate: 0.1)
   var wPlain = w0
-  let plainStep = bestOf(5) { try! plain.step(parameters: &wPlain, gradient: g) }
+  // The three steps interleaved, each right after a gradient evaluation (untimed), as in a
+  // training loop where the gradient's work passes through the caches between two steps.
+  var stepTimes: [[Double]] = [[], [], []]
+  for _ in 0..<15 {
+    for kind in 0..<3 {
+      _ = try model.lossAndGradient(at: w0, samples: batch)
+      let t0 = ContinuousClock.now
+      switch kind {
+      case 0: try plain.step(parameters: &wPlain, gradient: g)
+      case 1: try bulk.step(parameters: &wStep, gradient: g)
+      default: try bulkHalf.step(parameters: &wHalf, gradient: g)
+      }
+      stepTimes[kind].append(seconds(ContinuousClock.now - t0))
+    }
+  }
+  let plainStep = stepTimes[0].min()!
+  let projected = stepTimes[1].min()!
+  let projectedHalf = stepTimes[2].min()!
+  let medians = stepTimes.map { $0.sorted()[$0.count / 2] }
   let v = rng.gaussianVector(count: p)
   let hvp = bestOf(3) {
     _ = try! model.hessianVectorProduct(at: w0, samples: batch, direction: v)
@@ -80,12 +105,16 @@ func inLoopFigures(arguments: [String]) throws {
   print("|---|---:|---:|")
   for (name, s) in [
     ("gradient", gradient), ("SGD step (update only)", plainStep),
-    ("Bulk-SGD step (projection + update)", projected), ("one HVP", hvp),
+    ("Bulk-SGD step (projection + update)", projected),
+    ("Bulk-SGD step, binary16 basis copy", projectedHalf), ("one HVP", hvp),
     ("cold Lanczos refresh (\(cold.productCount) HVPs)", coldSeconds),
     ("warm subspace-iteration refresh (10 HVPs, one block)", warm),
   ] {
     print("| \(name) | \(fmt(s * 1e3, 2)) | \(fmt(s / gradient, 2)) |")
   }
+  print(
+    "(steps: min of 15, each after a gradient; medians \(medians.map { fmt($0 * 1e3, 2) }) ms)")
+  if breakdownOnly { return }
 
   // Training runs, interleaved.
   struct Variant {
@@ -211,7 +240,8 @@ func inLoopFigures(arguments: [String]) throws {
       "date": ISO8601DateFormatter().string(from: Date()), "parameters": p, "steps": steps,
       "breakdown_ms": [
         "gradient": gradient * 1e3, "sgd_update": plainStep * 1e3,
-        "bulk_step": projected * 1e3, "hvp": hvp * 1e3, "cold_lanczos": coldSeconds * 1e3,
+        "bulk_step": projected * 1e3, "bulk_step_half": projectedHalf * 1e3, "hvp": hvp * 1e3,
+        "cold_lanczos": coldSeconds * 1e3,
         "cold_lanczos_hvps": cold.productCount, "warm_subspace_iteration": warm * 1e3,
       ],
       "runs": json, "load_average": loadAverage(),

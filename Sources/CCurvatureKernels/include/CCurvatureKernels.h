@@ -1,6 +1,8 @@
 #ifndef CCURVATURE_KERNELS_H
 #define CCURVATURE_KERNELS_H
 
+#include <stdint.h>
+
 /// CPU feature levels for run-time dispatch of compute micro-kernels.
 typedef enum {
   CURVATURE_ISA_BASELINE = 0,
@@ -56,11 +58,35 @@ int curvature_projection_supported(curvature_isa isa);
 void curvature_tsmv_t(curvature_isa isa, long n, long k, const float *u, long ldu, const float *x,
                       double *c);
 
-/// out[i] = init[i] + Σ_{j<k} d[j]·u[j·ldu + i] for i < n, where init is out[i] when
-/// `accumulate`, β·x[i] when x is non-null, else 0. Each element is computed by the same
+/// out[i] = init[i] + Σ_{j<k} d[j]·u[j·ldu + i] for i < n, where init is out[i] + β·x[i] (one
+/// fused multiply–add) when `accumulate` and x is non-null, out[i] when `accumulate`, β·x[i]
+/// when x is non-null, else 0. Each element is computed by the same
 /// sequence of fused multiply–adds (columns in order). `stream` writes the output with
 /// non-temporal stores (for outputs much larger than the caches). `out` may equal `x`.
 void curvature_tsmv_n(curvature_isa isa, long n, long k, const float *u, long ldu, const float *d,
                       const float *x, float beta, int accumulate, int stream, float *out);
+
+/// Whether this CPU runs the half-precision kernels below (x86-64 with AVX2, FMA and F16C).
+int curvature_half_supported(void);
+
+/// h[i] ← x[i] rounded to IEEE binary16 (round to nearest, ties to even; bit patterns) for
+/// i < n. Requires `curvature_half_supported()`.
+void curvature_float_to_half(long n, const float *x, uint16_t *h);
+
+/// x[i] ← h[i] (IEEE binary16 bit patterns, exact) for i < n. Requires
+/// `curvature_half_supported()`.
+void curvature_half_to_float(long n, const uint16_t *h, float *x);
+
+/// `curvature_tsmv_t` for a binary16 U: c[j] += Σ_{i<n} u[j·ldu + i]·x[i] for j < k, Float
+/// lanes per block of 512 rows added into c in Double. Requires `curvature_half_supported()`.
+void curvature_tsmv_t_half(long n, long k, const uint16_t *u, long ldu, const float *x,
+                           double *c);
+
+/// out[i] ← init[i] + β·x[i] + Σ_{j<k} d[j]·u[j·ldu + i] for a binary16 U, where init is out[i]
+/// when `accumulate` and 0 otherwise, and the β·x term is left out when x is null. Each element
+/// goes through the same sequence of fused multiply–adds (β·x first, then columns in order).
+/// `out` may equal `x`. Requires `curvature_half_supported()`.
+void curvature_tsmv_n_half(long n, long k, const uint16_t *u, long ldu, const float *d,
+                           const float *x, float beta, int accumulate, float *out);
 
 #endif

@@ -4,6 +4,10 @@
 /// handed to a Hessian-vector product directly. Construction orthonormalises with classical
 /// Gram–Schmidt applied twice (CGS2), which keeps ‖UᵀU − I‖ at round-off level, and drops
 /// numerically dependent columns instead of producing NaN.
+///
+/// Projections (``coefficients(of:into:)``, ``combine(_:into:accumulate:)``, the `project`
+/// methods and ``SubspaceProjection``) read the columns in ``precision``: `Float`, or a binary16
+/// copy made by ``withPrecision(_:)`` that halves the bytes each projection pass reads.
 public struct Basis: Sendable, Equatable {
   /// The ambient dimension P.
   public let dimension: Int
@@ -11,6 +15,56 @@ public struct Basis: Sendable, Equatable {
   public private(set) var count: Int
   /// Column-major storage, `dimension * count` elements.
   public private(set) var storage: [Float]
+  /// The precision in which the projections read the columns.
+  public private(set) var precision: BasisPrecision = .single
+  /// ε = ‖Ũ − U‖_F, the `Float` distance between the columns as the projections read them and
+  /// ``storage`` (0 in ``BasisPrecision/single``).
+  public private(set) var precisionError = 0.0
+  /// The binary16 copy of ``storage`` (column-major, bit patterns) in ``BasisPrecision/half``.
+  private var halfStorage: [UInt16] = []
+
+  /// Two bases are equal when they have the same columns and precision (the binary16 copy is a
+  /// function of both). - Complexity: O(P k).
+  public static func == (a: Basis, b: Basis) -> Bool {
+    a.dimension == b.dimension && a.count == b.count && a.precision == b.precision
+      && a.storage == b.storage
+  }
+
+  /// This basis read by its projections in `precision`: for ``BasisPrecision/half`` the columns
+  /// are rounded once to binary16 (to nearest) and ``precisionError`` records ε = ‖Ũ − U‖_F
+  /// (at most ``BasisPrecision/representationErrorBound(dimension:count:)``). ``storage`` is
+  /// unchanged.
+  /// - Complexity: O(P k) for ``BasisPrecision/half`` (one conversion pass), O(1) otherwise.
+  public func withPrecision(_ precision: BasisPrecision) -> Basis {
+    var copy = self
+    copy.setPrecision(precision)
+    return copy
+  }
+
+  /// Makes the projections read the columns in `precision` (rebuilding the binary16 copy).
+  private mutating func setPrecision(_ precision: BasisPrecision) {
+    self.precision = precision
+    guard precision == .half, count > 0 else {
+      halfStorage = []
+      precisionError = 0
+      return
+    }
+    var half = [UInt16](repeating: 0, count: storage.count)
+    storage.withUnsafeBufferPointer { u in
+      half.withUnsafeMutableBufferPointer { HalfPrecisionKernels.convert(u, into: $0) }
+    }
+    var sum = 0.0
+    storage.withUnsafeBufferPointer { u in
+      half.withUnsafeBufferPointer { h in
+        for i in 0..<u.count {
+          let d = Double(HalfPrecisionKernels.float(h[i])) - Double(u[i])
+          sum += d * d
+        }
+      }
+    }
+    halfStorage = half
+    precisionError = sum.squareRoot()
+  }
 
   /// An empty basis (k = 0) in R^P.
   /// - Throws: `CurvatureError.outOfRange` if `dimension < 1`.
@@ -82,8 +136,22 @@ public struct Basis: Sendable, Equatable {
     var previous = Self.norm(w)
     var passes = 0
     while true {
-      let c = coefficients(of: w)
-      let pc = combine(c)
+      // In Float whatever ``precision``: the columns themselves must stay orthonormal.
+      var c = [Double](repeating: 0, count: count)
+      var pc = [Float](repeating: 0, count: dimension)
+      storage.withUnsafeBufferPointer { u in
+        w.withUnsafeBufferPointer { wp in
+          c.withUnsafeMutableBufferPointer { cp in
+            ProjectionKernels.coefficients(of: wp, basis: u, dimension: dimension, into: cp)
+          }
+        }
+        c.withUnsafeBufferPointer { cp in
+          pc.withUnsafeMutableBufferPointer { op in
+            ProjectionKernels.combine(
+              cp, basis: u, dimension: dimension, into: op, accumulate: false)
+          }
+        }
+      }
       for i in 0..<dimension { w[i] -= pc[i] }
       passes += 1
       let current = Self.norm(w)
@@ -99,6 +167,7 @@ public struct Basis: Sendable, Equatable {
     for i in 0..<dimension { w[i] = Float(Double(w[i]) * scale) }
     storage.append(contentsOf: w)
     count += 1
+    if precision == .half { setPrecision(.half) }
     return true
   }
 
@@ -142,7 +211,8 @@ public struct Basis: Sendable, Equatable {
   public func prefix(_ k: Int) -> Basis {
     let k = Swift.max(0, Swift.min(k, count))
     return Basis(
-      uncheckedStorage: Array(storage[0..<(k * dimension)]), dimension: dimension, count: k)
+      uncheckedStorage: Array(storage[0..<(k * dimension)]), dimension: dimension, count: k
+    ).withPrecision(precision)
   }
 
   /// Coefficients c = Uᵀx, accumulated in `Double`.
@@ -166,6 +236,13 @@ public struct Basis: Sendable, Equatable {
     of x: UnsafeBufferPointer<Float>, into c: UnsafeMutableBufferPointer<Double>
   ) {
     precondition(x.count == dimension && c.count == count)
+    if precision == .half, count > 0, let xp = x.baseAddress, let cp = c.baseAddress {
+      halfStorage.withUnsafeBufferPointer { h in
+        HalfPrecisionKernels.transposeMultiply(
+          u: h.baseAddress!, rows: dimension, columns: count, x: xp, into: cp)
+      }
+      return
+    }
     storage.withUnsafeBufferPointer { u in
       ProjectionKernels.coefficients(of: x, basis: u, dimension: dimension, into: c)
     }
@@ -188,6 +265,16 @@ public struct Basis: Sendable, Equatable {
     accumulate: Bool
   ) {
     precondition(c.count == count && out.count == dimension)
+    if precision == .half, count > 0, let op = out.baseAddress {
+      ProjectionKernels.withFloatCoefficients(c, weight: 1) { d in
+        halfStorage.withUnsafeBufferPointer { h in
+          HalfPrecisionKernels.multiplyAdd(
+            u: h.baseAddress!, rows: dimension, columns: count, coefficients: d, x: nil, beta: 0,
+            accumulate: accumulate, into: op)
+        }
+      }
+      return
+    }
     storage.withUnsafeBufferPointer { u in
       ProjectionKernels.combine(
         c, basis: u, dimension: dimension, into: out, accumulate: accumulate)
@@ -243,6 +330,13 @@ public struct Basis: Sendable, Equatable {
     into out: UnsafeMutableBufferPointer<Float>, coefficients c: UnsafeMutableBufferPointer<Double>
   ) {
     precondition(x.count == dimension && out.count == dimension && c.count == count)
+    if precision == .half {
+      coefficients(of: x, into: c)
+      project(
+        x, dominantWeight: dominantWeight, bulkWeight: bulkWeight, into: out,
+        knownCoefficients: UnsafeBufferPointer(c))
+      return
+    }
     storage.withUnsafeBufferPointer { u in
       ProjectionKernels.project(
         x, basis: u, dimension: dimension, dominantWeight: dominantWeight,
@@ -258,6 +352,18 @@ public struct Basis: Sendable, Equatable {
     into out: UnsafeMutableBufferPointer<Float>, knownCoefficients c: UnsafeBufferPointer<Double>
   ) {
     precondition(x.count == dimension && out.count == dimension && c.count == count)
+    if precision == .half, count > 0, let xp = x.baseAddress, let op = out.baseAddress {
+      ProjectionKernels.withFloatCoefficients(
+        c, weight: Double(dominantWeight) - Double(bulkWeight)
+      ) { d in
+        halfStorage.withUnsafeBufferPointer { h in
+          HalfPrecisionKernels.multiplyAdd(
+            u: h.baseAddress!, rows: dimension, columns: count, coefficients: d,
+            x: bulkWeight == 0 ? nil : xp, beta: bulkWeight, accumulate: false, into: op)
+        }
+      }
+      return
+    }
     storage.withUnsafeBufferPointer { u in
       ProjectionKernels.project(
         x, basis: u, dimension: dimension, dominantWeight: dominantWeight,
@@ -265,10 +371,45 @@ public struct Basis: Sendable, Equatable {
     }
   }
 
-  /// Whether `other` shares this basis's storage (the same columns without comparing them).
-  /// - Complexity: O(1).
+  /// w ← w − η·(α_dom·U c + α_bulk·(g − U c)) for c = Uᵀg computed earlier by
+  /// ``coefficients(of:into:)`` (a projected gradient step without storing the projected
+  /// gradient): one pass over U, g and w, as w + (−η α_bulk)·g + U d with d = −η(α_dom − α_bulk)c.
+  /// - Complexity: O(P k), one pass over U.
+  func descend(
+    _ w: UnsafeMutableBufferPointer<Float>, along g: UnsafeBufferPointer<Float>,
+    learningRate: Float, dominantWeight: Float, bulkWeight: Float,
+    knownCoefficients c: UnsafeBufferPointer<Double>
+  ) {
+    precondition(w.count == dimension && g.count == dimension && c.count == count)
+    guard dimension > 0, let wp = w.baseAddress, let gp = g.baseAddress else { return }
+    let eta = Double(learningRate)
+    let beta = Float(-eta * Double(bulkWeight))
+    let x: UnsafePointer<Float>? = bulkWeight == 0 ? nil : gp
+    ProjectionKernels.withFloatCoefficients(
+      c, weight: -eta * (Double(dominantWeight) - Double(bulkWeight))
+    ) { d in
+      if precision == .half, count > 0 {
+        halfStorage.withUnsafeBufferPointer { h in
+          HalfPrecisionKernels.multiplyAdd(
+            u: h.baseAddress!, rows: dimension, columns: count, coefficients: d, x: x,
+            beta: beta, accumulate: true, into: wp)
+        }
+      } else {
+        storage.withUnsafeBufferPointer { u in
+          ProjectionKernels.multiplyAdd(
+            u: u.baseAddress ?? gp, rows: dimension, columns: count, coefficients: d, x: x,
+            beta: beta, accumulate: true, into: wp)
+        }
+      }
+    }
+  }
+
+  /// Whether `other` shares this basis's storage and precision (the same columns, read the same
+  /// way, without comparing them). - Complexity: O(1).
   func sharesStorage(with other: Basis) -> Bool {
-    guard count == other.count, dimension == other.dimension, count > 0 else { return false }
+    guard count == other.count, dimension == other.dimension, count > 0,
+      precision == other.precision
+    else { return false }
     let a = storage.withUnsafeBufferPointer { $0.baseAddress }
     let b = other.storage.withUnsafeBufferPointer { $0.baseAddress }
     return a != nil && a == b

@@ -423,7 +423,8 @@ public enum ProjectionKernels {
 
   // MARK: - out = β·x + U d
 
-  /// out ← β·x + U d (or out ← U d when `x` is nil, or out += U d when `accumulate`).
+  /// out ← β·x + U d (or out ← U d when `x` is nil, or out += β·x + U d when `accumulate`,
+  /// the β·x term again left out when `x` is nil).
   ///
   /// `out` may be `x` itself (each element is read before it is written).
   /// - Complexity: O(P k), one pass over U, x and out.
@@ -469,6 +470,9 @@ public enum ProjectionKernels {
     let n = range.count
     let o = out + t
     let ro = UnsafeMutableRawPointer(o)
+    if accumulate, let x {
+      for i in 0..<n { o[i] = o[i].addingProduct(beta, x[t + i]) }
+    }
     if !accumulate {
       if let x {
         let rx = UnsafeRawPointer(x + t)

@@ -177,6 +177,24 @@ extension Validate {
     try finiteVector("parameters", parameters)
   }
 
+  /// ``step(parameters:gradient:)`` that also returns the largest magnitudes max|w_i| and
+  /// max|g_i| (one pass over each vector, the same errors in the same order).
+  @usableFromInline
+  static func stepMagnitudes(parameters: [Float], gradient: [Float]) throws(CurvatureError)
+    -> (parameters: Float, gradient: Float)
+  {
+    try count("gradient", gradient.count, parameters.count)
+    guard let g = gradient.withUnsafeBufferPointer({ largestMagnitude($0) }) else {
+      try finite("gradient", gradient)
+      return (0, .infinity)  // unreachable: `finite` throws for a non-finite element
+    }
+    guard let w = parameters.withUnsafeBufferPointer({ largestMagnitude($0) }) else {
+      try finite("parameters", parameters)
+      return (.infinity, g)
+    }
+    return (w, g)
+  }
+
   /// ``finite(_:_:)`` for a `Float` vector: one branch-free SIMD pass (x·0 is NaN exactly for
   /// NaN and ±∞), and the element-wise search for the first offending index only on failure.
   /// - Complexity: O(n).

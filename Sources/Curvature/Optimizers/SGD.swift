@@ -102,6 +102,43 @@ public struct SGD: Optimizer, Sendable, Equatable {
     stepCount += 1
   }
 
+  /// The projected step of ``ProjectedOptimizer`` in one pass, for plain SGD (no momentum, no
+  /// weight decay): w ← w − η·(α·U c + β·(g − U c)) with c = Uᵀg given, without storing the
+  /// projected gradient. `largest` holds max|w_i| and max|g_i| (inputs already checked finite).
+  /// - Returns: `false` (nothing done) when momentum or weight decay is set.
+  /// - Throws: `CurvatureError.diverged` when the step could leave the `Float` range; nothing
+  ///   changes then.
+  /// - Complexity: O(P k), one pass over U, g and w.
+  mutating func stepProjected(
+    parameters: inout [Float], gradient: [Float], basis: Basis,
+    coefficients c: UnsafeBufferPointer<Double>, dominantWeight a: Float, bulkWeight b: Float,
+    largest: (parameters: Float, gradient: Float)
+  ) throws -> Bool {
+    guard momentum == 0, weightDecay == 0 else { return false }
+    // |(α U c + β (g − U c))_i| ≤ |β| max|g| + |α − β| Σ|c_j| max|U_ij|, with |U_ij| ≤ 1 for unit
+    // columns (1.001 covers their rounding and a binary16 copy).
+    var sum = 0.0
+    for j in 0..<c.count { sum += abs(c[j]) }
+    let direction = Double(abs(b)) * Double(largest.gradient) + Double(abs(a - b)) * sum * 1.001
+    let bound = Double(largest.parameters) + Double(learningRate) * direction
+    if !(bound <= Double(Float.greatestFiniteMagnitude)) {
+      throw CurvatureError.diverged(
+        reason:
+          "SGD step \(stepCount): learning rate \(learningRate) × projected gradient (up to "
+          + "\(direction)) could take the parameters (largest \(largest.parameters)) out of the "
+          + "Float range; nothing changed")
+    }
+    gradient.withUnsafeBufferPointer { g in
+      parameters.withUnsafeMutableBufferPointer { w in
+        basis.descend(
+          w, along: g, learningRate: learningRate, dominantWeight: a, bulkWeight: b,
+          knownCoefficients: c)
+      }
+    }
+    stepCount += 1
+    return true
+  }
+
   /// - Complexity: O(P).
   public mutating func computeUpdate(
     gradient g: UnsafeBufferPointer<Float>, parameters w: UnsafeBufferPointer<Float>,

@@ -227,14 +227,28 @@ public struct ProjectedOptimizer<Base: Optimizer>: Optimizer {
 
   /// ``step(parameters:gradient:)`` with c = Uᵀg already computed for the projection's basis
   /// and this gradient (used when the projection acts on the gradient; the same bits).
-  /// `inputsChecked` skips the count and NaN/Inf passes over `parameters` and `gradient` for a
-  /// caller that has just made them (a tracker step).
+  /// `largest` (max|w_i|, max|g_i|) comes from a caller that has just checked `parameters` and
+  /// `gradient` (a tracker step): the count and NaN/Inf passes are then skipped.
+  ///
+  /// With plain SGD as the base (no momentum, no weight decay) and the projection on the
+  /// gradient, the step is one pass over U, g and w (``SGD`` adds −η times the projected
+  /// gradient without storing it); otherwise the projected vector goes to the base optimizer.
   mutating func step(
     parameters: inout [Float], gradient: [Float],
-    gradientCoefficients known: UnsafeBufferPointer<Double>?, inputsChecked: Bool = false
+    gradientCoefficients known: UnsafeBufferPointer<Double>?,
+    largest: (parameters: Float, gradient: Float)? = nil
   ) throws {
-    if !inputsChecked { try Validate.step(parameters: parameters, gradient: gradient) }
+    let magnitudes =
+      try largest ?? Validate.stepMagnitudes(parameters: parameters, gradient: gradient)
     try validate(parameterCount: parameters.count)
+    if projection.placement == .gradient, var sgd = base as? SGD,
+      try fusedStep(
+        &sgd, parameters: &parameters, gradient: gradient, known: known, largest: magnitudes)
+    {
+      base = sgd as! Base
+      stepCount += 1
+      return
+    }
     let n = parameters.count
     if scratch.count != n { scratch = [Float](repeating: 0, count: n) }
     switch projection.placement {
@@ -264,6 +278,30 @@ public struct ProjectedOptimizer<Base: Optimizer>: Optimizer {
       }
     }
     stepCount += 1
+  }
+
+  /// The one-pass projected step for a plain SGD base (``SGD/stepProjected``), computing
+  /// c = Uᵀg unless `known`. - Returns: `false` (nothing done) when it does not apply: no basis,
+  /// equal weights, or momentum or weight decay in `sgd`.
+  private func fusedStep(
+    _ sgd: inout SGD, parameters: inout [Float], gradient: [Float],
+    known: UnsafeBufferPointer<Double>?, largest: (parameters: Float, gradient: Float)
+  ) throws -> Bool {
+    let (a, b) = projection.weights(at: stepCount)
+    guard let basis = projection.basis, basis.count > 0, a != b, sgd.momentum == 0,
+      sgd.weightDecay == 0
+    else { return false }
+    if let known, known.count == basis.count {
+      return try sgd.stepProjected(
+        parameters: &parameters, gradient: gradient, basis: basis, coefficients: known,
+        dominantWeight: a, bulkWeight: b, largest: largest)
+    }
+    return try withUnsafeTemporaryAllocation(of: Double.self, capacity: basis.count) { c in
+      gradient.withUnsafeBufferPointer { basis.coefficients(of: $0, into: c) }
+      return try sgd.stepProjected(
+        parameters: &parameters, gradient: gradient, basis: basis,
+        coefficients: UnsafeBufferPointer(c), dominantWeight: a, bulkWeight: b, largest: largest)
+    }
   }
 
   public mutating func computeUpdate(
@@ -329,6 +367,7 @@ public struct ProjectedOptimizer<Base: Optimizer>: Optimizer {
       s.scalars["basis.dimension"] = Double(b.dimension)
       s.scalars["basis.count"] = Double(b.count)
       s.arrays["basis"] = b.storage
+      if b.precision != .single { s.strings["basis.precision"] = b.precision.rawValue }
     }
     return s.merging(base.snapshot(), prefix: "base.")
   }
@@ -365,7 +404,12 @@ public struct ProjectedOptimizer<Base: Optimizer>: Optimizer {
       guard p > 0, storage.count == p * k else {
         throw CurvatureError.invalidArgument(name: "state", reason: "basis has the wrong size")
       }
+      guard let precision = BasisPrecision(rawValue: state.strings["basis.precision"] ?? "single")
+      else {
+        throw CurvatureError.invalidArgument(name: "state", reason: "unknown basis precision")
+      }
       copy.projection.basis = Basis(uncheckedStorage: storage, dimension: p, count: k)
+        .withPrecision(precision)
     } else {
       copy.projection.basis = nil
     }

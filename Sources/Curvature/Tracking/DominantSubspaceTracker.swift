@@ -52,6 +52,10 @@ public final class DominantSubspaceTracker {
       /// The weight β of the previous estimate in a subspace-iteration refresh
       /// (``Configuration/refreshAveraging``).
       public static let refreshAveraging = 0.5
+      /// The precision in which the basis is read by χ_k and the projected steps: a binary16
+      /// copy (``BasisPrecision/half``) halves the bytes of the two projection passes of a
+      /// step, with an error far below that of the tracked basis itself.
+      public static let projectionPrecision = BasisPrecision.half
     }
 
     /// The recommended settings (``Defaults``): k eigenpairs, a refresh every
@@ -66,10 +70,12 @@ public final class DominantSubspaceTracker {
       if case .subset(let count, _) = batch {
         batch = .subset(count: Swift.max(1, Swift.min(count, sampleCount)), seed: seed &+ 1)
       }
-      return Configuration(
+      var c = Configuration(
         k: k, hessianBatch: batch, refresh: .every(Defaults.refreshInterval),
         method: Defaults.refreshMethod, seed: seed,
         refreshAveraging: Defaults.refreshAveraging)
+      c.projectionPrecision = Defaults.projectionPrecision
+      return c
     }
 
     /// The number of eigenpairs k (1 ≤ k < P).
@@ -102,6 +108,11 @@ public final class DominantSubspaceTracker {
     /// extra HVP directions on sub-batches (the sample work of k HVPs over the batch); with
     /// ``HessianBatch/full`` the sampling error is 0 and nothing extra is computed.
     public var uncertainty: SamplingUncertaintyConfiguration? = nil
+    /// The precision in which ``DominantSubspaceTracker/basis`` is read by χ_k and by the
+    /// projections it is pushed into (``BasisPrecision``): ``BasisPrecision/single`` by default,
+    /// ``Defaults/projectionPrecision`` in ``recommended(sampleCount:k:seed:)``. Refreshes,
+    /// warm starts and checkpoints always use the `Float` columns.
+    public var projectionPrecision = BasisPrecision.single
 
     /// Creates a configuration. The defaults are cheap and work with every way of calling the
     /// tracker: k = ``Defaults/k``, a fixed seeded subset Hessian batch of
@@ -173,6 +184,8 @@ public final class DominantSubspaceTracker {
   private var refreshRequested = false
   private var referenceParameters: [Float] = []
   private var pending: PendingRefresh? = nil
+  /// max|w_i| and max|g_i| of the current step's inputs (checked finite), for the optimizer.
+  private var stepMagnitudes: (parameters: Float, gradient: Float) = (0, 0)
 
   /// Creates a tracker (no products are computed until the first step).
   /// - Throws: `CurvatureError` if k is not in 1..<P or a setting is out of range.
@@ -390,7 +403,7 @@ public final class DominantSubspaceTracker {
       tolerance: outcome.tolerance, productCap: outcome.productCap,
       eigenvalueUncertainty: outcome.uncertainty)
     toleranceFloor = toleranceFloorAfter(outcome)
-    basis = result.vectors
+    basis = result.vectors.withPrecision(configuration.projectionPrecision)
     eigenvalues = result.eigenvalues
     refreshCount += 1
     productCount += outcome.productCount
@@ -604,7 +617,7 @@ public final class DominantSubspaceTracker {
           // `step` below has checked parameters and gradient already.
           try optimizer.step(
             parameters: &parameters, gradient: gradient, gradientCoefficients: $0,
-            inputsChecked: true)
+            largest: stepMagnitudes)
         }
       } else {
         try optimizer.step(parameters: &parameters, gradient: gradient)
@@ -617,7 +630,7 @@ public final class DominantSubspaceTracker {
     _ optimizer: inout O, parameters: inout [Float], gradient: [Float], minibatch: SampleSet?,
     stepOptimizer: (inout O, inout [Float], [Float]) throws -> Void
   ) throws -> TrackerStepReport {
-    try Validate.step(parameters: parameters, gradient: gradient)
+    stepMagnitudes = try Validate.stepMagnitudes(parameters: parameters, gradient: gradient)
     try optimizer.validate(parameterCount: parameters.count)
     try Validate.count("parameters", parameters.count, objective.parameterCount)
     let report = try observeValidated(
@@ -707,7 +720,8 @@ public final class DominantSubspaceTracker {
       guard k >= 1, k < p, storage.count == p * k, storage.allSatisfy({ $0.isFinite }) else {
         throw CurvatureError.invalidArgument(name: "state", reason: "basis has the wrong size")
       }
-      newBasis = Basis(uncheckedStorage: storage, dimension: p, count: k)
+      newBasis = Basis(uncheckedStorage: storage, dimension: p, count: k).withPrecision(
+        configuration.projectionPrecision)
       values = try (0..<k).map { i throws(CurvatureError) in try state.scalar("eigenvalue.\(i)") }
     }
     let reference = try state.array("referenceParameters", count: p)

@@ -16,15 +16,29 @@ private func genericStep<O: Optimizer>(
   /// basis must not be reused).
   private func run(
     _ mode: SubspaceProjection.Mode, placement: SubspaceProjection.Placement, generic: Bool,
-    foreignBasis: Bool = false
+    foreignBasis: Bool = false, momentum: Float = 0.9, precision: BasisPrecision = .single
   ) throws -> [Float] {
+    try runRecording(
+      mode, placement: placement, generic: generic, foreignBasis: foreignBasis,
+      momentum: momentum, precision: precision
+    ).parameters
+  }
+
+  /// ``run(_:placement:generic:foreignBasis:momentum:precision:)`` that also returns Σ η‖g_t‖
+  /// and the largest ``Basis/precisionError`` of the tracked bases.
+  private func runRecording(
+    _ mode: SubspaceProjection.Mode, placement: SubspaceProjection.Placement, generic: Bool,
+    foreignBasis: Bool = false, momentum: Float = 0.9, precision: BasisPrecision = .single
+  ) throws -> (parameters: [Float], path: Double, epsilon: Double) {
+    var path = 0.0
+    var epsilon = 0.0
     let fx = try QuadraticFixture()
-    let tracker = try DominantSubspaceTracker(
-      objective: fx.objective,
-      configuration: .init(
-        k: 5, hessianBatch: .full, refresh: .every(4),
-        lanczos: LanczosConfiguration(tolerance: 1e-4, maxProducts: 400), seed: 2))
-    var opt = SGD(learningRate: 0.01, momentum: 0.9).projected(mode, placement: placement)
+    var configuration = DominantSubspaceTracker.Configuration(
+      k: 5, hessianBatch: .full, refresh: .every(4),
+      lanczos: LanczosConfiguration(tolerance: 1e-4, maxProducts: 400), seed: 2)
+    configuration.projectionPrecision = precision
+    let tracker = try DominantSubspaceTracker(objective: fx.objective, configuration: configuration)
+    var opt = SGD(learningRate: 0.01, momentum: momentum).projected(mode, placement: placement)
     var rng = SeededGenerator(seed: 5)
     var w = rng.gaussianVector(count: fx.p)
     let other = try Basis(
@@ -33,13 +47,15 @@ private func genericStep<O: Optimizer>(
       if foreignBasis && step == 5 { opt.projection.basis = other }
       let batch = SampleSet.indices((0..<4).map { _ in rng.nextInt(below: fx.n) })
       let (_, g) = try fx.objective.lossAndGradient(at: w, samples: batch)
+      path += 0.01 * g.reduce(0) { $0 + Double($1) * Double($1) }.squareRoot()
       if generic {
         try genericStep(tracker, &opt, &w, g, batch)
       } else {
         try tracker.step(&opt, parameters: &w, gradient: g, minibatch: batch)
       }
+      epsilon = max(epsilon, tracker.basis?.precisionError ?? 0)
     }
-    return w
+    return (w, path, epsilon)
   }
 
   /// Reusing the χ_k coefficients in the projection changes no bit, in every mode and
@@ -57,6 +73,63 @@ private func genericStep<O: Optimizer>(
       #expect(fastForeign == genericForeign)
       if mode != .full { #expect(fastForeign != fast) }
     }
+  }
+
+  /// The same with plain SGD (the one-pass projected step) and both precisions of the basis.
+  /// The binary16 copy changes each step's projected gradient by at most (2ε + ε²)|α − β|‖g‖:
+  /// the runs end within that much over the path Σ η‖g_t‖ (times 3 for the dynamics).
+  @Test(arguments: [
+    (SubspaceProjection.Mode.bulk, 1.0), (.dominant, 1.0),
+    (.interpolated(dominant: 0.5, bulk: 2), 1.5),
+  ])
+  func onePassStepGivesTheSameBitsThroughEitherPath(
+    mode: SubspaceProjection.Mode, weightGap: Double
+  ) throws {
+    var results: [[Float]] = []
+    var bound = 0.0
+    for precision in [BasisPrecision.single, .half] {
+      let fast = try runRecording(
+        mode, placement: .gradient, generic: false, momentum: 0, precision: precision)
+      let generic = try run(
+        mode, placement: .gradient, generic: true, momentum: 0, precision: precision)
+      #expect(fast.parameters == generic)
+      results.append(fast.parameters)
+      if precision == .half {
+        #expect(fast.epsilon > 0)
+        bound = 3 * weightGap * (2 * fast.epsilon + fast.epsilon * fast.epsilon) * fast.path
+      }
+    }
+    #expect(results[0] != results[1])
+    let apart = zip(results[0], results[1]).reduce(0) {
+      $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1)
+    }.squareRoot()
+    #expect(apart <= bound, "\(apart) apart, bound \(bound)")
+  }
+
+  /// The recommended settings read the basis in binary16; a checkpoint restores that copy.
+  @Test func recommendedSettingsUseTheHalfCopyAcrossCheckpoints() throws {
+    let fx = try QuadraticFixture()
+    var configuration = DominantSubspaceTracker.Configuration.recommended(
+      sampleCount: fx.n, k: 5, seed: 3)
+    #expect(configuration.projectionPrecision == .half)
+    configuration.refresh = .every(3)
+    let tracker = try DominantSubspaceTracker(objective: fx.objective, configuration: configuration)
+    var opt = SGD(learningRate: 0.01).projected(.bulk)
+    var rng = SeededGenerator(seed: 4)
+    var w = rng.gaussianVector(count: fx.p)
+    for _ in 0..<4 {
+      let batch = SampleSet.indices((0..<8).map { _ in rng.nextInt(below: fx.n) })
+      let (_, g) = try fx.objective.lossAndGradient(at: w, samples: batch)
+      try tracker.step(&opt, parameters: &w, gradient: g, minibatch: batch)
+    }
+    let basis = try #require(tracker.basis)
+    #expect(basis.precision == .half && basis.precisionError > 0)
+    #expect(opt.projection.basis == basis)
+    let copy = try DominantSubspaceTracker(objective: fx.objective, configuration: configuration)
+    try copy.restore(tracker.snapshot())
+    #expect(copy.basis == basis)
+    #expect(
+      DominantSubspaceTracker.Configuration(k: 5).projectionPrecision == .single)
   }
 }
 
