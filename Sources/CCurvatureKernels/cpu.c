@@ -27,3 +27,18 @@ void curvature_cpu_relax(void) {
   __asm__ __volatile__("yield");
 #endif
 }
+
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
+
+void curvature_advise_huge_pages(void *p, size_t bytes) {
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  const uintptr_t huge = (uintptr_t)1 << 21;
+  uintptr_t start = ((uintptr_t)p + huge - 1) & ~(huge - 1);
+  uintptr_t end = ((uintptr_t)p + bytes) & ~(huge - 1);
+  if (end > start) (void)madvise((void *)start, end - start, MADV_HUGEPAGE);
+#else
+  (void)p, (void)bytes;
+#endif
+}

@@ -1,6 +1,7 @@
 #ifndef CCURVATURE_KERNELS_H
 #define CCURVATURE_KERNELS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /// CPU feature levels for run-time dispatch of compute micro-kernels.
@@ -65,6 +66,11 @@ void curvature_tsmv_t(curvature_isa isa, long n, long k, const float *u, long ld
 /// non-temporal stores (for outputs much larger than the caches). `out` may equal `x`.
 void curvature_tsmv_n(curvature_isa isa, long n, long k, const float *u, long ldu, const float *d,
                       const float *x, float beta, int accumulate, int stream, float *out);
+
+/// Asks the kernel to back the 2 MiB-aligned part of [p, p + bytes) with transparent huge pages
+/// (Linux `madvise(MADV_HUGEPAGE)`; nothing elsewhere or where refused). Call it before the
+/// memory is first touched: one page fault then maps 2 MiB instead of 4 KiB.
+void curvature_advise_huge_pages(void *p, size_t bytes);
 
 /// Whether this CPU runs the half-precision kernels below (x86-64 with AVX2, FMA and F16C).
 int curvature_half_supported(void);

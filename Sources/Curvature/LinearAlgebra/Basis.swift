@@ -49,9 +49,10 @@ public struct Basis: Sendable, Equatable {
       precisionError = 0
       return
     }
-    var half = [UInt16](repeating: 0, count: storage.count)
-    storage.withUnsafeBufferPointer { u in
-      half.withUnsafeMutableBufferPointer { HalfPrecisionKernels.convert(u, into: $0) }
+    let half: [UInt16] = storage.withUnsafeBufferPointer { u in
+      LargeBuffer.uninitialized(count: u.count) {
+        HalfPrecisionKernels.convert(u, into: UnsafeMutableBufferPointer(start: $0, count: u.count))
+      }
     }
     var sum = 0.0
     storage.withUnsafeBufferPointer { u in
@@ -207,9 +208,11 @@ public struct Basis: Sendable, Equatable {
     }
   }
 
-  /// The first `k` columns as a new basis. - Complexity: O(P k).
+  /// The first `k` columns as a new basis (this basis itself when k ≥ ``count``).
+  /// - Complexity: O(P k), O(1) when k ≥ ``count``.
   public func prefix(_ k: Int) -> Basis {
-    let k = Swift.max(0, Swift.min(k, count))
+    if k >= count { return self }
+    let k = Swift.max(0, k)
     return Basis(
       uncheckedStorage: Array(storage[0..<(k * dimension)]), dimension: dimension, count: k
     ).withPrecision(precision)

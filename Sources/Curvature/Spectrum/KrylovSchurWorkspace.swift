@@ -37,8 +37,8 @@ final class KrylovSchurWorkspace {
     self.op = op
     self.p = op.dimension
     self.capacity = capacity
-    self.v = [Float](repeating: 0, count: p * capacity)
-    self.w = [Float](repeating: 0, count: p * capacity)
+    self.v = LargeBuffer.zeros(count: p * capacity)
+    self.w = LargeBuffer.zeros(count: p * capacity)
     self.t = [Double](repeating: 0, count: capacity * capacity)
   }
 
@@ -297,7 +297,7 @@ final class KrylovSchurWorkspace {
   /// Makes `buffer` hold at least `count` elements (contents unspecified). - Complexity: O(count)
   /// when it grows, O(1) otherwise.
   private static func reserve(_ buffer: inout [Float], _ count: Int) {
-    if buffer.count < count { buffer = [Float](repeating: 0, count: count) }
+    if buffer.count < count { buffer = LargeBuffer.zeros(count: count) }
   }
 
   // MARK: Rayleigh–Ritz
@@ -392,8 +392,8 @@ final class KrylovSchurWorkspace {
   /// - Returns: unit Ritz vectors (P × k, column-major) and residual norms.
   func explicitPairs(_ ritz: Ritz, count k: Int) -> (vectors: [Float], residuals: [Double]) {
     let m = count
-    var u = [Float](repeating: 0, count: p * k)
-    var hu = [Float](repeating: 0, count: p * k)
+    var u: [Float] = LargeBuffer.zeros(count: p * k)
+    var hu: [Float] = LargeBuffer.zeros(count: p * k)
     let y = Array(ritz.vectors[0..<(m * k)])
     v.withUnsafeBufferPointer { vp in
       y.withUnsafeBufferPointer { yp in

@@ -5,7 +5,7 @@ extension DominantSubspaceTracker {
   static func products(
     _ op: some HessianOperator, _ columns: UnsafeBufferPointer<Float>, count: Int
   ) throws -> [Float] {
-    var out = [Float](repeating: 0, count: op.dimension * count)
+    var out: [Float] = LargeBuffer.zeros(count: op.dimension * count)
     try out.withUnsafeMutableBufferPointer { try op.apply(block: columns, count: count, into: $0) }
     if let bad = out.firstIndex(where: { !$0.isFinite }) {
       throw CurvatureError.nonFinite(name: "operator output", index: bad)
@@ -49,8 +49,8 @@ extension DominantSubspaceTracker {
       }
       let eig = try SymmetricEigensolver.decompose(t, order: m)
       let keep = min(k, m)
-      var x = [Float](repeating: 0, count: p * keep)
-      var hx = [Float](repeating: 0, count: p * keep)
+      var x: [Float] = LargeBuffer.zeros(count: p * keep)
+      var hx: [Float] = LargeBuffer.zeros(count: p * keep)
       values = Array(eig.values.prefix(keep))
       residuals = []
       q.storage.withUnsafeBufferPointer { qs in

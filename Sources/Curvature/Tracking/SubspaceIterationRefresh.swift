@@ -49,11 +49,9 @@ extension DominantSubspaceTracker {
     var hx = eig.vectors.withUnsafeBufferPointer { s in
       y.withUnsafeBufferPointer { ys in
         // Every element is written by the product (no zero fill of P × k floats first).
-        [Float](unsafeUninitializedCapacity: p * m) { out, count in
+        LargeBuffer.uninitialized(count: p * m) { out in
           ColumnBlock.times(
-            ys.baseAddress!, rows: p, columns: m, s.baseAddress!, columns: m,
-            into: out.baseAddress!)
-          count = p * m
+            ys.baseAddress!, rows: p, columns: m, s.baseAddress!, columns: m, into: out)
         }
       }
     }
@@ -87,8 +85,8 @@ extension DominantSubspaceTracker {
   /// - Complexity: O(P m²).
   private static func gramSchmidtBasis(u: Basis, y: [Float], vectors s: [Double]) throws -> Basis {
     let (p, m) = (u.dimension, u.count)
-    var x = [Float](repeating: 0, count: p * m)
-    var hx = [Float](repeating: 0, count: p * m)
+    var x: [Float] = LargeBuffer.zeros(count: p * m)
+    var hx: [Float] = LargeBuffer.zeros(count: p * m)
     s.withUnsafeBufferPointer { s in
       u.storage.withUnsafeBufferPointer { us in
         x.withUnsafeMutableBufferPointer {
