@@ -55,7 +55,7 @@ enum CompareCommand {
         .subset(count: min($0, objective.sampleCount), seed: settings.seed &+ 1)
       } ?? .minibatch,
       refresh: settings.refreshPolicy, method: settings.refreshMethod, seed: settings.seed,
-      refreshAveraging: settings.refreshAveraging)
+      refreshAveraging: settings.refreshAveraging, projectionPrecision: settings.basisPrecision)
     let contenders = try specs.map { spec in
       let eta = TrainCommand.learningRate(
         for: spec, settings: settings, languageModel: model.model.isLanguageModel)

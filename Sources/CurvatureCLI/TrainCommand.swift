@@ -123,6 +123,12 @@ enum TrainCommand {
       placeholder: "β",
       help: "subspace-iteration refreshes average the Hessians over refreshes: "
         + "Y = (1 − β) H U + β U Λ (use with a small or minibatch Hessian batch)"),
+    Flag(
+      "basis-precision", .choice(BasisPrecision.allCases.map(\.rawValue)),
+      default: DominantSubspaceTracker.Configuration.Defaults.projectionPrecision.rawValue,
+      help: "how projected steps read the tracked basis: 'half', a binary16 copy (half the "
+        + "bytes per step; each projected gradient within 2ε‖g‖, ε ≤ 2⁻¹¹√k + 2⁻²⁵√(Pk)), "
+        + "or 'single'"),
     Flag("seed", .nonNegativeInteger, default: "1", placeholder: "S", help: "random seed"),
   ]
 
@@ -167,6 +173,8 @@ enum TrainCommand {
     var learningRateGiven: Bool
     /// The share of the data held out.
     var testFraction: Double
+    /// The precision in which projections read the tracked basis.
+    var basisPrecision: BasisPrecision
 
     /// The tracker's refresh policy.
     var refreshPolicy: RefreshPolicy {
@@ -198,6 +206,7 @@ enum TrainCommand {
           "--hessian-batch: expected a positive integer or 'minibatch', got '\(batchText)'")
       }
       refreshAveraging = a.double("refresh-averaging")
+      basisPrecision = BasisPrecision(rawValue: a.string("basis-precision")) ?? .half
       confidence = a.optionalDouble("confidence") ?? 0.95
       errorBars = a.flag("error-bars") || a.isSet("confidence")
       seed = UInt64(a.int("seed"))
@@ -380,7 +389,8 @@ enum TrainCommand {
             ?? .minibatch,
           refresh: s.refreshPolicy, method: s.refreshMethod, seed: s.seed,
           refreshAveraging: s.refreshAveraging,
-          uncertainty: s.errorBars ? .init(confidence: s.confidence, seed: s.seed) : nil))
+          uncertainty: s.errorBars ? .init(confidence: s.confidence, seed: s.seed) : nil,
+          projectionPrecision: s.basisPrecision))
       : nil
     var opt = optimizer
     var w = start

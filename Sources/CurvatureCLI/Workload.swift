@@ -139,7 +139,8 @@ final class Workload {
         let cnn = try CNN(
           channels: channels, classCount: classCount,
           activation: activation == .tanh ? .tanh : .relu,
-          imageShape: ImageShape(channels: image.channels, height: image.height, width: image.width),
+          imageShape: ImageShape(
+            channels: image.channels, height: image.height, width: image.width),
           data: train)
         objective = cnn
         initial = { cnn.initialParameters(seed: $0) }
@@ -147,7 +148,10 @@ final class Workload {
         if let test {
           let evaluator = try cnn.withData(test)
           heldOut = { w in
-            (try evaluator.loss(at: w, samples: .all(test.count)), try cnn.accuracy(at: w, data: test))
+            (
+              try evaluator.loss(at: w, samples: .all(test.count)),
+              try cnn.accuracy(at: w, data: test)
+            )
           }
         } else {
           heldOut = nil

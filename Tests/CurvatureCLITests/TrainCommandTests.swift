@@ -175,6 +175,7 @@ func runCurvature(_ arguments: [String]) -> (status: Int32, stdout: String, stde
     #expect(o["refreshes"] as? Int == 3)
     for (flag, bad) in [
       ("--hessian-batch", "0"), ("--hessian-batch", "some"), ("--refresh-averaging", "1"),
+      ("--basis-precision", "quarter"),
     ] {
       let e = runCurvature(["train"] + replacing(small, flag, bad))
       #expect(e.status == 2 && e.stderr.contains(flag), "\(flag) \(bad): \(e.stderr)")
@@ -198,8 +199,11 @@ func runCurvature(_ arguments: [String]) -> (status: Int32, stdout: String, stde
     let defaults = try run([])
     let spelled = try run([
       "--hessian-batch", "minibatch", "--refresh-method", "subspace-iteration",
-      "--refresh-averaging", "0.5",
+      "--refresh-averaging", "0.5", "--basis-precision", "half",
     ])
+    // The Float basis changes the projected steps by rounding only.
+    let single = try run(["--basis-precision", "single"])
+    let singleLosses = try #require(single["losses"] as? [Double])
     let former = try run([
       "--hessian-batch", "64", "--refresh-method", "lanczos", "--refresh-averaging", "0",
     ])
@@ -208,8 +212,11 @@ func runCurvature(_ arguments: [String]) -> (status: Int32, stdout: String, stde
     #expect(defaults["eigenvalues"] as? [Double] == spelled["eigenvalues"] as? [Double])
     #expect(defaults["hvps"] as? Int == spelled["hvps"] as? Int)
     #expect(defaults["eigenvalues"] as? [Double] != former["eigenvalues"] as? [Double])
+    #expect(singleLosses != losses)
+    for (a, b) in zip(singleLosses, losses) { #expect(abs(a - b) <= 1e-3 * abs(b)) }
     let help = runCurvature(["train", "--help"]).stdout
     #expect(help.contains("minibatch") && help.contains("subspace-iteration"))
+    #expect(help.contains("--basis-precision") && help.contains("half"))
   }
 
   /// `arguments` with the value of `flag` replaced (or the flag appended).

@@ -131,8 +131,10 @@ public final class DominantSubspaceTracker {
       lanczos: LanczosConfiguration = LanczosConfiguration(tolerance: 1e-3, maxProducts: 2000),
       warmStart: Bool = true, method: RefreshMethod = .lanczos, switchRule: SwitchRule? = nil,
       seed: UInt64 = 0, execution: RefreshExecution = .synchronous, refreshAveraging: Double = 0,
-      uncertainty: SamplingUncertaintyConfiguration? = nil
+      uncertainty: SamplingUncertaintyConfiguration? = nil,
+      projectionPrecision: BasisPrecision = .single
     ) {
+      self.projectionPrecision = projectionPrecision
       self.uncertainty = uncertainty
       self.execution = execution
       self.refreshAveraging = refreshAveraging
