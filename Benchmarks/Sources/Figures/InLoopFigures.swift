@@ -9,14 +9,14 @@ import Foundation
 ///       [--variants default,recommended] [--reference-every 0] [--json FILE] [--breakdown-only]
 ///
 /// Variants: `recommended` (`Configuration.recommended`, what `train` and `compare` use without
-/// flags), `default` (the former command-line default: Lanczos on a fixed 512-sample batch),
+/// flags), `single` (recommended, projections reading the Float basis), `default` (the former command-line default: Lanczos on a fixed 512-sample batch),
 /// `minibatch`, `minibatch-loose`, `minibatch-plain`, `subspace512`, `subsetN`, `avgN`, `coldT`
 /// (recommended, first refresh at Lanczos tolerance T), `asyncL` and `asyncLbg` (recommended,
 /// refreshes in the background installed L steps later; `bg`: the first one too).
 ///
 /// Model: MLP 64-W-W-10 (tanh) on the 1,797 digits, minibatch 64, η = 0.1, k = 10, a refresh
 /// every 100 steps; the same initial parameters and minibatch order for every run. For each
-/// variant: wall time ÷ SGD's (after one untimed SGD run, every repetition interleaved SGD,
+/// variant: wall time ÷ SGD's (after one untimed round, every repetition interleaved SGD,
 /// variant, SGD, …; the ratio of the minima and the median of the per-repetition ratios), HVPs, final full-data loss ÷ SGD's, and the overlap ‖UᵀV‖²_F / k of the in-loop
 /// basis with the exact top-10 eigenspace of the full-data Hessian at the same parameters
 /// (Lanczos, tolerance 10⁻³), at the end and every `--reference-every` steps (0: end only).
@@ -138,6 +138,11 @@ func inLoopFigures(arguments: [String]) throws {
     case "recommended":
       // What `train` and `compare` use without flags.
       return .recommended(sampleCount: n, k: 10, seed: 3)
+    case "single":
+      // The recommended settings with the projections reading the Float basis.
+      var c = DominantSubspaceTracker.Configuration.recommended(sampleCount: n, k: 10, seed: 3)
+      c.projectionPrecision = .single
+      return c
     case "minibatch-loose":
       // The minibatch variant with a loose cold start (tolerance 0.05, at most 3k products).
       return .init(
@@ -190,22 +195,23 @@ func inLoopFigures(arguments: [String]) throws {
     var parameters: [Float] = []
   }
   var outcomes = [Outcome](repeating: Outcome(), count: runs.count)
-  // One untimed SGD run first: the first run in a process pays for fresh memory and cold
-  // caches, which would otherwise inflate SGD's first time and flatter the first ratio.
-  _ = try trainTracked(model: model, start: w0, steps: steps, configuration: nil, referenceEvery: 0)
-  for r in 0..<repeats {
+  // Round 0 is untimed: the first runs in a process pay for fresh memory (the allocator keeps
+  // large freed blocks only once it has seen them), which slowed the first SGD run by up to
+  // 40 % and flattered the first ratio. It also records the references, off the clock.
+  for r in 0...repeats {
     for (index, variant) in runs.enumerated() {
       let recordReferences = r == 0 && referenceEvery > 0 && variant.configuration != nil
       let result = try trainTracked(
         model: model, start: w0, steps: steps, configuration: variant.configuration,
         referenceEvery: recordReferences ? referenceEvery : 0)
+      if recordReferences { outcomes[index].overlaps = result.overlaps }
+      if r == 0 { continue }
       outcomes[index].seconds.append(result.seconds)
       outcomes[index].loss = result.loss
       outcomes[index].products = result.products
       outcomes[index].refreshes = result.refreshes
       outcomes[index].basis = result.basis
       outcomes[index].parameters = result.parameters
-      if recordReferences { outcomes[index].overlaps = result.overlaps }
     }
   }
   // Exact references at the end.
