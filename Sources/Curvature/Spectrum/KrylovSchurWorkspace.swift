@@ -209,21 +209,26 @@ final class KrylovSchurWorkspace {
         for col in 0..<rowsAll {
           let x = ap.baseAddress! + col * p
           // A new residual column was copied unchanged: its norm is known.
-          let original =
+          let current =
             col >= s
             ? (fnScale[col - s] > 0 ? fnNorm[col - s] : 0)
             : Kernels.norm(UnsafeBufferPointer(start: x, count: p))
-          if original == 0 { continue }
+          if current == 0 { continue }
+          // A column of Z' is what (I − N Nᵀ) left of a unit column of Z: it counts as zero
+          // below 10⁻⁵ of that unit norm. (Measured against what is left, the rounding left of a
+          // direction the block has just taken was normalised into Z: Z then grew by about one
+          // column per block column and lost ZᵀV = 0.)
+          let reference = col >= s ? current : 1
           let n =
             qCount == 0
-            ? original
+            ? current
             : cf.withUnsafeMutableBufferPointer { cp in
               ColumnBlock.orthogonalize(
                 x, against: UnsafePointer(qp.baseAddress!), rows: p, columns: qCount,
                 coefficients: cp.baseAddress!)
             }
           for r in 0..<qCount { rMat[r][col] = cf[r] }
-          if n > 1e-5 * original {
+          if n > 1e-5 * reference {
             let dst = qp.baseAddress! + qCount * p
             let scale = Float(1 / n)
             for i in 0..<p { dst[i] = scale * x[i] }
@@ -247,7 +252,52 @@ final class KrylovSchurWorkspace {
     swap(&z, &scratchQ)
     zCount = qCount
     c = newC
+    compressResidualSpace()
     return added
+  }
+
+  /// Keeps Z no wider than the basis: Z C has rank at most m = ``count``, so when Z has more
+  /// columns, Z ← Z W and C ← Wᵀ C with W the top m eigenvectors of C Cᵀ (an orthonormal basis
+  /// of C's range) leave Z C, Z ⊥ V and ZᵀZ = I unchanged. Without it a block step that takes
+  /// its directions from part of Z leaves the rest in Z, which grew by about b − 1 columns per
+  /// step (past 100 columns at P ≈ 10⁶, with Gram–Schmidt over all of them at every step).
+  /// Single-vector Lanczos never has more than one column in Z.
+  /// - Complexity: O(P s m) for s = `zCount` > m, nothing otherwise.
+  private func compressResidualSpace() {
+    let s = zCount
+    let m = count
+    guard s > m, m > 0 else { return }
+    var g = [Double](repeating: 0, count: s * s)
+    for a in 0..<s {
+      for b in 0...a {
+        var sum = 0.0
+        for j in 0..<m { sum += c[a * capacity + j] * c[b * capacity + j] }
+        g[a * s + b] = sum
+        g[b * s + a] = sum
+      }
+    }
+    guard let eig = try? SymmetricEigensolver.decompose(g, order: s) else { return }
+    // W: the first m eigenvectors (column-major s × m).
+    let w = Array(eig.vectors[0..<(s * m)])
+    let compressed: [Float] = z.withUnsafeBufferPointer { zp in
+      w.withUnsafeBufferPointer { wp in
+        LargeBuffer.uninitialized(count: p * m) {
+          ColumnBlock.times(
+            zp.baseAddress!, rows: p, columns: s, wp.baseAddress!, columns: m, into: $0)
+        }
+      }
+    }
+    var newC = [Double](repeating: 0, count: m * capacity)
+    for r in 0..<m {
+      for j in 0..<m {
+        var sum = 0.0
+        for a in 0..<s { sum += w[r * s + a] * c[a * capacity + j] }
+        newC[r * capacity + j] = sum
+      }
+    }
+    z = compressed
+    zCount = m
+    c = newC
   }
 
   /// Orthogonalises x = H v_j against V (j + 1 = `columns` columns) when v_j is the previous
@@ -461,6 +511,7 @@ final class KrylovSchurWorkspace {
     }
     c = newC
     count = keep
+    compressResidualSpace()
   }
 
   // MARK: Directions
