@@ -53,6 +53,20 @@ import Testing
     }
   }
 
+  /// A workspace on a random symmetric operator of `order` after a start block of `block`
+  /// Gaussian columns.
+  private static func blockStart(
+    order n: Int, seed: UInt64, capacity: Int, block: Int, rng: inout SeededGenerator
+  ) throws -> KrylovSchurWorkspace {
+    let a = Dense.randomSymmetric(n, seed: seed)
+    let op = try DenseSymmetricOperator(matrix: a.map { Float($0) }, order: n)
+    let ws = KrylovSchurWorkspace(operator: op, capacity: capacity)
+    var start: [Float] = []
+    for _ in 0..<block { start += rng.gaussianVector(count: n) }
+    #expect(try ws.append(candidates: start, count: block) == block)
+    return ws
+  }
+
   /// Checks VᵀV = I, ZᵀZ = I, ZᵀV = 0 and H V = V T + Z C to single-precision round-off.
   private static func expectInvariants(_ ws: KrylovSchurWorkspace) {
     let p = ws.p
@@ -87,14 +101,8 @@ import Testing
   /// directions a step had taken was normalised back into Z: Z grew by about one column per
   /// block column (past 100 columns at P ≈ 10⁶) and ZᵀV reached 0.96.
   @Test func blockStepsKeepTheResidualSpaceAsWideAsTheBlock() throws {
-    let n = 120
-    let a = Dense.randomSymmetric(n, seed: 6)
-    let op = try DenseSymmetricOperator(matrix: a.map { Float($0) }, order: n)
-    let ws = KrylovSchurWorkspace(operator: op, capacity: 30)
     var rng = SeededGenerator(seed: 10)
-    var start: [Float] = []
-    for _ in 0..<4 { start += rng.gaussianVector(count: n) }
-    #expect(try ws.append(candidates: start, count: 4) == 4)
+    let ws = try Self.blockStart(order: 120, seed: 6, capacity: 30, block: 4, rng: &rng)
     func step() throws {
       let r = try ws.ritz(target: .largest)
       let d = ws.directions(r, wanted: 6, tolerance: 1e-9, count: 4, rng: &rng)
@@ -110,14 +118,8 @@ import Testing
   /// A restart that keeps fewer pairs than Z has columns narrows Z to the range of C (Z W,
   /// Wᵀ C): Z C, and so the relation, are unchanged.
   @Test func restartNarrowsTheResidualSpaceToTheBasis() throws {
-    let n = 60
-    let a = Dense.randomSymmetric(n, seed: 7)
-    let op = try DenseSymmetricOperator(matrix: a.map { Float($0) }, order: n)
-    let ws = KrylovSchurWorkspace(operator: op, capacity: 20)
     var rng = SeededGenerator(seed: 11)
-    var start: [Float] = []
-    for _ in 0..<8 { start += rng.gaussianVector(count: n) }
-    #expect(try ws.append(candidates: start, count: 8) == 8)
+    let ws = try Self.blockStart(order: 60, seed: 7, capacity: 20, block: 8, rng: &rng)
     #expect(ws.zCount == 8)
     let r = try ws.ritz(target: .largest)
     // Z C y for the kept Ritz vectors y, before the restart.
