@@ -206,7 +206,9 @@ enum TrainCommand {
           "--hessian-batch: expected a positive integer or 'minibatch', got '\(batchText)'")
       }
       refreshAveraging = a.double("refresh-averaging")
-      basisPrecision = BasisPrecision(rawValue: a.string("basis-precision")) ?? .half
+      basisPrecision =
+        BasisPrecision(rawValue: a.string("basis-precision"))
+        ?? DominantSubspaceTracker.Configuration.Defaults.projectionPrecision
       confidence = a.optionalDouble("confidence") ?? 0.95
       errorBars = a.flag("error-bars") || a.isSet("confidence")
       seed = UInt64(a.int("seed"))

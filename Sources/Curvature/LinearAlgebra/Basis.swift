@@ -137,22 +137,10 @@ public struct Basis: Sendable, Equatable {
     var previous = Self.norm(w)
     var passes = 0
     while true {
-      // In Float whatever ``precision``: the columns themselves must stay orthonormal.
-      var c = [Double](repeating: 0, count: count)
-      var pc = [Float](repeating: 0, count: dimension)
-      storage.withUnsafeBufferPointer { u in
-        w.withUnsafeBufferPointer { wp in
-          c.withUnsafeMutableBufferPointer { cp in
-            ProjectionKernels.coefficients(of: wp, basis: u, dimension: dimension, into: cp)
-          }
-        }
-        c.withUnsafeBufferPointer { cp in
-          pc.withUnsafeMutableBufferPointer { op in
-            ProjectionKernels.combine(
-              cp, basis: u, dimension: dimension, into: op, accumulate: false)
-          }
-        }
-      }
+      // In Float whatever ``precision``: the columns themselves must stay orthonormal. (The
+      // copy shares the storage and ends with the pass, before `storage` is appended to.)
+      let exact = withPrecision(.single)
+      let pc = exact.combine(exact.coefficients(of: w))
       for i in 0..<dimension { w[i] -= pc[i] }
       passes += 1
       let current = Self.norm(w)
@@ -268,20 +256,8 @@ public struct Basis: Sendable, Equatable {
     accumulate: Bool
   ) {
     precondition(c.count == count && out.count == dimension)
-    if precision == .half, count > 0, let op = out.baseAddress {
-      ProjectionKernels.withFloatCoefficients(c, weight: 1) { d in
-        halfStorage.withUnsafeBufferPointer { h in
-          HalfPrecisionKernels.multiplyAdd(
-            u: h.baseAddress!, rows: dimension, columns: count, coefficients: d, x: nil, beta: 0,
-            accumulate: accumulate, into: op)
-        }
-      }
-      return
-    }
-    storage.withUnsafeBufferPointer { u in
-      ProjectionKernels.combine(
-        c, basis: u, dimension: dimension, into: out, accumulate: accumulate)
-    }
+    guard let op = out.baseAddress else { return }
+    multiplyAdd(c, weight: 1, x: nil, beta: 0, accumulate: accumulate, into: op)
   }
 
   /// The dominant projection U(Uᵀx). - Complexity: O(P k), two passes over U.
@@ -333,18 +309,10 @@ public struct Basis: Sendable, Equatable {
     into out: UnsafeMutableBufferPointer<Float>, coefficients c: UnsafeMutableBufferPointer<Double>
   ) {
     precondition(x.count == dimension && out.count == dimension && c.count == count)
-    if precision == .half {
-      coefficients(of: x, into: c)
-      project(
-        x, dominantWeight: dominantWeight, bulkWeight: bulkWeight, into: out,
-        knownCoefficients: UnsafeBufferPointer(c))
-      return
-    }
-    storage.withUnsafeBufferPointer { u in
-      ProjectionKernels.project(
-        x, basis: u, dimension: dimension, dominantWeight: dominantWeight,
-        bulkWeight: bulkWeight, into: out, coefficients: c)
-    }
+    coefficients(of: x, into: c)
+    project(
+      x, dominantWeight: dominantWeight, bulkWeight: bulkWeight, into: out,
+      knownCoefficients: UnsafeBufferPointer(c))
   }
 
   /// ``project(_:dominantWeight:bulkWeight:into:coefficients:)`` for coefficients c = Uᵀx
@@ -355,23 +323,10 @@ public struct Basis: Sendable, Equatable {
     into out: UnsafeMutableBufferPointer<Float>, knownCoefficients c: UnsafeBufferPointer<Double>
   ) {
     precondition(x.count == dimension && out.count == dimension && c.count == count)
-    if precision == .half, count > 0, let xp = x.baseAddress, let op = out.baseAddress {
-      ProjectionKernels.withFloatCoefficients(
-        c, weight: Double(dominantWeight) - Double(bulkWeight)
-      ) { d in
-        halfStorage.withUnsafeBufferPointer { h in
-          HalfPrecisionKernels.multiplyAdd(
-            u: h.baseAddress!, rows: dimension, columns: count, coefficients: d,
-            x: bulkWeight == 0 ? nil : xp, beta: bulkWeight, accumulate: false, into: op)
-        }
-      }
-      return
-    }
-    storage.withUnsafeBufferPointer { u in
-      ProjectionKernels.project(
-        x, basis: u, dimension: dimension, dominantWeight: dominantWeight,
-        bulkWeight: bulkWeight, into: out, knownCoefficients: c)
-    }
+    guard let xp = x.baseAddress, let op = out.baseAddress else { return }
+    multiplyAdd(
+      c, weight: Double(dominantWeight) - Double(bulkWeight), x: bulkWeight == 0 ? nil : xp,
+      beta: bulkWeight, accumulate: false, into: op)
   }
 
   /// w ← w − η·(α_dom·U c + α_bulk·(g − U c)) for c = Uᵀg computed earlier by
@@ -387,21 +342,33 @@ public struct Basis: Sendable, Equatable {
     guard dimension > 0, let wp = w.baseAddress, let gp = g.baseAddress else { return }
     let eta = Double(learningRate)
     let beta = Float(-eta * Double(bulkWeight))
-    let x: UnsafePointer<Float>? = bulkWeight == 0 ? nil : gp
-    ProjectionKernels.withFloatCoefficients(
-      c, weight: -eta * (Double(dominantWeight) - Double(bulkWeight))
-    ) { d in
+    multiplyAdd(
+      c, weight: -eta * (Double(dominantWeight) - Double(bulkWeight)),
+      x: bulkWeight == 0 ? nil : gp, beta: beta, accumulate: true, into: wp)
+  }
+
+  /// out ← β·x + U d (out += β·x + U d when `accumulate`; no β·x term when `x` is nil) with
+  /// d = Float(weight·c), reading U in ``precision``: the second pass of every projection.
+  /// - Complexity: O(P k), one pass over U, x and out.
+  private func multiplyAdd(
+    _ c: UnsafeBufferPointer<Double>, weight: Double, x: UnsafePointer<Float>?, beta: Float,
+    accumulate: Bool, into out: UnsafeMutablePointer<Float>
+  ) {
+    precondition(c.count == count)
+    ProjectionKernels.withFloatCoefficients(c, weight: weight) { d in
       if precision == .half, count > 0 {
         halfStorage.withUnsafeBufferPointer { h in
           HalfPrecisionKernels.multiplyAdd(
             u: h.baseAddress!, rows: dimension, columns: count, coefficients: d, x: x,
-            beta: beta, accumulate: true, into: wp)
+            beta: beta, accumulate: accumulate, into: out)
         }
       } else {
         storage.withUnsafeBufferPointer { u in
+          // With k = 0 the kernel reads no column (any pointer will do).
           ProjectionKernels.multiplyAdd(
-            u: u.baseAddress ?? gp, rows: dimension, columns: count, coefficients: d, x: x,
-            beta: beta, accumulate: true, into: wp)
+            u: u.baseAddress ?? UnsafePointer(out), rows: dimension, columns: count,
+            coefficients: d, x: x,
+            beta: beta, accumulate: accumulate, into: out)
         }
       }
     }

@@ -118,13 +118,7 @@ enum HalfPrecisionKernels {
     native: Bool = native
   ) {
     if p == 0 { return }
-    let chunk = ProjectionKernels.part
-    let tiles = (p + chunk - 1) / chunk
-    // Chunks are handed out last first: after a Uᵀx pass over the same U and x, the end of both
-    // is still in the last-level cache.
-    let body: (Int) -> Void = { index in
-      let t = tiles - 1 - index
-      let range = (t * chunk)..<Swift.min(p, (t + 1) * chunk)
+    ProjectionKernels.forEachChunk(rows: p, chunk: ProjectionKernels.part, columns: k) { range in
       let lo = range.lowerBound
       if native {
         curvature_tsmv_n_half(
@@ -137,11 +131,6 @@ enum HalfPrecisionKernels {
         for j in 0..<k { acc = acc.addingProduct(d[j], float(u[j * p + i])) }
         out[i] = acc
       }
-    }
-    if p * Swift.max(k, 1) >= ProjectionKernels.parallelWork && tiles > 1 {
-      Parallel.forEach(tiles, body)
-    } else {
-      for t in 0..<tiles { body(t) }
     }
   }
 }

@@ -17,11 +17,7 @@ enum LargeBuffer {
     guard count * MemoryLayout<T>.stride >= threshold else {
       return [T](repeating: 0, count: count)
     }
-    return [T](unsafeUninitializedCapacity: count) { buffer, initialized in
-      curvature_advise_huge_pages(buffer.baseAddress!, count * MemoryLayout<T>.stride)
-      buffer.initialize(repeating: 0)
-      initialized = count
-    }
+    return uninitialized(count: count) { $0.initialize(repeating: 0, count: count) }
   }
 
   /// An array of `count` elements that `fill` writes in full (it receives the uninitialised

@@ -435,14 +435,8 @@ public enum ProjectionKernels {
   ) {
     if p == 0 { return }
     let native = curvature_projection_supported(isa) != 0 && k > 0
-    let chunk = native ? part : tile
-    let tiles = (p + chunk - 1) / chunk
     let stream: Int32 = !accumulate && p >= streamingThreshold ? 1 : 0
-    // Chunks are handed out last first: after a Uᵀx pass over the same U and x (a projection),
-    // the end of both is still in the last-level cache.
-    let body: (Int) -> Void = { index in
-      let t = tiles - 1 - index
-      let range = (t * chunk)..<Swift.min(p, (t + 1) * chunk)
+    forEachChunk(rows: p, chunk: native ? part : tile, columns: k) { range in
       if native {
         let lo = range.lowerBound
         curvature_tsmv_n(
@@ -454,10 +448,24 @@ public enum ProjectionKernels {
           into: out, range: range)
       }
     }
-    if p * Swift.max(k, 1) >= parallelWork && tiles > 1 {
-      Parallel.forEach(tiles, body)
+  }
+
+  /// Calls `body` for the chunks of `chunk` rows of P, last chunk first (after a Uᵀx pass over
+  /// the same U and x, as in a projection, the end of both is still in the last-level cache),
+  /// on all cores when P·k is large. Each chunk must write only its own rows.
+  /// - Complexity: the calls of `body`.
+  static func forEachChunk(
+    rows p: Int, chunk: Int, columns k: Int, _ body: (Range<Int>) -> Void
+  ) {
+    let chunks = (p + chunk - 1) / chunk
+    func run(_ index: Int) {
+      let t = chunks - 1 - index
+      body((t * chunk)..<Swift.min(p, (t + 1) * chunk))
+    }
+    if p * Swift.max(k, 1) >= parallelWork && chunks > 1 {
+      Parallel.forEach(chunks) { run($0) }
     } else {
-      for t in 0..<tiles { body(t) }
+      for t in 0..<chunks { run(t) }
     }
   }
 

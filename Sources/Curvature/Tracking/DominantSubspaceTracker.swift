@@ -70,12 +70,11 @@ public final class DominantSubspaceTracker {
       if case .subset(let count, _) = batch {
         batch = .subset(count: Swift.max(1, Swift.min(count, sampleCount)), seed: seed &+ 1)
       }
-      var c = Configuration(
+      return Configuration(
         k: k, hessianBatch: batch, refresh: .every(Defaults.refreshInterval),
         method: Defaults.refreshMethod, seed: seed,
-        refreshAveraging: Defaults.refreshAveraging)
-      c.projectionPrecision = Defaults.projectionPrecision
-      return c
+        refreshAveraging: Defaults.refreshAveraging,
+        projectionPrecision: Defaults.projectionPrecision)
     }
 
     /// The number of eigenpairs k (1 ≤ k < P).
@@ -186,8 +185,6 @@ public final class DominantSubspaceTracker {
   private var refreshRequested = false
   private var referenceParameters: [Float] = []
   private var pending: PendingRefresh? = nil
-  /// max|w_i| and max|g_i| of the current step's inputs (checked finite), for the optimizer.
-  private var stepMagnitudes: (parameters: Float, gradient: Float) = (0, 0)
 
   /// Creates a tracker (no products are computed until the first step).
   /// - Throws: `CurvatureError` if k is not in 1..<P or a setting is out of range.
@@ -586,7 +583,7 @@ public final class DominantSubspaceTracker {
     minibatch: SampleSet? = nil
   ) throws -> TrackerStepReport {
     try step(&optimizer, parameters: &parameters, gradient: gradient, minibatch: minibatch) {
-      optimizer, parameters, gradient in
+      optimizer, parameters, gradient, _ in
       // A projecting optimizer reuses Uᵀg from the χ_k measurement (the fast path of
       // ProjectedOptimizer, found through the protocol so generic code takes it too).
       if let used = stepCoefficientsBasis {
@@ -611,7 +608,7 @@ public final class DominantSubspaceTracker {
     minibatch: SampleSet? = nil
   ) throws -> TrackerStepReport {
     try step(&optimizer, parameters: &parameters, gradient: gradient, minibatch: minibatch) {
-      optimizer, parameters, gradient in
+      optimizer, parameters, gradient, largest in
       if optimizer.projection.placement == .gradient, let used = stepCoefficientsBasis,
         let current = optimizer.projection.basis, used.sharesStorage(with: current)
       {
@@ -619,7 +616,7 @@ public final class DominantSubspaceTracker {
           // `step` below has checked parameters and gradient already.
           try optimizer.step(
             parameters: &parameters, gradient: gradient, gradientCoefficients: $0,
-            largest: stepMagnitudes)
+            largest: largest)
         }
       } else {
         try optimizer.step(parameters: &parameters, gradient: gradient)
@@ -627,12 +624,14 @@ public final class DominantSubspaceTracker {
     }
   }
 
-  /// The shared body of the `step` methods; `stepOptimizer` takes the optimizer step.
+  /// The shared body of the `step` methods; `stepOptimizer` takes the optimizer step, given
+  /// max|w_i| and max|g_i| of the inputs just checked.
   private func step<O: Optimizer>(
     _ optimizer: inout O, parameters: inout [Float], gradient: [Float], minibatch: SampleSet?,
-    stepOptimizer: (inout O, inout [Float], [Float]) throws -> Void
+    stepOptimizer:
+      (inout O, inout [Float], [Float], (parameters: Float, gradient: Float)) throws -> Void
   ) throws -> TrackerStepReport {
-    stepMagnitudes = try Validate.stepMagnitudes(parameters: parameters, gradient: gradient)
+    let largest = try Validate.stepMagnitudes(parameters: parameters, gradient: gradient)
     try optimizer.validate(parameterCount: parameters.count)
     try Validate.count("parameters", parameters.count, objective.parameterCount)
     let report = try observeValidated(
@@ -645,7 +644,7 @@ public final class DominantSubspaceTracker {
         if report.switched, let target { $0.mode = target }
       }
     }
-    try stepOptimizer(&optimizer, &parameters, gradient)
+    try stepOptimizer(&optimizer, &parameters, gradient, largest)
     return report
   }
 
