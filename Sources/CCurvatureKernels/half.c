@@ -68,6 +68,23 @@ HALF_TARGET void curvature_half_to_float(long n, const uint16_t *h, float *x) {
   if (i < n) _mm256_maskstore_ps(x + i, half_mask8(n - i), half_load8(h + i, n - i));
 }
 
+HALF_TARGET double curvature_half_squared_error(long n, const float *x, const uint16_t *h) {
+  __m256d a0 = _mm256_setzero_pd(), a1 = _mm256_setzero_pd();
+  for (long i = 0; i < n; i += 8) {
+    long len = n - i;
+    __m256 xv = len >= 8 ? _mm256_loadu_ps(x + i) : _mm256_maskload_ps(x + i, half_mask8(len));
+    // Exact in Float: a Float minus its own binary16 rounding (or ±∞ on overflow).
+    __m256 d = _mm256_sub_ps(half_load8(h + i, len), xv);
+    __m256d lo = _mm256_cvtps_pd(_mm256_castps256_ps128(d));
+    __m256d hi = _mm256_cvtps_pd(_mm256_extractf128_ps(d, 1));
+    a0 = _mm256_fmadd_pd(lo, lo, a0);
+    a1 = _mm256_fmadd_pd(hi, hi, a1);
+  }
+  double lanes[4];
+  _mm256_storeu_pd(lanes, _mm256_add_pd(a0, a1));
+  return (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
+}
+
 /// c[q] += Σ_{i<n} u[q·ldu + i]·x[i] for q < g: 8 Float lanes per block of HALF_BLOCK, the lanes
 /// then added in Double.
 static inline __attribute__((always_inline)) HALF_TARGET void
@@ -158,6 +175,10 @@ HALF_TARGET void curvature_tsmv_n_half(long n, long k, const uint16_t *u, long l
 int curvature_half_supported(void) { return 0; }
 void curvature_float_to_half(long n, const float *x, uint16_t *h) { (void)n, (void)x, (void)h; }
 void curvature_half_to_float(long n, const uint16_t *h, float *x) { (void)n, (void)h, (void)x; }
+double curvature_half_squared_error(long n, const float *x, const uint16_t *h) {
+  (void)n, (void)x, (void)h;
+  return 0;
+}
 void curvature_tsmv_t_half(long n, long k, const uint16_t *u, long ldu, const float *x,
                            double *c) {
   (void)n, (void)k, (void)u, (void)ldu, (void)x, (void)c;

@@ -54,7 +54,8 @@ enum CompareCommand {
       hessianBatch: settings.hessianBatch.map {
         .subset(count: min($0, objective.sampleCount), seed: settings.seed &+ 1)
       } ?? .minibatch,
-      refresh: settings.refreshPolicy, method: settings.refreshMethod, seed: settings.seed,
+      refresh: settings.refreshPolicy, lanczos: settings.lanczos, method: settings.refreshMethod,
+      seed: settings.seed,
       refreshAveraging: settings.refreshAveraging, projectionPrecision: settings.basisPrecision)
     let contenders = try specs.map { spec in
       let eta = TrainCommand.learningRate(

@@ -35,7 +35,8 @@ enum TrainCommand {
       passes over the P × k basis per step (k·P floats each). An HVP costs about 2.5 gradients of
       the same batch (about 1.8 with the forward pass cached, less per vector in a block), and a
       warm refresh costs about 2–3k HVPs with Lanczos, 2k with block-ritz and k with
-      subspace-iteration; the first refresh is a cold Lanczos run (about 5k HVPs). So the
+      subspace-iteration; the first refresh is a cold Lanczos run (about 2k HVPs at the
+      minibatch Hessian's --refresh-tolerance of 0.1, about 5k at 0.001). So the
       defaults (minibatch Hessian, subspace-iteration, every 100 steps of 64) cost about
       10 × 64 × 2.5 ÷ 6,400 ≈ 0.25 extra gradients per step, while a 512-sample Hessian batch
       with Lanczos costs about 20 × 512 × 2.5 ÷ 6,400 ≈ 4. With --save PREFIX the final parameters,
@@ -124,6 +125,11 @@ enum TrainCommand {
       help: "subspace-iteration refreshes average the Hessians over refreshes: "
         + "Y = (1 − β) H U + β U Λ (use with a small or minibatch Hessian batch)"),
     Flag(
+      "refresh-tolerance", .double(1e-9...0.5), placeholder: "T",
+      help: "relative residual at which a Lanczos refresh stops, ‖Hu − θu‖ ≤ T·|θ| (default: "
+        + "\(DominantSubspaceTracker.Configuration.Defaults.refreshTolerance) with the minibatch "
+        + "Hessian, whose sampling error is larger, and 0.001 with a fixed --hessian-batch)"),
+    Flag(
       "basis-precision", .choice(BasisPrecision.allCases.map(\.rawValue)),
       default: DominantSubspaceTracker.Configuration.Defaults.projectionPrecision.rawValue,
       help: "how projected steps read the tracked basis: 'half', a binary16 copy (half the "
@@ -161,6 +167,9 @@ enum TrainCommand {
     var hessianBatch: Int?
     /// The weight β of the previous estimate in subspace-iteration refreshes.
     var refreshAveraging: Double
+    /// The tolerance of Lanczos refreshes (`--refresh-tolerance`, or its default for the
+    /// Hessian batch).
+    var refreshTolerance: Double
     /// The confidence level of the eigenvalue intervals.
     var confidence: Double
     /// Whether refreshes compute error bars (`--error-bars` or an explicit `--confidence`).
@@ -180,6 +189,14 @@ enum TrainCommand {
     var refreshPolicy: RefreshPolicy {
       refreshOverlap.map { .adaptive(maximum: refreshEvery, targetOverlap: $0) }
         ?? .every(refreshEvery)
+    }
+
+    /// The default `--refresh-tolerance` with a fixed `--hessian-batch`.
+    static let fixedBatchTolerance = 1e-3
+
+    /// The tracker's solver settings.
+    var lanczos: LanczosConfiguration {
+      LanczosConfiguration(tolerance: refreshTolerance, maxProducts: 2000)
     }
 
     init(_ a: ParsedArguments) throws {
@@ -206,6 +223,11 @@ enum TrainCommand {
           "--hessian-batch: expected a positive integer or 'minibatch', got '\(batchText)'")
       }
       refreshAveraging = a.double("refresh-averaging")
+      refreshTolerance =
+        a.optionalDouble("refresh-tolerance")
+        ?? (hessianBatch == nil
+          ? DominantSubspaceTracker.Configuration.Defaults.refreshTolerance
+          : Self.fixedBatchTolerance)
       basisPrecision =
         BasisPrecision(rawValue: a.string("basis-precision"))
         ?? DominantSubspaceTracker.Configuration.Defaults.projectionPrecision
@@ -389,7 +411,7 @@ enum TrainCommand {
           k: s.k,
           hessianBatch: s.hessianBatch.map { .subset(count: min($0, n), seed: s.seed &+ 1) }
             ?? .minibatch,
-          refresh: s.refreshPolicy, method: s.refreshMethod, seed: s.seed,
+          refresh: s.refreshPolicy, lanczos: s.lanczos, method: s.refreshMethod, seed: s.seed,
           refreshAveraging: s.refreshAveraging,
           uncertainty: s.errorBars ? .init(confidence: s.confidence, seed: s.seed) : nil,
           projectionPrecision: s.basisPrecision))

@@ -199,8 +199,13 @@ func runCurvature(_ arguments: [String]) -> (status: Int32, stdout: String, stde
     let defaults = try run([])
     let spelled = try run([
       "--hessian-batch", "minibatch", "--refresh-method", "subspace-iteration",
-      "--refresh-averaging", "0.5", "--basis-precision", "half",
+      "--refresh-averaging", "0.5", "--basis-precision", "half", "--refresh-tolerance", "0.1",
     ])
+    // The first (cold Lanczos) refresh stops at 0.1 on the minibatch Hessian: solving it to
+    // 10⁻³ costs more products and gives other eigenvalues.
+    let tight = try run(["--refresh-tolerance", "0.001"])
+    let hvps = try #require(defaults["hvps"] as? Int)
+    #expect(hvps < (try #require(tight["hvps"] as? Int)))
     // The Float basis changes the projected steps by rounding only.
     let single = try run(["--basis-precision", "single"])
     let singleLosses = try #require(single["losses"] as? [Double])
@@ -217,6 +222,11 @@ func runCurvature(_ arguments: [String]) -> (status: Int32, stdout: String, stde
     let help = runCurvature(["train", "--help"]).stdout
     #expect(help.contains("minibatch") && help.contains("subspace-iteration"))
     #expect(help.contains("--basis-precision") && help.contains("half"))
+    #expect(help.contains("--refresh-tolerance"))
+    for bad in ["0", "0.6", "nan", "x"] {
+      let e = runCurvature(["train"] + small + ["--refresh-tolerance", bad])
+      #expect(e.status == 2 && e.stderr.contains("--refresh-tolerance"), "\(bad): \(e.stderr)")
+    }
   }
 
   /// `arguments` with the value of `flag` replaced (or the flag appended).

@@ -89,6 +89,38 @@ import Testing
     #expect(native == software)
   }
 
+  /// Σ (h − x)² on both paths against a sequential Double sum, for lengths with vector tails,
+  /// one past the parallel threshold, and an element that overflows binary16 (error ∞).
+  @Test(arguments: [1, 7, 8, 9, 4099, (1 << 20) + 3])
+  func squaredErrorMatchesDoubleReference(n: Int) {
+    var rng = SeededGenerator(seed: UInt64(n))
+    let x: [Float] = (0..<n).map { i in
+      Float(rng.nextGaussian()) * Float(Double(sign: .plus, exponent: i % 30 - 20, significand: 1))
+    }
+    let h = x.map(HalfPrecisionKernels.half)
+    var reference = 0.0
+    for i in 0..<n {
+      let d = Double(HalfPrecisionKernels.float(h[i])) - Double(x[i])
+      reference += d * d
+    }
+    #expect(reference > 0)
+    for native in [false, HalfPrecisionKernels.native] {
+      let e = x.withUnsafeBufferPointer { xp in
+        h.withUnsafeBufferPointer { HalfPrecisionKernels.squaredError(xp, $0, native: native) }
+      }
+      #expect(abs(e - reference) <= 1e-12 * reference, "native \(native): \(e) vs \(reference)")
+    }
+    var y = x
+    y[n / 2] = 70_000
+    let hy = y.map(HalfPrecisionKernels.half)
+    for native in [false, HalfPrecisionKernels.native] {
+      let e = y.withUnsafeBufferPointer { yp in
+        hy.withUnsafeBufferPointer { HalfPrecisionKernels.squaredError(yp, $0, native: native) }
+      }
+      #expect(e == .infinity)
+    }
+  }
+
   /// A column-major P × k matrix of binary16 patterns with unit-norm-sized entries, and x.
   static func problem(p: Int, k: Int, seed: UInt64) -> (u: [UInt16], x: [Float]) {
     var rng = SeededGenerator(seed: seed)

@@ -71,15 +71,30 @@ import Testing
 
   @Test func largestMagnitudeMatchesAScalarScan() {
     var rng = SeededGenerator(seed: 5)
-    for n in [0, 1, 31, 32, 33, 100, 1000] {
-      let x = (0..<n).map { _ in Float(rng.nextGaussian()) * 7 }
+    // Lengths around the 32-element vector step, and past the parallel threshold (2²⁰) with a
+    // ragged last chunk.
+    for n in [0, 1, 31, 32, 33, 100, 1000, (1 << 20) + 37] {
+      var x = (0..<n).map { _ in Float(rng.nextGaussian()) * 7 }
+      if n > 40 {
+        // The largest magnitude negative, in a vector tail; -0 and subnormals elsewhere.
+        x[n - 3] = -1000
+        x[1] = -0.0
+        x[2] = -Float.leastNonzeroMagnitude
+      }
       let fast = x.withUnsafeBufferPointer { Validate.largestMagnitude($0) }
       #expect(fast == x.map { abs($0) }.max() ?? 0)
-      for bad in [Float.nan, .infinity, -.infinity] where n > 0 {
-        var y = x
-        y[n / 2] = bad
-        #expect(y.withUnsafeBufferPointer { Validate.largestMagnitude($0) } == nil)
+      let positions = n > 40 ? [0, 17, n / 2, (1 << 16) + 5, n - 1] : [n / 2]
+      for bad in [Float.nan, -Float.nan, .signalingNaN, .infinity, -.infinity] where n > 0 {
+        for i in positions where i < n {
+          var y = x
+          y[i] = bad
+          #expect(y.withUnsafeBufferPointer { Validate.largestMagnitude($0) } == nil, "\(n) \(i)")
+        }
       }
     }
+    // The extremes of the finite range.
+    let edge: [Float] = [0, -.greatestFiniteMagnitude, 1, .leastNormalMagnitude]
+    #expect(
+      edge.withUnsafeBufferPointer { Validate.largestMagnitude($0) } == .greatestFiniteMagnitude)
   }
 }

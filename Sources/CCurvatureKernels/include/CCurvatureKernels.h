@@ -72,6 +72,11 @@ void curvature_tsmv_n(curvature_isa isa, long n, long k, const float *u, long ld
 /// memory is first touched: one page fault then maps 2 MiB instead of 4 KiB.
 void curvature_advise_huge_pages(void *p, size_t bytes);
 
+/// max_{i<n} (bit pattern of x[i] with the sign bit cleared): the largest |x[i]| as a bit
+/// pattern, ≥ 0x7F800000 exactly when some x[i] is NaN or ±∞ (0 for n = 0). Exact on every
+/// path (AVX2 where available).
+uint32_t curvature_largest_magnitude_bits(long n, const float *x);
+
 /// Whether this CPU runs the half-precision kernels below (x86-64 with AVX2, FMA and F16C).
 int curvature_half_supported(void);
 
@@ -82,6 +87,10 @@ void curvature_float_to_half(long n, const float *x, uint16_t *h);
 /// x[i] ← h[i] (IEEE binary16 bit patterns, exact) for i < n. Requires
 /// `curvature_half_supported()`.
 void curvature_half_to_float(long n, const uint16_t *h, float *x);
+
+/// Σ_{i<n} (h[i] as Float − x[i])², the differences exact in Float, their squares added in
+/// Double in 8 lanes (a fixed order). Requires `curvature_half_supported()`.
+double curvature_half_squared_error(long n, const float *x, const uint16_t *h);
 
 /// `curvature_tsmv_t` for a binary16 U: c[j] += Σ_{i<n} u[j·ldu + i]·x[i] for j < k, Float
 /// lanes per block of 512 rows added into c in Double. Requires `curvature_half_supported()`.

@@ -36,32 +36,48 @@ public struct Basis: Sendable, Equatable {
   /// unchanged.
   /// - Complexity: O(P k) for ``BasisPrecision/half`` (one conversion pass), O(1) otherwise.
   public func withPrecision(_ precision: BasisPrecision) -> Basis {
+    withPrecision(precision, reusing: [])
+  }
+
+  /// ``withPrecision(_:)`` writing the binary16 copy into `spare` when it has P k elements
+  /// (``RefreshBuffers``).
+  func withPrecision(_ precision: BasisPrecision, reusing spare: consuming [UInt16]) -> Basis {
     var copy = self
-    copy.setPrecision(precision)
+    copy.setPrecision(precision, reusing: spare)
     return copy
   }
 
-  /// Makes the projections read the columns in `precision` (rebuilding the binary16 copy).
-  private mutating func setPrecision(_ precision: BasisPrecision) {
+  /// The binary16 copy (empty in ``BasisPrecision/single``), for reuse by ``RefreshBuffers``.
+  var halfBits: [UInt16] { halfStorage }
+
+  /// Makes the projections read the columns in `precision` (rebuilding the binary16 copy, in
+  /// `spare` when it has the right size).
+  private mutating func setPrecision(
+    _ precision: BasisPrecision, reusing spare: consuming [UInt16] = []
+  ) {
     self.precision = precision
     guard precision == .half, count > 0 else {
       halfStorage = []
       precisionError = 0
       return
     }
-    let half: [UInt16] = storage.withUnsafeBufferPointer { u in
-      LargeBuffer.uninitialized(count: u.count) {
-        HalfPrecisionKernels.convert(u, into: UnsafeMutableBufferPointer(start: $0, count: u.count))
+    var half: [UInt16]
+    if spare.count == storage.count {
+      // Moved, not copied: written in place when no one else holds it.
+      half = consume spare
+      storage.withUnsafeBufferPointer { u in
+        half.withUnsafeMutableBufferPointer { HalfPrecisionKernels.convert(u, into: $0) }
       }
-    }
-    var sum = 0.0
-    storage.withUnsafeBufferPointer { u in
-      half.withUnsafeBufferPointer { h in
-        for i in 0..<u.count {
-          let d = Double(HalfPrecisionKernels.float(h[i])) - Double(u[i])
-          sum += d * d
+    } else {
+      half = storage.withUnsafeBufferPointer { u in
+        LargeBuffer.uninitialized(count: u.count) {
+          HalfPrecisionKernels.convert(
+            u, into: UnsafeMutableBufferPointer(start: $0, count: u.count))
         }
       }
+    }
+    let sum = storage.withUnsafeBufferPointer { u in
+      half.withUnsafeBufferPointer { HalfPrecisionKernels.squaredError(u, $0) }
     }
     halfStorage = half
     precisionError = sum.squareRoot()

@@ -30,6 +30,26 @@ enum HalfPrecisionKernels {
     }
   }
 
+  /// Σ (h[i] − x[i])² in Double: the squared distance between `x` and its binary16 copy.
+  /// Summed over the fixed chunks of ``Kernels`` in chunk order (all cores for long vectors),
+  /// so the result depends only on the data.
+  /// - Complexity: O(n), one pass.
+  static func squaredError(
+    _ x: UnsafeBufferPointer<Float>, _ h: UnsafeBufferPointer<UInt16>, native: Bool = native
+  ) -> Double {
+    precondition(x.count == h.count, "squaredError: size mismatch")
+    guard let xp = x.baseAddress, let hp = h.baseAddress else { return 0 }
+    return Kernels.chunkedSum(count: x.count) { lo, hi in
+      if native { return curvature_half_squared_error(hi - lo, xp + lo, hp + lo) }
+      var s = 0.0
+      for i in lo..<hi {
+        let d = Double(float(hp[i])) - Double(xp[i])
+        s += d * d
+      }
+      return s
+    }
+  }
+
   /// The binary16 bit pattern nearest to `x` (ties to even; overflow gives ±∞, NaN stays NaN).
   /// - Complexity: O(1).
   static func half(_ x: Float) -> UInt16 {

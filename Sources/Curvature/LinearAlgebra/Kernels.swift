@@ -1,3 +1,5 @@
+import CCurvatureKernels
+
 /// Level-1 vector kernels on flat `Float` vectors.
 ///
 /// Reductions accumulate in 32 `Float` SIMD lanes over blocks of 512 elements, flush each
@@ -98,6 +100,24 @@ public enum Kernels {
     var total = 0.0
     for c in 0..<chunks { total += partial[c] }
     return total
+  }
+
+  /// max_i (bit pattern of x[i] with the sign bit cleared): the largest |x[i]| as a bit
+  /// pattern, at least 0x7F80_0000 exactly when an element is NaN or ±∞. Exact, so the same on
+  /// every path; AVX2 where available.
+  /// - Complexity: O(n), one pass; all cores when n is large.
+  static func largestMagnitudeBits(_ x: UnsafePointer<Float>, count n: Int) -> UInt32 {
+    if n < parallelThreshold || Parallel.processorCount < 2 {
+      return curvature_largest_magnitude_bits(n, x)
+    }
+    let chunks = (n + chunk - 1) / chunk
+    let partial = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: chunks)
+    defer { partial.deallocate() }
+    Parallel.forEach(chunks) { c in
+      let lo = c * chunk
+      partial[c] = curvature_largest_magnitude_bits(Swift.min(n, lo + chunk) - lo, x + lo)
+    }
+    return partial.max() ?? 0
   }
 
   /// Calls `body(lo, hi)` on the fixed chunks covering `0..<count`, on all cores when long.

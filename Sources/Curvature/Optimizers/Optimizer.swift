@@ -230,34 +230,13 @@ extension Validate {
 extension Validate {
   /// The largest |x_i|, or `nil` if an element is NaN or ±∞. - Complexity: O(n), one pass.
   ///
-  /// Works on the bit patterns: with the sign bit cleared, the order of finite Floats is the
-  /// order of their bits as unsigned integers, and NaN and ±∞ are exactly the patterns
-  /// ≥ 0x7F80_0000. An unsigned-integer maximum vectorises; `pointwiseMax` on Float SIMD
-  /// vectors (NaN-aware, element by element) does not, and was 40 ns per element.
+  /// Works on the bit patterns (``Kernels/largestMagnitudeBits(_:count:)``): with the sign bit
+  /// cleared, the order of finite Floats is the order of their bits as unsigned integers, and
+  /// NaN and ±∞ are exactly the patterns ≥ 0x7F80_0000.
   @usableFromInline
   static func largestMagnitude(_ x: UnsafeBufferPointer<Float>) -> Float? {
     guard let base = x.baseAddress, x.count > 0 else { return 0 }
-    let n = x.count
-    let largest = UnsafeRawPointer(base).withMemoryRebound(to: UInt32.self, capacity: n) {
-      bits -> UInt32 in
-      var m0: UInt32 = 0
-      var m1: UInt32 = 0
-      var m2: UInt32 = 0
-      var m3: UInt32 = 0
-      var i = 0
-      while i + 4 <= n {
-        m0 = Swift.max(m0, bits[i] & 0x7FFF_FFFF)
-        m1 = Swift.max(m1, bits[i + 1] & 0x7FFF_FFFF)
-        m2 = Swift.max(m2, bits[i + 2] & 0x7FFF_FFFF)
-        m3 = Swift.max(m3, bits[i + 3] & 0x7FFF_FFFF)
-        i += 4
-      }
-      while i < n {
-        m0 = Swift.max(m0, bits[i] & 0x7FFF_FFFF)
-        i += 1
-      }
-      return Swift.max(Swift.max(m0, m1), Swift.max(m2, m3))
-    }
+    let largest = Kernels.largestMagnitudeBits(base, count: x.count)
     return largest >= 0x7F80_0000 ? nil : Float(bitPattern: largest)
   }
 }

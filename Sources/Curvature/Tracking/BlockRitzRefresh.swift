@@ -3,11 +3,22 @@ extension DominantSubspaceTracker {
   /// - Throws: the operator's error, or `CurvatureError.nonFinite` for a non-finite output.
   /// - Complexity: `count` HVPs.
   static func products(
-    _ op: some HessianOperator, _ columns: UnsafeBufferPointer<Float>, count: Int
+    _ op: some HessianOperator, _ columns: UnsafeBufferPointer<Float>, count: Int,
+    reusing spare: consuming [Float] = []
   ) throws -> [Float] {
-    var out: [Float] = LargeBuffer.zeros(count: op.dimension * count)
+    let n = op.dimension * count
+    var out: [Float]
+    if spare.count == n {
+      out = consume spare
+      out.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+    } else {
+      out = LargeBuffer.zeros(count: n)
+    }
     try out.withUnsafeMutableBufferPointer { try op.apply(block: columns, count: count, into: $0) }
-    if let bad = out.firstIndex(where: { !$0.isFinite }) {
+    let largest = out.withUnsafeBufferPointer {
+      Kernels.largestMagnitudeBits($0.baseAddress!, count: n)
+    }
+    if largest >= 0x7F80_0000, let bad = out.firstIndex(where: { !$0.isFinite }) {
       throw CurvatureError.nonFinite(name: "operator output", index: bad)
     }
     return out

@@ -8,20 +8,24 @@ extension DominantSubspaceTracker {
   ///
   /// The vector work is a fixed number of passes over P × k blocks: T = UᵀY in one pass, HX =
   /// Y S, the residuals ‖HXᵢ − θᵢ U sᵢ‖ without storing X = U S, and HX orthonormalised in
-  /// place by Cholesky QR twice; the only P × k allocations are Y and the new basis. Should
+  /// place by Cholesky QR twice; the only P × k arrays are Y and the new basis, taken from
+  /// `buffers` when given (a tracker's scratch and the basis it retired last time). Should
   /// HX be numerically dependent (H annihilates a direction of span(U)), the basis is built by
   /// Gram–Schmidt with the Ritz vectors filling it back up to k columns.
   /// - Complexity: k HVPs (one block product) plus O(P k²) in about eight passes over P × k.
   static func subspaceIteration(
     op: some HessianOperator, start: Basis, k: Int, tolerance: Double,
-    previousEigenvalues: [Double] = [], averaging: Double = 0
+    previousEigenvalues: [Double] = [], averaging: Double = 0, buffers: RefreshBuffers? = nil
   ) throws -> EigenResult {
     let p = op.dimension
     let before = op.productCount
     let u = start.count > k ? start.prefix(k) : start
     let m = u.count
     // Y = HU.
-    var y = try u.storage.withUnsafeBufferPointer { try Self.products(op, $0, count: m) }
+    var y = try u.storage.withUnsafeBufferPointer {
+      try Self.products(op, $0, count: m, reusing: buffers?.takeProducts(count: p * m) ?? [])
+    }
+    defer { buffers?.returnProducts(y) }
     if averaging > 0, previousEigenvalues.count >= m {
       let a = Float(1 - averaging)
       u.storage.withUnsafeBufferPointer { us in
@@ -46,12 +50,18 @@ extension DominantSubspaceTracker {
     }
     let eig = try SymmetricEigensolver.decompose(t, order: m)
     // HX = Y S (S: column i = eigenvector i) and the residuals ‖HXᵢ − θᵢ Xᵢ‖ with X = U S.
-    var hx = eig.vectors.withUnsafeBufferPointer { s in
+    var hx = buffers?.takeRetiredColumns(count: p * m) ?? []
+    eig.vectors.withUnsafeBufferPointer { s in
       y.withUnsafeBufferPointer { ys in
-        // Every element is written by the product (no zero fill of P × k floats first).
-        LargeBuffer.uninitialized(count: p * m) { out in
+        let product = { (out: UnsafeMutablePointer<Float>) in
           ColumnBlock.times(
             ys.baseAddress!, rows: p, columns: m, s.baseAddress!, columns: m, into: out)
+        }
+        if hx.count == p * m {
+          hx.withUnsafeMutableBufferPointer { product($0.baseAddress!) }
+        } else {
+          // Every element is written by the product (no zero fill of P × k floats first).
+          hx = LargeBuffer.uninitialized(count: p * m, product)
         }
       }
     }

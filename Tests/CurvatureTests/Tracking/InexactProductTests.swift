@@ -166,6 +166,9 @@ final class NoisyQuadratic: DifferentiableObjective {
     #expect(c.hessianBatch == .minibatch)
     #expect(c.method == .subspaceIteration)
     #expect(c.refreshAveraging == 0.5)
+    // A minibatch Hessian is solved to 0.1, not 10⁻³ (its sampling error is far larger).
+    #expect(c.lanczos.tolerance == 0.1)
+    #expect(c.lanczos.tolerance == DominantSubspaceTracker.Configuration.Defaults.refreshTolerance)
     #expect(c.hessianBatch == DominantSubspaceTracker.Configuration.Defaults.hessianBatch)
     #expect(c.method == DominantSubspaceTracker.Configuration.Defaults.refreshMethod)
     #expect(c.seed == 3)
