@@ -4,9 +4,10 @@
 /// Fresh memory is not free: arrays this large (45 MB at P ≈ 1.1M, k = 10) come straight from
 /// the operating system and are mapped page by page on their first write, and memory returned
 /// between refreshes is often taken back by the host of a virtual machine. On the machine the
-/// benchmarks run on that costs about 0.75 ms per MB written, about 85 ms per refresh, against
-/// some 90 ms for the refresh's k HVPs. The tracker keeps the products H U as scratch and the
-/// columns (and binary16 copy) of the basis it last replaced, which become the next basis.
+/// benchmarks run on that costs about 0.7 ms per MB written (`Benchmarks/Floors/fresh_memory.c`),
+/// 40–60 ms per refresh, against some 90 ms for the refresh's k HVPs. The tracker keeps the
+/// products H U as scratch and the columns (and binary16 copy) of the basis it last replaced,
+/// which become the next basis.
 ///
 /// An array is taken out before it is written, so it is uniquely referenced unless the caller
 /// still holds the retired basis; in that case the write copies it first, as any `Array` does,
