@@ -20,6 +20,22 @@ enum LargeBuffer {
     return uninitialized(count: count) { $0.initialize(repeating: 0, count: count) }
   }
 
+  /// An array of `count` `Float`s whose contents are unspecified until written, for workspaces
+  /// that only ever read what they wrote before: its pages are mapped on their first write (on
+  /// huge pages where the system allows), so a workspace's unused columns cost nothing and no
+  /// zero-fill pass precedes the real writes. Debug builds fill it with NaN instead, so that a
+  /// read of an unwritten element shows up in every result that depends on it.
+  /// - Complexity: O(1) in release builds, O(count) in debug builds.
+  static func unwritten(count: Int) -> [Float] {
+    uninitialized(count: count) { base in
+      #if DEBUG
+        base.initialize(repeating: .nan, count: count)
+      #else
+        _ = base
+      #endif
+    }
+  }
+
   /// An array of `count` elements that `fill` writes in full (it receives the uninitialised
   /// storage), on huge pages where the system allows.
   /// - Complexity: that of `fill`.

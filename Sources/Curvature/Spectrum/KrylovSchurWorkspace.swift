@@ -37,8 +37,10 @@ final class KrylovSchurWorkspace {
     self.op = op
     self.p = op.dimension
     self.capacity = capacity
-    self.v = LargeBuffer.zeros(count: p * capacity)
-    self.w = LargeBuffer.zeros(count: p * capacity)
+    // Columns are written before they are read (the first `count` are valid): the unused ones
+    // are never mapped.
+    self.v = LargeBuffer.unwritten(count: p * capacity)
+    self.w = LargeBuffer.unwritten(count: p * capacity)
     self.t = [Double](repeating: 0, count: capacity * capacity)
   }
 
@@ -442,24 +444,21 @@ final class KrylovSchurWorkspace {
   /// - Returns: unit Ritz vectors (P × k, column-major) and residual norms.
   func explicitPairs(_ ritz: Ritz, count k: Int) -> (vectors: [Float], residuals: [Double]) {
     let m = count
-    var u: [Float] = LargeBuffer.zeros(count: p * k)
-    var hu: [Float] = LargeBuffer.zeros(count: p * k)
     let y = Array(ritz.vectors[0..<(m * k)])
-    v.withUnsafeBufferPointer { vp in
+    // U = V Y and HU = W Y, every element written by the product (no zero fill first).
+    var u: [Float] = v.withUnsafeBufferPointer { vp in
       y.withUnsafeBufferPointer { yp in
-        u.withUnsafeMutableBufferPointer { up in
+        LargeBuffer.uninitialized(count: p * k) {
           ColumnBlock.times(
-            vp.baseAddress!, rows: p, columns: m, yp.baseAddress!, columns: k, into: up.baseAddress!
-          )
+            vp.baseAddress!, rows: p, columns: m, yp.baseAddress!, columns: k, into: $0)
         }
       }
     }
-    w.withUnsafeBufferPointer { wp in
+    var hu: [Float] = w.withUnsafeBufferPointer { wp in
       y.withUnsafeBufferPointer { yp in
-        hu.withUnsafeMutableBufferPointer { hp in
+        LargeBuffer.uninitialized(count: p * k) {
           ColumnBlock.times(
-            wp.baseAddress!, rows: p, columns: m, yp.baseAddress!, columns: k, into: hp.baseAddress!
-          )
+            wp.baseAddress!, rows: p, columns: m, yp.baseAddress!, columns: k, into: $0)
         }
       }
     }
