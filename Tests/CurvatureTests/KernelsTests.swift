@@ -93,4 +93,28 @@ import Testing
     for i in 0..<n { worst = max(worst, abs(y[i] - 0.5 * (y0[i] + -1.25 * x[i]))) }
     #expect(worst == 0)
   }
+
+  /// One pass gives the exact largest magnitude (NaN and ±∞ at and above 0x7F80_0000) and Σ x²
+  /// within Float accumulation error of a Double reference, for lengths around the vector and
+  /// block sizes and past the parallel threshold; the result does not depend on the core count.
+  @Test(arguments: [1, 7, 8, 9, 511, 512, 513, 100_003, Kernels.parallelThreshold + 77])
+  func magnitudesMatchReferences(n: Int) {
+    var rng = SeededGenerator(seed: UInt64(n))
+    var x = rng.gaussianVector(count: n).map { $0 * 3 }
+    x[n - 1] = -40
+    let scan = x.withUnsafeBufferPointer { Kernels.magnitudes($0.baseAddress!, count: n) }
+    #expect(Float(bitPattern: scan.largestBits) == 40)
+    let reference = x.reduce(0.0) { $0 + Double($1) * Double($1) }
+    #expect(abs(scan.sumOfSquares - reference) <= 1e-6 * reference)
+    let serial = SerialScope.run {
+      x.withUnsafeBufferPointer { Kernels.magnitudes($0.baseAddress!, count: n) }
+    }
+    #expect(serial.largestBits == scan.largestBits && serial.sumOfSquares == scan.sumOfSquares)
+    for bad in [Float.nan, -.infinity] {
+      var y = x
+      y[n / 2] = bad
+      let b = y.withUnsafeBufferPointer { Kernels.magnitudes($0.baseAddress!, count: n) }
+      #expect(b.largestBits >= 0x7F80_0000)
+    }
+  }
 }

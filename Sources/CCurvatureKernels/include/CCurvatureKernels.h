@@ -77,6 +77,12 @@ void curvature_advise_huge_pages(void *p, size_t bytes);
 /// path (AVX2 where available).
 uint32_t curvature_largest_magnitude_bits(long n, const float *x);
 
+/// `curvature_largest_magnitude_bits(n, x)`, and Σ x[i]² in `*sumsq` from the same pass: eight
+/// Float lanes per block of 512 elements, each block's lanes added in Double in a fixed order
+/// (deterministic; the AVX2 path fuses the multiply–adds, so its last bits may differ from the
+/// portable path's). The largest magnitude is exact on both.
+uint32_t curvature_magnitude_scan(long n, const float *x, double *sumsq);
+
 /// Whether this CPU runs the half-precision kernels below (x86-64 with AVX2, FMA and F16C).
 int curvature_half_supported(void);
 

@@ -120,6 +120,34 @@ public enum Kernels {
     return partial.max() ?? 0
   }
 
+  /// ``largestMagnitudeBits(_:count:)`` and Σ x[i]² (in Double, over fixed chunks added in
+  /// chunk order, so the sum depends only on the data) from one pass.
+  /// - Complexity: O(n), one pass; all cores when n is large.
+  static func magnitudes(_ x: UnsafePointer<Float>, count n: Int) -> (
+    largestBits: UInt32, sumOfSquares: Double
+  ) {
+    if n < parallelThreshold || Parallel.processorCount < 2 {
+      var s = 0.0
+      let bits = curvature_magnitude_scan(n, x, &s)
+      return (bits, s)
+    }
+    let chunks = (n + chunk - 1) / chunk
+    let bits = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: chunks)
+    let sums = UnsafeMutableBufferPointer<Double>.allocate(capacity: chunks)
+    defer {
+      bits.deallocate()
+      sums.deallocate()
+    }
+    Parallel.forEach(chunks) { c in
+      let lo = c * chunk
+      bits[c] = curvature_magnitude_scan(
+        Swift.min(n, lo + chunk) - lo, x + lo, sums.baseAddress! + c)
+    }
+    var total = 0.0
+    for c in 0..<chunks { total += sums[c] }
+    return (bits.max() ?? 0, total)
+  }
+
   /// Calls `body(lo, hi)` on the fixed chunks covering `0..<count`, on all cores when long.
   static func forEachRange(count n: Int, _ body: (Int, Int) -> Void) {
     if n < parallelThreshold || Parallel.processorCount < 2 {

@@ -183,16 +183,30 @@ extension Validate {
   static func stepMagnitudes(parameters: [Float], gradient: [Float]) throws(CurvatureError)
     -> (parameters: Float, gradient: Float)
   {
+    try stepScan(parameters: parameters, gradient: gradient).largest
+  }
+
+  /// ``stepMagnitudes(parameters:gradient:)`` that also returns ‖g‖² from the same pass over
+  /// the gradient (``Kernels/magnitudes(_:count:)``).
+  @usableFromInline
+  static func stepScan(parameters: [Float], gradient: [Float]) throws(CurvatureError)
+    -> (largest: (parameters: Float, gradient: Float), gradientSquaredNorm: Double)
+  {
     try count("gradient", gradient.count, parameters.count)
-    guard let g = gradient.withUnsafeBufferPointer({ largestMagnitude($0) }) else {
-      try finite("gradient", gradient)
-      return (0, .infinity)  // unreachable: `finite` throws for a non-finite element
+    let scan = gradient.withUnsafeBufferPointer { g in
+      g.baseAddress.map { Kernels.magnitudes($0, count: g.count) }
+        ?? (largestBits: 0, sumOfSquares: 0)
     }
+    guard scan.largestBits < 0x7F80_0000 else {
+      try finite("gradient", gradient)
+      return ((0, .infinity), .infinity)  // unreachable: `finite` throws for a non-finite element
+    }
+    let g = Float(bitPattern: scan.largestBits)
     guard let w = parameters.withUnsafeBufferPointer({ largestMagnitude($0) }) else {
       try finite("parameters", parameters)
-      return (.infinity, g)
+      return ((.infinity, g), scan.sumOfSquares)
     }
-    return (w, g)
+    return ((w, g), scan.sumOfSquares)
   }
 
   /// ``finite(_:_:)`` for a `Float` vector: one branch-free SIMD pass (x·0 is NaN exactly for

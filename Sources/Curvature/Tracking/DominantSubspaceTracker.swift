@@ -266,12 +266,22 @@ public final class DominantSubspaceTracker {
     }
   }
 
-  /// χ_k of `g` against `basis`, writing Uᵀg into `c` (k entries; untouched when g = 0).
+  /// ‖g‖ as χ_k measures it (the sum of squares of ``Kernels/magnitudes(_:count:)``, which the
+  /// step's input check computes anyway). - Complexity: O(P), one pass.
+  private static func gradientNorm(_ g: [Float]) -> Double {
+    g.withUnsafeBufferPointer { gp in
+      gp.baseAddress.map { Kernels.magnitudes($0, count: gp.count).sumOfSquares.squareRoot() } ?? 0
+    }
+  }
+
+  /// χ_k of `g` against `basis`, writing Uᵀg into `c` (k entries; untouched when g = 0); `norm`
+  /// is ‖g‖ when the caller has it (from ``gradientNorm(_:)``'s computation).
   private static func alignment(
-    _ g: [Float], _ basis: Basis, coefficients c: UnsafeMutableBufferPointer<Double>
+    _ g: [Float], _ basis: Basis, coefficients c: UnsafeMutableBufferPointer<Double>,
+    norm: Double? = nil
   ) -> Double {
     g.withUnsafeBufferPointer { gp in
-      let gn = Kernels.norm(gp)
+      let gn = norm ?? gradientNorm(g)
       guard gn > 0 else { return 0 }
       basis.coefficients(of: gp, into: c)
       var s = 0.0
@@ -282,14 +292,14 @@ public final class DominantSubspaceTracker {
 
   /// χ_k of this step's gradient against `basis`, keeping Uᵀg (and the basis it belongs to)
   /// for the projected step that follows in ``step(_:parameters:gradient:minibatch:)``.
-  private func stepAlignment(_ g: [Float], _ basis: Basis?) -> Double {
+  private func stepAlignment(_ g: [Float], _ basis: Basis?, norm: Double?) -> Double {
     stepCoefficientsBasis = nil
     guard let basis, basis.count > 0 else { return 0 }
     if stepCoefficients.count != basis.count {
       stepCoefficients = [Double](repeating: 0, count: basis.count)
     }
     let chi = stepCoefficients.withUnsafeMutableBufferPointer {
-      Self.alignment(g, basis, coefficients: $0)
+      Self.alignment(g, basis, coefficients: $0, norm: norm)
     }
     if chi > 0 { stepCoefficientsBasis = basis }
     return chi
@@ -446,14 +456,15 @@ public final class DominantSubspaceTracker {
     try Validate.count("gradient", gradient.count, p)
     try Validate.finiteVector("gradient", gradient)
     try Validate.finiteVector("parameters", parameters)
-    return try observeValidated(parameters: parameters, gradient: gradient, minibatch: minibatch)
+    return try observeValidated(
+      parameters: parameters, gradient: gradient, minibatch: minibatch, gradientNorm: nil)
   }
 
-  /// ``observe(parameters:gradient:minibatch:)`` for inputs already checked. Everything that
-  /// can throw runs before the first change of state.
-  private func observeValidated(parameters: [Float], gradient: [Float], minibatch: SampleSet?)
-    throws -> TrackerStepReport
-  {
+  /// ``observe(parameters:gradient:minibatch:)`` for inputs already checked (‖g‖ given when the
+  /// check computed it). Everything that can throw runs before the first change of state.
+  private func observeValidated(
+    parameters: [Float], gradient: [Float], minibatch: SampleSet?, gradientNorm: Double?
+  ) throws -> TrackerStepReport {
     stepCoefficientsBasis = nil
     // An asynchronous refresh due now.
     var due: (job: PendingRefresh, outcome: RefreshOutcome)? = nil
@@ -499,7 +510,7 @@ public final class DominantSubspaceTracker {
       {
         reason = .drift
       } else if let a = configuration.refresh.minimumAlignment {
-        let chi = stepAlignment(gradient, current)
+        let chi = stepAlignment(gradient, current, norm: gradientNorm)
         measured = chi
         if chi < a { reason = .alignment }
       }
@@ -547,7 +558,8 @@ public final class DominantSubspaceTracker {
     // χ_k with the basis of this step (measured above unless a refresh replaced it).
     let chi =
       computed == nil
-      ? measured ?? stepAlignment(gradient, basis) : stepAlignment(gradient, basis)
+      ? measured ?? stepAlignment(gradient, basis, norm: gradientNorm)
+      : stepAlignment(gradient, basis, norm: gradientNorm)
     var switched = false
     if let rule = configuration.switchRule {
       let ema = alignmentAverage.map { rule.decay * $0 + (1 - rule.decay) * chi } ?? chi
@@ -649,11 +661,12 @@ public final class DominantSubspaceTracker {
     stepOptimizer:
       (inout O, inout [Float], [Float], (parameters: Float, gradient: Float)) throws -> Void
   ) throws -> TrackerStepReport {
-    let largest = try Validate.stepMagnitudes(parameters: parameters, gradient: gradient)
+    let scan = try Validate.stepScan(parameters: parameters, gradient: gradient)
     try optimizer.validate(parameterCount: parameters.count)
     try Validate.count("parameters", parameters.count, objective.parameterCount)
     let report = try observeValidated(
-      parameters: parameters, gradient: gradient, minibatch: minibatch)
+      parameters: parameters, gradient: gradient, minibatch: minibatch,
+      gradientNorm: scan.gradientSquaredNorm.squareRoot())
     if report.refresh != nil || report.switched {
       let newBasis = basis
       let target = configuration.switchRule?.target
@@ -662,7 +675,7 @@ public final class DominantSubspaceTracker {
         if report.switched, let target { $0.mode = target }
       }
     }
-    try stepOptimizer(&optimizer, &parameters, gradient, largest)
+    try stepOptimizer(&optimizer, &parameters, gradient, scan.largest)
     return report
   }
 

@@ -32,6 +32,33 @@ import Testing
     #expect(tracker.productCount == refresh.productCount && tracker.refreshCount == 1)
   }
 
+  /// χ_k is the same number, bit for bit, whether the tracker's step measures it (with ‖g‖ from
+  /// its input check), `observe` does, or `alignment(of:)` is asked afterwards.
+  @Test func stepObserveAndAlignmentAgreeBitForBit() throws {
+    let problem = QuarticProblem()
+    func tracker() throws -> DominantSubspaceTracker {
+      try DominantSubspaceTracker(
+        objective: problem.make(),
+        configuration: .init(
+          k: 3, hessianBatch: .minibatch, refresh: .every(3), method: .subspaceIteration,
+          seed: 2, refreshAveraging: 0.5))
+    }
+    let stepping = try tracker()
+    let observing = try tracker()
+    var rng = SeededGenerator(seed: 8)
+    var w = rng.gaussianVector(count: problem.p)
+    var opt = SGD(learningRate: 0.01).projected(.bulk)
+    for _ in 0..<8 {
+      let batch = SampleSet.indices((0..<4).map { _ in rng.nextInt(below: problem.n) })
+      let (_, g) = try stepping.objective.lossAndGradient(at: w, samples: batch)
+      let seen = try observing.observe(parameters: w, gradient: g, minibatch: batch)
+      let stepped = try stepping.step(&opt, parameters: &w, gradient: g, minibatch: batch)
+      #expect(stepped.alignment.bitPattern == seen.alignment.bitPattern)
+      #expect(try stepping.alignment(of: g).bitPattern == seen.alignment.bitPattern)
+      #expect(seen.alignment > 0)
+    }
+  }
+
   @Test func refreshPolicyTriggers() throws {
     let fx = try QuadraticFixture()
     var rng = SeededGenerator(seed: 2)
