@@ -36,7 +36,7 @@ static uint32_t largest_bits_portable(long n, const float *x) {
 }
 
 /// Σ x² over n elements in Double: Float lanes per block of 512 elements, each block flushed to
-/// Double (the accumulation of the library's dot products).
+/// Double.
 static uint32_t magnitude_scan_portable(long n, const float *x, double *sumsq) {
   double total = 0;
   for (long b = 0; b < n; b += 512) {
