@@ -132,9 +132,10 @@ enum TrainCommand {
     Flag(
       "basis-precision", .choice(BasisPrecision.allCases.map(\.rawValue)),
       default: DominantSubspaceTracker.Configuration.Defaults.projectionPrecision.rawValue,
-      help: "how projected steps read the tracked basis: 'half', a binary16 copy (half the "
-        + "bytes per step; each projected gradient within 2ε‖g‖, ε ≤ 2⁻¹¹√k + 2⁻²⁵√(Pk)), "
-        + "or 'single'"),
+      help: "how projected steps read the tracked basis: 'int8', a copy with one scale per 64 "
+        + "rows (a quarter of the bytes per step; ε = ‖Ũ − U‖_F ≤ 4√k/127, about 0.01 at k = 10), "
+        + "'half', a binary16 copy (half the bytes; ε ≤ 2⁻¹¹√k + 2⁻²⁵√(Pk)), or 'single'; each "
+        + "projected gradient is within (2ε + ε²)‖g‖ of the exact one"),
     Flag("seed", .nonNegativeInteger, default: "1", placeholder: "S", help: "random seed"),
   ]
 

@@ -199,7 +199,7 @@ func runCurvature(_ arguments: [String]) -> (status: Int32, stdout: String, stde
     let defaults = try run([])
     let spelled = try run([
       "--hessian-batch", "minibatch", "--refresh-method", "subspace-iteration",
-      "--refresh-averaging", "0.5", "--basis-precision", "half", "--refresh-tolerance", "0.1",
+      "--refresh-averaging", "0.5", "--basis-precision", "int8", "--refresh-tolerance", "0.1",
     ])
     // The first (cold Lanczos) refresh stops at 0.1 on the minibatch Hessian: solving it to
     // 10⁻³ costs more products and gives other eigenvalues.
@@ -219,9 +219,13 @@ func runCurvature(_ arguments: [String]) -> (status: Int32, stdout: String, stde
     #expect(defaults["eigenvalues"] as? [Double] != former["eigenvalues"] as? [Double])
     #expect(singleLosses != losses)
     for (a, b) in zip(singleLosses, losses) { #expect(abs(a - b) <= 1e-3 * abs(b)) }
+    // So does the binary16 copy.
+    let halfLosses = try #require(try run(["--basis-precision", "half"])["losses"] as? [Double])
+    #expect(halfLosses != losses)
+    for (a, b) in zip(halfLosses, losses) { #expect(abs(a - b) <= 1e-3 * abs(b)) }
     let help = runCurvature(["train", "--help"]).stdout
     #expect(help.contains("minibatch") && help.contains("subspace-iteration"))
-    #expect(help.contains("--basis-precision") && help.contains("half"))
+    #expect(help.contains("--basis-precision") && help.contains("half") && help.contains("int8"))
     #expect(help.contains("--refresh-tolerance"))
     for bad in ["0", "0.6", "nan", "x"] {
       let e = runCurvature(["train"] + small + ["--refresh-tolerance", bad])

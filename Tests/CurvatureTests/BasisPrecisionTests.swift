@@ -35,12 +35,46 @@ import Testing
     #expect(!half.sharesStorage(with: single) && half.sharesStorage(with: half))
   }
 
-  /// Projections through the binary16 copy stay within (2ε + ε²)|α − β|‖x‖ of the exact ones
-  /// with the Float columns, and differ from them (the copy is what is read).
-  @Test(arguments: [(1.0, 0.0), (0.0, 1.0), (0.3, 1.7)])
-  func projectionsStayWithinTheErrorBound(a: Double, b: Double) throws {
+  @Test func int8CopyRecordsItsErrorWithinTheBound() throws {
+    let p = 50_000
+    let single = try Self.orthonormal(p: p, k: 10, seed: 1)
+    let copy = single.withPrecision(.int8)
+    #expect(copy.precision == .int8 && copy.storage == single.storage)
+    // ε from the definition: each block of 64 rows read back as (max|u|/127)·round(u/scale).
+    var sum = 0.0
+    for j in 0..<10 {
+      for b0 in stride(from: 0, to: p, by: 64) {
+        let rows = (j * p + b0)..<(j * p + min(p, b0 + 64))
+        let scale = Double(rows.map { abs(single.storage[$0]) }.max()! / 127)
+        for i in rows {
+          let x = Double(single.storage[i])
+          let d = scale * (x / scale).rounded(.toNearestOrEven) - x
+          sum += d * d
+        }
+      }
+    }
+    #expect(abs(copy.precisionError - sum.squareRoot()) <= 1e-6 * sum.squareRoot())
+    let bound = BasisPrecision.int8.representationErrorBound(dimension: p, count: 10)
+    #expect(copy.precisionError > 0 && copy.precisionError <= bound)
+    // Gaussian columns: about 1/250 per column, far inside the worst case.
+    #expect(copy.precisionError <= 0.25 * bound)
+    #expect(copy.int8Bytes.count == p * 10 && single.int8Bytes.isEmpty)
+    #expect(copy != single && copy != single.withPrecision(.half))
+    #expect(copy.withPrecision(.single) == single)
+    #expect(copy.withPrecision(.half).int8Bytes.isEmpty)
+    #expect(copy.prefix(4).precision == .int8)
+    #expect(!copy.sharesStorage(with: single) && copy.sharesStorage(with: copy))
+  }
+
+  /// Projections through a reduced copy stay within (2ε + ε²)|α − β|‖x‖ of the exact ones with
+  /// the Float columns, and differ from them (the copy is what is read).
+  @Test(arguments: [BasisPrecision.half, .int8], [(1.0, 0.0), (0.0, 1.0), (0.3, 1.7)])
+  func projectionsStayWithinTheErrorBound(precision: BasisPrecision, weights: (Double, Double))
+    throws
+  {
+    let (a, b) = weights
     let single = try Self.orthonormal(p: 40_000, k: 8, seed: 2)
-    let half = single.withPrecision(.half)
+    let half = single.withPrecision(precision)
     let eps = half.precisionError
     var rng = SeededGenerator(seed: 3)
     let x = rng.gaussianVector(count: 40_000)
@@ -61,21 +95,22 @@ import Testing
 
   /// Appending to a half-precision basis orthogonalises in Float (the columns stay orthonormal
   /// to round-off) and refreshes the copy.
-  @Test func appendKeepsColumnsOrthonormalAndTheCopyCurrent() throws {
-    var basis = try Self.orthonormal(p: 3000, k: 4, seed: 4).withPrecision(.half)
+  @Test(arguments: [BasisPrecision.half, .int8])
+  func appendKeepsColumnsOrthonormalAndTheCopyCurrent(precision: BasisPrecision) throws {
+    var basis = try Self.orthonormal(p: 3000, k: 4, seed: 4).withPrecision(precision)
     var rng = SeededGenerator(seed: 5)
     let appended = basis.append(orthogonalizing: rng.gaussianVector(count: 3000))
     #expect(appended)
-    #expect(basis.count == 5 && basis.precision == .half)
+    #expect(basis.count == 5 && basis.precision == precision)
     #expect(basis.orthogonalityError <= 1e-5)
-    #expect(basis.withPrecision(.half).precisionError == basis.precisionError)
+    #expect(basis.withPrecision(precision).precisionError == basis.precisionError)
     let x = rng.gaussianVector(count: 3000)
-    #expect(basis.coefficients(of: x) == basis.withPrecision(.half).coefficients(of: x))
+    #expect(basis.coefficients(of: x) == basis.withPrecision(precision).coefficients(of: x))
   }
 
   /// The one-pass projected SGD step equals w − η·P(g) in Double, for both precisions, and is
   /// the step the tracker's fast path takes.
-  @Test(arguments: [BasisPrecision.single, .half])
+  @Test(arguments: [BasisPrecision.single, .half, .int8])
   func fusedStepMatchesTheProjectedGradientStep(precision: BasisPrecision) throws {
     let basis = try Self.orthonormal(p: 20_000, k: 6, seed: 6).withPrecision(precision)
     var rng = SeededGenerator(seed: 7)
@@ -125,8 +160,9 @@ import Testing
 
   /// A projected optimizer's checkpoint keeps the precision of its basis; an unknown precision
   /// is refused and leaves the optimizer unchanged.
-  @Test func checkpointKeepsThePrecision() throws {
-    let basis = try Self.orthonormal(p: 500, k: 3, seed: 9).withPrecision(.half)
+  @Test(arguments: [BasisPrecision.half, .int8])
+  func checkpointKeepsThePrecision(precision: BasisPrecision) throws {
+    let basis = try Self.orthonormal(p: 500, k: 3, seed: 9).withPrecision(precision)
     var opt = SGD(learningRate: 0.1).projected(.bulk, basis: basis)
     var rng = SeededGenerator(seed: 10)
     var w = rng.gaussianVector(count: 500)

@@ -76,19 +76,23 @@ func inLoopFigures(arguments: [String]) throws {
   var bulkHalf = SGD(learningRate: 0.1).projected(.bulk)
   _ = bulkHalf.updateProjection { $0.basis = probe.basis?.withPrecision(.half) }
   var wHalf = w0
+  var bulkInt8 = SGD(learningRate: 0.1).projected(.bulk)
+  _ = bulkInt8.updateProjection { $0.basis = probe.basis?.withPrecision(.int8) }
+  var wInt8 = w0
   var plain = SGD(learningRate: 0.1)
   var wPlain = w0
   // The three steps interleaved, each right after a gradient evaluation (untimed), as in a
   // training loop where the gradient's work passes through the caches between two steps.
-  var stepTimes: [[Double]] = [[], [], []]
+  var stepTimes: [[Double]] = [[], [], [], []]
   for _ in 0..<15 {
-    for kind in 0..<3 {
+    for kind in 0..<4 {
       _ = try model.lossAndGradient(at: w0, samples: batch)
       let t0 = ContinuousClock.now
       switch kind {
       case 0: try plain.step(parameters: &wPlain, gradient: g)
       case 1: try bulk.step(parameters: &wStep, gradient: g)
-      default: try bulkHalf.step(parameters: &wHalf, gradient: g)
+      case 2: try bulkHalf.step(parameters: &wHalf, gradient: g)
+      default: try bulkInt8.step(parameters: &wInt8, gradient: g)
       }
       stepTimes[kind].append(seconds(ContinuousClock.now - t0))
     }
@@ -96,6 +100,7 @@ func inLoopFigures(arguments: [String]) throws {
   let plainStep = stepTimes[0].min()!
   let projected = stepTimes[1].min()!
   let projectedHalf = stepTimes[2].min()!
+  let projectedInt8 = stepTimes[3].min()!
   let medians = stepTimes.map { $0.sorted()[$0.count / 2] }
   let v = rng.gaussianVector(count: p)
   let hvp = bestOf(3) {
@@ -106,7 +111,8 @@ func inLoopFigures(arguments: [String]) throws {
   for (name, s) in [
     ("gradient", gradient), ("SGD step (update only)", plainStep),
     ("Bulk-SGD step (projection + update)", projected),
-    ("Bulk-SGD step, binary16 basis copy", projectedHalf), ("one HVP", hvp),
+    ("Bulk-SGD step, binary16 basis copy", projectedHalf),
+    ("Bulk-SGD step, int8 basis copy", projectedInt8), ("one HVP", hvp),
     ("cold Lanczos refresh (\(cold.productCount) HVPs)", coldSeconds),
     ("warm subspace-iteration refresh (10 HVPs, one block)", warm),
   ] {
@@ -138,10 +144,10 @@ func inLoopFigures(arguments: [String]) throws {
     case "recommended":
       // What `train` and `compare` use without flags.
       return .recommended(sampleCount: n, k: 10, seed: 3)
-    case "single":
-      // The recommended settings with the projections reading the Float basis.
+    case "single", "half", "int8":
+      // The recommended settings with the projections reading the basis in this precision.
       var c = DominantSubspaceTracker.Configuration.recommended(sampleCount: n, k: 10, seed: 3)
-      c.projectionPrecision = .single
+      c.projectionPrecision = BasisPrecision(rawValue: name)!
       return c
     case "minibatch-loose":
       // The minibatch variant with a loose cold start (tolerance 0.05, at most 3k products).
@@ -247,6 +253,8 @@ func inLoopFigures(arguments: [String]) throws {
       "seconds": o.seconds, "time_ratios": ratios, "ratio_of_minima": ratioOfMinima,
       "hvps": o.products,
       "refreshes": o.refreshes,
+      "basis_precision": o.basis?.precision.rawValue ?? "none",
+      "basis_precision_error": o.basis?.precisionError ?? 0,
       "split_of_fastest_seconds": [
         "gradients": o.split.gradient, "refresh_steps": o.split.refreshSteps,
         "other_steps": o.split.steps, "each_refresh": o.split.refreshes,
@@ -264,13 +272,20 @@ func inLoopFigures(arguments: [String]) throws {
       "| \(variant.name) | \(fmt(t.gradient, 2)) | \(fmt(t.refreshSteps, 2)) | "
         + "\(fmt(t.steps, 2)) | \(t.refreshes.map { fmt($0 * 1e3, 0) }.joined(separator: ", ")) |")
   }
+  for (index, variant) in runs.enumerated() {
+    guard let basis = outcomes[index].basis else { continue }
+    print(
+      "\(variant.name): final basis read in \(basis.precision.rawValue), ε = ‖Ũ − U‖_F = "
+        + "\(fmt(basis.precisionError, 4))")
+  }
   if let jsonPath {
     let document: [String: Any] = [
       "command": "Figures inloop " + arguments.joined(separator: " "),
       "date": ISO8601DateFormatter().string(from: Date()), "parameters": p, "steps": steps,
       "breakdown_ms": [
         "gradient": gradient * 1e3, "sgd_update": plainStep * 1e3,
-        "bulk_step": projected * 1e3, "bulk_step_half": projectedHalf * 1e3, "hvp": hvp * 1e3,
+        "bulk_step": projected * 1e3, "bulk_step_half": projectedHalf * 1e3,
+        "bulk_step_int8": projectedInt8 * 1e3, "hvp": hvp * 1e3,
         "cold_lanczos": coldSeconds * 1e3,
         "cold_lanczos_hvps": cold.productCount, "warm_subspace_iteration": warm * 1e3,
       ],

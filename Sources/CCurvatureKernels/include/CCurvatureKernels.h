@@ -110,4 +110,33 @@ void curvature_tsmv_t_half(long n, long k, const uint16_t *u, long ldu, const fl
 void curvature_tsmv_n_half(long n, long k, const uint16_t *u, long ldu, const float *d,
                            const float *x, float beta, int accumulate, float *out);
 
+/// Whether this CPU runs the block-scaled int8 kernels below (x86-64 with AVX2 and FMA).
+int curvature_int8_supported(void);
+
+/// One column of n entries as block-scaled int8: for each block b of 64 rows (the last may be
+/// shorter) scales[b] = max_{i ∈ b} |x[i]| / 127 (in Float) and q[i] the integer nearest to
+/// x[i] / scales[b] (ties to even, clamped to ±127; 0 in a block of zeros). Writes ⌈n/64⌉
+/// scales. Requires `curvature_int8_supported()`.
+void curvature_float_to_int8(long n, const float *x, int8_t *q, float *scales);
+
+/// Σ_{i<n} (scales[i/64]·q[i] − x[i])² for one column, each term exact in Double, summed in 8
+/// Double lanes (a fixed order). Requires `curvature_int8_supported()`.
+double curvature_int8_squared_error(long n, const float *x, const int8_t *q, const float *scales);
+
+/// `curvature_tsmv_t` for a block-scaled int8 U (column j at u + j·ldu, its block scales at
+/// s + j·lds; the first row starts a block): c[j] += Σ_b s_jb·Σ_{i ∈ b} u_j[i]·x[i] for j < k,
+/// each block's products in Float lanes, 8 blocks per Float run, each run's lanes added into c
+/// in Double. Requires `curvature_int8_supported()`.
+void curvature_tsmv_t_int8(long n, long k, const int8_t *u, long ldu, const float *s, long lds,
+                           const float *x, double *c);
+
+/// out[i] ← init[i] + β·x[i] + Σ_{j<k} (d[j]·s_jb)·u_j[i] for a block-scaled int8 U (layout as in
+/// `curvature_tsmv_t_int8`), where init is out[i] when `accumulate` and 0 otherwise, and the
+/// β·x term is left out when x is null. d[j]·s_jb is rounded to Float once per block; each
+/// element then goes through the same sequence of fused multiply–adds (β·x first, then columns
+/// in order). `out` may equal `x`. Requires `curvature_int8_supported()`.
+void curvature_tsmv_n_int8(long n, long k, const int8_t *u, long ldu, const float *s, long lds,
+                           const float *d, const float *x, float beta, int accumulate,
+                           float *out);
+
 #endif

@@ -22,65 +22,112 @@ public struct Basis: Sendable, Equatable {
   public private(set) var precisionError = 0.0
   /// The binary16 copy of ``storage`` (column-major, bit patterns) in ``BasisPrecision/half``.
   private var halfStorage: [UInt16] = []
+  /// The int8 copy of ``storage`` (column-major) in ``BasisPrecision/int8``.
+  private var int8Storage: [Int8] = []
+  /// The scales of the int8 copy, ⌈P/64⌉ per column (column-major).
+  private var int8Scales: [Float] = []
 
-  /// Two bases are equal when they have the same columns and precision (the binary16 copy is a
+  /// Two bases are equal when they have the same columns and precision (the reduced copy is a
   /// function of both). - Complexity: O(P k).
   public static func == (a: Basis, b: Basis) -> Bool {
     a.dimension == b.dimension && a.count == b.count && a.precision == b.precision
       && a.storage == b.storage
   }
 
-  /// This basis read by its projections in `precision`: for ``BasisPrecision/half`` the columns
-  /// are rounded once to binary16 (to nearest) and ``precisionError`` records ε = ‖Ũ − U‖_F
-  /// (at most ``BasisPrecision/representationErrorBound(dimension:count:)``). ``storage`` is
-  /// unchanged.
-  /// - Complexity: O(P k) for ``BasisPrecision/half`` (one conversion pass), O(1) otherwise.
+  /// This basis read by its projections in `precision`: for ``BasisPrecision/half`` and
+  /// ``BasisPrecision/int8`` the columns are rounded once into a reduced copy, and
+  /// ``precisionError`` records ε = ‖Ũ − U‖_F (at most
+  /// ``BasisPrecision/representationErrorBound(dimension:count:)``). ``storage`` is unchanged.
+  /// - Complexity: O(P k) for a reduced precision (one conversion pass and one error pass),
+  ///   O(1) otherwise.
   public func withPrecision(_ precision: BasisPrecision) -> Basis {
-    withPrecision(precision, reusing: [])
+    withPrecision(precision, reusing: ReducedCopy())
   }
 
-  /// ``withPrecision(_:)`` writing the binary16 copy into `spare` when it has P k elements
-  /// (``RefreshBuffers``).
-  func withPrecision(_ precision: BasisPrecision, reusing spare: consuming [UInt16]) -> Basis {
+  /// The arrays of a basis's reduced copy, handed from a retired basis to the next one
+  /// (``RefreshBuffers``) so that the next copy is written into memory already mapped.
+  struct ReducedCopy {
+    var half: [UInt16] = []
+    var int8: [Int8] = []
+    var scales: [Float] = []
+  }
+
+  /// ``withPrecision(_:)`` writing the reduced copy into the arrays of `spare` that have the
+  /// right size (``RefreshBuffers``).
+  func withPrecision(_ precision: BasisPrecision, reusing spare: consuming ReducedCopy) -> Basis {
     var copy = self
     copy.setPrecision(precision, reusing: spare)
     return copy
   }
 
-  /// The binary16 copy (empty in ``BasisPrecision/single``), for reuse by ``RefreshBuffers``.
+  /// The binary16 copy (empty unless ``BasisPrecision/half``).
   var halfBits: [UInt16] { halfStorage }
 
-  /// Makes the projections read the columns in `precision` (rebuilding the binary16 copy, in
-  /// `spare` when it has the right size).
+  /// The int8 copy (empty unless ``BasisPrecision/int8``).
+  var int8Bytes: [Int8] { int8Storage }
+
+  /// The reduced copy's arrays (empty in ``BasisPrecision/single``), for reuse by
+  /// ``RefreshBuffers``.
+  var reducedCopy: ReducedCopy {
+    ReducedCopy(half: halfStorage, int8: int8Storage, scales: int8Scales)
+  }
+
+  /// Makes the projections read the columns in `precision` (rebuilding the reduced copy, in
+  /// the arrays of `spare` that have the right size).
   private mutating func setPrecision(
-    _ precision: BasisPrecision, reusing spare: consuming [UInt16] = []
+    _ precision: BasisPrecision, reusing spare: consuming ReducedCopy = ReducedCopy()
   ) {
     self.precision = precision
-    guard precision == .half, count > 0 else {
-      halfStorage = []
-      precisionError = 0
+    halfStorage = []
+    int8Storage = []
+    int8Scales = []
+    precisionError = 0
+    guard count > 0 else { return }
+    switch precision {
+    case .single:
       return
-    }
-    var half: [UInt16]
-    if spare.count == storage.count {
-      // Moved, not copied: written in place when no one else holds it.
-      half = consume spare
-      storage.withUnsafeBufferPointer { u in
-        half.withUnsafeMutableBufferPointer { HalfPrecisionKernels.convert(u, into: $0) }
-      }
-    } else {
-      half = storage.withUnsafeBufferPointer { u in
-        LargeBuffer.uninitialized(count: u.count) {
-          HalfPrecisionKernels.convert(
-            u, into: UnsafeMutableBufferPointer(start: $0, count: u.count))
+    case .half:
+      var half: [UInt16]
+      if spare.half.count == storage.count {
+        // Moved, not copied: written in place when no one else holds it.
+        half = spare.half
+        spare.half = []
+        storage.withUnsafeBufferPointer { u in
+          half.withUnsafeMutableBufferPointer { HalfPrecisionKernels.convert(u, into: $0) }
+        }
+      } else {
+        half = storage.withUnsafeBufferPointer { u in
+          LargeBuffer.uninitialized(count: u.count) {
+            HalfPrecisionKernels.convert(
+              u, into: UnsafeMutableBufferPointer(start: $0, count: u.count))
+          }
         }
       }
+      let sum = storage.withUnsafeBufferPointer { u in
+        half.withUnsafeBufferPointer { HalfPrecisionKernels.squaredError(u, $0) }
+      }
+      halfStorage = half
+      precisionError = sum.squareRoot()
+    case .int8:
+      let blocks = Int8Kernels.blockCount(rows: dimension) * count
+      var bytes: [Int8] = spare.int8.count == storage.count ? spare.int8 : []
+      var scales: [Float] = spare.scales.count == blocks ? spare.scales : []
+      spare.int8 = []
+      spare.scales = []
+      if bytes.isEmpty { bytes = LargeBuffer.uninitialized(count: storage.count) { _ in } }
+      if scales.isEmpty { scales = LargeBuffer.uninitialized(count: blocks) { _ in } }
+      let sum = storage.withUnsafeBufferPointer { u in
+        bytes.withUnsafeMutableBufferPointer { q in
+          scales.withUnsafeMutableBufferPointer { s in
+            Int8Kernels.quantize(
+              u, rows: dimension, columns: count, into: q.baseAddress!, scales: s.baseAddress!)
+          }
+        }
+      }
+      int8Storage = bytes
+      int8Scales = scales
+      precisionError = sum.squareRoot()
     }
-    let sum = storage.withUnsafeBufferPointer { u in
-      half.withUnsafeBufferPointer { HalfPrecisionKernels.squaredError(u, $0) }
-    }
-    halfStorage = half
-    precisionError = sum.squareRoot()
   }
 
   /// An empty basis (k = 0) in R^P.
@@ -172,7 +219,7 @@ public struct Basis: Sendable, Equatable {
     for i in 0..<dimension { w[i] = Float(Double(w[i]) * scale) }
     storage.append(contentsOf: w)
     count += 1
-    if precision == .half { setPrecision(.half) }
+    if precision != .single { setPrecision(precision) }
     return true
   }
 
@@ -243,10 +290,20 @@ public struct Basis: Sendable, Equatable {
     of x: UnsafeBufferPointer<Float>, into c: UnsafeMutableBufferPointer<Double>
   ) {
     precondition(x.count == dimension && c.count == count)
-    if precision == .half, count > 0, let xp = x.baseAddress, let cp = c.baseAddress {
-      halfStorage.withUnsafeBufferPointer { h in
-        HalfPrecisionKernels.transposeMultiply(
-          u: h.baseAddress!, rows: dimension, columns: count, x: xp, into: cp)
+    if precision != .single, count > 0, let xp = x.baseAddress, let cp = c.baseAddress {
+      if precision == .half {
+        halfStorage.withUnsafeBufferPointer { h in
+          HalfPrecisionKernels.transposeMultiply(
+            u: h.baseAddress!, rows: dimension, columns: count, x: xp, into: cp)
+        }
+      } else {
+        int8Storage.withUnsafeBufferPointer { q in
+          int8Scales.withUnsafeBufferPointer { s in
+            Int8Kernels.transposeMultiply(
+              q: q.baseAddress!, scales: s.baseAddress!, rows: dimension, columns: count, x: xp,
+              into: cp)
+          }
+        }
       }
       return
     }
@@ -377,6 +434,14 @@ public struct Basis: Sendable, Equatable {
           HalfPrecisionKernels.multiplyAdd(
             u: h.baseAddress!, rows: dimension, columns: count, coefficients: d, x: x,
             beta: beta, accumulate: accumulate, into: out)
+        }
+      } else if precision == .int8, count > 0 {
+        int8Storage.withUnsafeBufferPointer { q in
+          int8Scales.withUnsafeBufferPointer { s in
+            Int8Kernels.multiplyAdd(
+              q: q.baseAddress!, scales: s.baseAddress!, rows: dimension, columns: count,
+              coefficients: d, x: x, beta: beta, accumulate: accumulate, into: out)
+          }
         }
       } else {
         storage.withUnsafeBufferPointer { u in

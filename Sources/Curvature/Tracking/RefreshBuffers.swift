@@ -6,7 +6,7 @@
 /// between refreshes is often taken back by the host of a virtual machine. On the machine the
 /// benchmarks run on that costs about 0.7 ms per MB written (`Benchmarks/Floors/fresh_memory.c`),
 /// 40–60 ms per refresh, against some 90 ms for the refresh's k HVPs. The tracker keeps the
-/// products H U as scratch and the columns (and binary16 copy) of the basis it last replaced,
+/// products H U as scratch and the columns (and reduced copy) of the basis it last replaced,
 /// which become the next basis.
 ///
 /// An array is taken out before it is written, so it is uniquely referenced unless the caller
@@ -17,8 +17,8 @@ final class RefreshBuffers {
   private var products: [Float] = []
   /// The `Float` columns of the basis the last install replaced.
   private var retiredColumns: [Float] = []
-  /// The binary16 copy of that basis (empty in single precision).
-  private var retiredHalf: [UInt16] = []
+  /// The reduced copy of that basis (empty arrays in single precision).
+  private var retiredCopy = Basis.ReducedCopy()
 
   /// The products scratch when it holds `count` elements, else an empty array (the caller
   /// allocates). - Complexity: O(1).
@@ -37,17 +37,18 @@ final class RefreshBuffers {
     Self.take(&retiredColumns, count: count)
   }
 
-  /// The retired binary16 copy when it holds `count` elements, else an empty array.
+  /// The retired basis's reduced copy (moved out, leaving nothing behind).
   /// - Complexity: O(1).
-  func takeRetiredHalf(count: Int) -> [UInt16] {
-    Self.take(&retiredHalf, count: count)
+  func takeRetiredCopy() -> Basis.ReducedCopy {
+    defer { retiredCopy = Basis.ReducedCopy() }
+    return retiredCopy
   }
 
   /// Keeps the storage of `basis`, which a refresh has just replaced, for the next one.
   /// - Complexity: O(1).
   func retire(_ basis: Basis?) {
     retiredColumns = basis?.storage ?? []
-    retiredHalf = basis?.halfBits ?? []
+    retiredCopy = basis?.reducedCopy ?? Basis.ReducedCopy()
   }
 
   /// Moves `array` out when it holds `count` elements (leaving it empty).
