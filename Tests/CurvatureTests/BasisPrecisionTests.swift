@@ -58,7 +58,8 @@ import Testing
     #expect(copy.precisionError > 0 && copy.precisionError <= bound)
     // Gaussian columns: about 1/250 per column, far inside the worst case.
     #expect(copy.precisionError <= 0.25 * bound)
-    #expect(copy.int8Bytes.count == p * 10 && single.int8Bytes.isEmpty)
+    #expect(copy.int8Bytes.count == Int8Kernels.columnStride(rows: p) * 10)
+    #expect(single.int8Bytes.isEmpty)
     #expect(copy != single && copy != single.withPrecision(.half))
     #expect(copy.withPrecision(.single) == single)
     #expect(copy.withPrecision(.half).int8Bytes.isEmpty)

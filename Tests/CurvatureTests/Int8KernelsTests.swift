@@ -21,11 +21,15 @@ import Testing
     return u
   }
 
+  /// The int8 copy of u (P × k): `q` in the kernels' layout (column stride
+  /// `Int8Kernels.columnStride(rows: p)`), `compact` the same values P × k, the scales and ε².
   static func quantized(_ u: [Float], p: Int, k: Int, native: Bool) -> (
-    q: [Int8], s: [Float], error: Double
+    q: [Int8], s: [Float], error: Double, compact: [Int8]
   ) {
     let nb = Int8Kernels.blockCount(rows: p)
-    var q = [Int8](repeating: 0, count: p * k)
+    let ldq = Int8Kernels.columnStride(rows: p)
+    #expect(ldq >= p && ldq % 64 == 0)
+    var q = [Int8](repeating: 99, count: ldq * k)
     var s = [Float](repeating: -1, count: nb * k)
     let e = u.withUnsafeBufferPointer { up in
       q.withUnsafeMutableBufferPointer { qp in
@@ -36,7 +40,13 @@ import Testing
         }
       }
     }
-    return (q, s, e)
+    var compact: [Int8] = []
+    for j in 0..<k {
+      compact += q[(j * ldq)..<(j * ldq + p)]
+      // The padding is not written.
+      #expect(q[(j * ldq + p)..<((j + 1) * ldq)].allSatisfy { $0 == 99 })
+    }
+    return (q, s, e, compact)
   }
 
   /// Each block's scale is its largest magnitude / 127, each entry is within s/2 of its value
@@ -49,7 +59,7 @@ import Testing
     let nb = Int8Kernels.blockCount(rows: p)
     var results: [([Int8], [Float], Double)] = []
     for native in Self.paths {
-      let (q, s, e) = Self.quantized(u, p: p, k: k, native: native)
+      let (_, s, e, q) = Self.quantized(u, p: p, k: k, native: native)
       var reference = 0.0
       for j in 0..<k {
         for b in 0..<nb {
@@ -93,7 +103,7 @@ import Testing
     let norm = u.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
     u = u.map { Float(Double($0) / norm) }
     for native in Self.paths {
-      let (_, _, e) = Self.quantized(u, p: p, k: 1, native: native)
+      let (_, _, e, _) = Self.quantized(u, p: p, k: 1, native: native)
       let bound = BasisPrecision.int8.representationErrorBound(dimension: p, count: 1)
       #expect(e.squareRoot() <= bound)
       #expect(e.squareRoot() >= 0.9 * 7.9 / 254, "\(e.squareRoot())")
@@ -106,8 +116,8 @@ import Testing
     let u = rng.gaussianVector(count: p * k, standardDeviation: 1 / Double(p).squareRoot())
     let x = rng.gaussianVector(count: p)
     let nb = Int8Kernels.blockCount(rows: p)
-    let (q, s, _) = Self.quantized(u, p: p, k: k, native: false)
-    let uq = (0..<(p * k)).map { Double(s[($0 / p) * nb + ($0 % p) / 64]) * Double(q[$0]) }
+    let (q, s, _, compact) = Self.quantized(u, p: p, k: k, native: false)
+    let uq = (0..<(p * k)).map { Double(s[($0 / p) * nb + ($0 % p) / 64]) * Double(compact[$0]) }
     var ref = [Double](repeating: 0, count: k)
     var mag = [Double](repeating: 0, count: k)
     for j in 0..<k {
@@ -192,7 +202,7 @@ import Testing
     var rng = SeededGenerator(seed: 3)
     let u = rng.gaussianVector(count: p * k, standardDeviation: 1 / Double(p).squareRoot())
     let x = rng.gaussianVector(count: p)
-    let (q, s, _) = Self.quantized(u, p: p, k: k, native: Int8Kernels.native)
+    let (q, s, _, _) = Self.quantized(u, p: p, k: k, native: Int8Kernels.native)
     let d: [Float] = (0..<k).map { Float($0) * 0.1 - 0.3 }
     func run() -> ([Double], [Float]) {
       var c = [Double](repeating: 0, count: k)

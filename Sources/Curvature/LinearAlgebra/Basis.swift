@@ -22,7 +22,8 @@ public struct Basis: Sendable, Equatable {
   public private(set) var precisionError = 0.0
   /// The binary16 copy of ``storage`` (column-major, bit patterns) in ``BasisPrecision/half``.
   private var halfStorage: [UInt16] = []
-  /// The int8 copy of ``storage`` (column-major) in ``BasisPrecision/int8``.
+  /// The int8 copy of ``storage`` in ``BasisPrecision/int8`` (column j at
+  /// j·``Int8Kernels/columnStride(rows:)``).
   private var int8Storage: [Int8] = []
   /// The scales of the int8 copy, ⌈P/64⌉ per column (column-major).
   private var int8Scales: [Float] = []
@@ -110,11 +111,19 @@ public struct Basis: Sendable, Equatable {
       precisionError = sum.squareRoot()
     case .int8:
       let blocks = Int8Kernels.blockCount(rows: dimension) * count
-      var bytes: [Int8] = spare.int8.count == storage.count ? spare.int8 : []
+      let byteCount = Int8Kernels.columnStride(rows: dimension) * count
+      var bytes: [Int8] = spare.int8.count == byteCount ? spare.int8 : []
       var scales: [Float] = spare.scales.count == blocks ? spare.scales : []
       spare.int8 = []
       spare.scales = []
-      if bytes.isEmpty { bytes = LargeBuffer.uninitialized(count: storage.count) { _ in } }
+      if bytes.isEmpty {
+        // The conversion writes every column; the padding after each is zeroed here (it is
+        // never read, and no array should hold indeterminate bytes).
+        let (p, stride) = (dimension, byteCount / count)
+        bytes = LargeBuffer.uninitialized(count: byteCount) { base in
+          for j in 0..<count { (base + j * stride + p).initialize(repeating: 0, count: stride - p) }
+        }
+      }
       if scales.isEmpty { scales = LargeBuffer.uninitialized(count: blocks) { _ in } }
       let sum = storage.withUnsafeBufferPointer { u in
         bytes.withUnsafeMutableBufferPointer { q in

@@ -21,11 +21,23 @@ enum Int8Kernels {
   /// The number of scale blocks of a column of `rows` entries. - Complexity: O(1).
   static func blockCount(rows p: Int) -> Int { (p + blockRows - 1) / blockRows }
 
+  /// The distance in bytes between the starts of two columns of the int8 copy: at least P, a
+  /// multiple of 64, and for P ≥ 4096 five cache lines past a multiple of 4096. With a stride
+  /// of exactly P (≡ 10 mod 4096 at P = 1,126,410) the k column streams of a pass would all
+  /// map to the same sets of an 8-way L1 cache and evict one another; shifted by 320 bytes per
+  /// column, up to 12 columns fall into distinct sets. - Complexity: O(1).
+  static func columnStride(rows p: Int) -> Int {
+    let shift = 320
+    if p < 4096 { return (p + 63) / 64 * 64 }
+    return (p - shift + 4095) / 4096 * 4096 + shift
+  }
+
   // MARK: - Conversion
 
-  /// Writes the block-scaled int8 copy of U (P × k, column-major) into `q` (P × k) and its
-  /// scales into `scales` (⌈P/64⌉ × k, column-major); returns ε² = Σ (s_b·q_i − u_i)², each
-  /// term exact in `Double`, summed column by column in column order.
+  /// Writes the block-scaled int8 copy of U (P × k, column-major) into `q` (column j at
+  /// q + j·``columnStride(rows:)``; the padding is not written) and its scales into `scales`
+  /// (⌈P/64⌉ × k, column-major); returns ε² = Σ (s_b·q_i − u_i)², each term exact in `Double`,
+  /// summed column by column in column order.
   /// - Complexity: O(P k), two passes over U; columns on all cores when P·k is large.
   static func quantize(
     _ u: UnsafeBufferPointer<Float>, rows p: Int, columns k: Int,
@@ -35,12 +47,13 @@ enum Int8Kernels {
     precondition(u.count == p * k, "quantize: size mismatch")
     guard p > 0, k > 0, let up = u.baseAddress else { return 0 }
     let nb = blockCount(rows: p)
+    let ldq = columnStride(rows: p)
     var errors = [Double](repeating: 0, count: k)
     errors.withUnsafeMutableBufferPointer { e in
       let ep = e.baseAddress!
       func column(_ j: Int) {
         let x = up + j * p
-        let qj = q + j * p
+        let qj = q + j * ldq
         let sj = scales + j * nb
         if native {
           curvature_float_to_int8(p, x, qj, sj)
@@ -90,7 +103,8 @@ enum Int8Kernels {
 
   // MARK: - c = Uᵀx
 
-  /// c ← Uᵀx in Double (c has k elements) for a block-scaled int8 U.
+  /// c ← Uᵀx in Double (c has k elements) for a block-scaled int8 U laid out by
+  /// ``quantize(_:rows:columns:into:scales:native:)``.
   /// - Complexity: O(P k), one pass over U and x; all cores when P·k is large.
   static func transposeMultiply(
     q: UnsafePointer<Int8>, scales: UnsafePointer<Float>, rows p: Int, columns k: Int,
@@ -98,17 +112,19 @@ enum Int8Kernels {
   ) {
     if k == 0 { return }
     let nb = blockCount(rows: p)
+    let ldq = columnStride(rows: p)
     // Parts are multiples of ``blockRows``, so every part starts a block.
     ProjectionKernels.reduceOverParts(
       rows: p, width: k, parallel: p * k >= ProjectionKernels.parallelWork, into: c
     ) { range, out in
       let lo = range.lowerBound
       if native {
-        curvature_tsmv_t_int8(range.count, k, q + lo, p, scales + lo / blockRows, nb, x + lo, out)
+        curvature_tsmv_t_int8(
+          range.count, k, q + lo, ldq, scales + lo / blockRows, nb, x + lo, out)
         return
       }
       for j in 0..<k {
-        let column = q + j * p
+        let column = q + j * ldq
         let s = scales + j * nb
         var b = lo
         while b < range.upperBound {
@@ -131,7 +147,8 @@ enum Int8Kernels {
   // MARK: - out = β·x + U d
 
   /// out ← β·x + U d, or out += β·x + U d when `accumulate` (the β·x term is left out when `x`
-  /// is nil), for a block-scaled int8 U. `out` may be `x` itself.
+  /// is nil), for a block-scaled int8 U laid out by
+  /// ``quantize(_:rows:columns:into:scales:native:)``. `out` may be `x` itself.
   /// - Complexity: O(P k), one pass over U, x and out; all cores when P·k is large.
   static func multiplyAdd(
     q: UnsafePointer<Int8>, scales: UnsafePointer<Float>, rows p: Int, columns k: Int,
@@ -140,11 +157,12 @@ enum Int8Kernels {
   ) {
     if p == 0 { return }
     let nb = blockCount(rows: p)
+    let ldq = columnStride(rows: p)
     ProjectionKernels.forEachChunk(rows: p, chunk: ProjectionKernels.part, columns: k) { range in
       let lo = range.lowerBound
       if native {
         curvature_tsmv_n_int8(
-          range.count, k, q + lo, p, scales + lo / blockRows, nb, d, x.map { $0 + lo }, beta,
+          range.count, k, q + lo, ldq, scales + lo / blockRows, nb, d, x.map { $0 + lo }, beta,
           accumulate ? 1 : 0, out + lo)
         return
       }
@@ -152,7 +170,7 @@ enum Int8Kernels {
         var acc: Float = accumulate ? out[i] : 0
         if let x { acc = acc.addingProduct(beta, x[i]) }
         for j in 0..<k {
-          acc = acc.addingProduct(d[j] * scales[j * nb + i / blockRows], Float(q[j * p + i]))
+          acc = acc.addingProduct(d[j] * scales[j * nb + i / blockRows], Float(q[j * ldq + i]))
         }
         out[i] = acc
       }
