@@ -128,6 +128,44 @@ import Testing
     }
   }
 
+  /// With `scalingStored`: ‖(W S)[:, i] − θᵢ U[:, i]‖ for stored vectors U and products W,
+  /// against a Double computation of W S.
+  @Test(arguments: [(5, 3, 2), (70_001, 6, 4)])
+  func residualNormsOfStoredVectorsMatchADoubleReference(_ shape: (Int, Int, Int)) {
+    let (p, n, m) = shape
+    let (w, s) = Self.inputs(p: p, n: n, m: m, seed: UInt64(11 * p))
+    var rng = SeededGenerator(seed: 6)
+    let theta = (0..<m).map { _ in rng.nextGaussian() * 3 }
+    // U = (W S) / θ + a small perturbation in column 0 and a large one elsewhere.
+    var u = [Float](repeating: 0, count: p * m)
+    var expected = [Double](repeating: 0, count: m)
+    for i in 0..<m {
+      for r in 0..<p {
+        var hx = 0.0
+        for l in 0..<n { hx += Double(w[l * p + r]) * Double(Float(s[i * n + l])) }
+        let e = (i == 0 ? 1e-3 : 1.0) * rng.nextGaussian()
+        u[i * p + r] = Float(hx / theta[i] + e)
+        let d = hx - theta[i] * Double(u[i * p + r])
+        expected[i] += d * d
+      }
+    }
+    let norms = u.withUnsafeBufferPointer { up in
+      w.withUnsafeBufferPointer { wp in
+        s.withUnsafeBufferPointer { sp in
+          ColumnBlock.residualNorms(
+            up.baseAddress!, wp.baseAddress!, rows: p, columns: n, sp.baseAddress!, columns: m,
+            values: theta, scalingStored: true)
+        }
+      }
+    }
+    for i in 0..<m {
+      let e = expected[i].squareRoot()
+      #expect(
+        abs(norms[i] - e) <= 1e-3 * e + 1e-6 * Double(n * p).squareRoot() * max(1, abs(theta[i])),
+        "column \(i): \(norms[i]) vs \(e)")
+    }
+  }
+
   /// Cholesky QR twice: QᵀQ = I, column i of Q in span(V[:, 0...i]) with a positive
   /// coefficient (the Gram–Schmidt result), for columns of very different scales.
   @Test func choleskyOrthonormalizeMatchesGramSchmidt() throws {

@@ -139,11 +139,14 @@ enum ColumnBlock {
   /// vectors X = V S are never stored. Row tile by row tile, X's tile is formed in a small buffer
   /// (one GEMM) and the squared differences are summed per tile, tile sums added in order (the
   /// result does not depend on the number of cores). V is P × n, S n × m column-major `Double`
-  /// (rounded to `Float`), Y P × m.
+  /// (rounded to `Float`), Y P × m. With `scalingStored` the norms are ‖(V S)[:, i] − θᵢ
+  /// Y[:, i]‖ instead: the residuals of stored Ritz vectors Y whose products H Y = W S are formed
+  /// tile by tile from the products W of the basis.
   /// - Complexity: O(P n m) time, one pass over V and Y, O(tile · m) extra memory per core.
   static func residualNorms(
     _ y: UnsafePointer<Float>, _ v: UnsafePointer<Float>, rows p: Int, columns n: Int,
-    _ s: UnsafePointer<Double>, columns m: Int, values theta: [Double]
+    _ s: UnsafePointer<Double>, columns m: Int, values theta: [Double],
+    scalingStored: Bool = false
   ) -> [Double] {
     precondition(theta.count == m, "residualNorms: one value per column")
     if m == 0 { return [] }
@@ -175,17 +178,19 @@ enum ColumnBlock {
             let th = values[i]
             var acc = SIMD8<Float>()
             var r = 0
+            // d = y − θx, or θy − x when θ scales the stored column (the same norm as x − θy).
+            let (a, b): (Float, Float) = scalingStored ? (th, 1) : (1, th)
             while r + 8 <= len {
               let d =
-                UnsafeRawPointer(yi + r).loadUnaligned(as: SIMD8<Float>.self)
-                - th * UnsafeRawPointer(x + r).loadUnaligned(as: SIMD8<Float>.self)
+                a * UnsafeRawPointer(yi + r).loadUnaligned(as: SIMD8<Float>.self)
+                - b * UnsafeRawPointer(x + r).loadUnaligned(as: SIMD8<Float>.self)
               acc += d * d
               r += 8
             }
             var total = 0.0
             for q in 0..<8 { total += Double(acc[q]) }
             while r < len {
-              let d = Double(yi[r]) - Double(th) * Double(x[r])
+              let d = Double(a) * Double(yi[r]) - Double(b) * Double(x[r])
               total += d * d
               r += 1
             }

@@ -114,7 +114,10 @@ final class KrylovSchurWorkspace {
         } else {
           try op.apply(block: input, count: added, into: out)
         }
-        if let bad = out.firstIndex(where: { !$0.isFinite }) {
+        // One vector pass on all cores; the index is looked for only when something is off.
+        if Kernels.largestMagnitudeBits(out.baseAddress!, count: out.count) >= 0x7F80_0000,
+          let bad = out.firstIndex(where: { !$0.isFinite })
+        {
           throw CurvatureError.nonFinite(name: "operator output", index: bad % p)
         }
       }
@@ -445,7 +448,7 @@ final class KrylovSchurWorkspace {
   func explicitPairs(_ ritz: Ritz, count k: Int) -> (vectors: [Float], residuals: [Double]) {
     let m = count
     let y = Array(ritz.vectors[0..<(m * k)])
-    // U = V Y and HU = W Y, every element written by the product (no zero fill first).
+    // U = V Y, every element written by the product (no zero fill first).
     var u: [Float] = v.withUnsafeBufferPointer { vp in
       y.withUnsafeBufferPointer { yp in
         LargeBuffer.uninitialized(count: p * k) {
@@ -454,27 +457,25 @@ final class KrylovSchurWorkspace {
         }
       }
     }
-    var hu: [Float] = w.withUnsafeBufferPointer { wp in
-      y.withUnsafeBufferPointer { yp in
-        LargeBuffer.uninitialized(count: p * k) {
-          ColumnBlock.times(
-            wp.baseAddress!, rows: p, columns: m, yp.baseAddress!, columns: k, into: $0)
+    // ‖W yᵢ − θᵢ uᵢ‖ with W Y formed tile by tile (H U is never stored), then both divided by
+    // ‖uᵢ‖ as uᵢ is normalised.
+    let raw = u.withUnsafeBufferPointer { up in
+      w.withUnsafeBufferPointer { wp in
+        y.withUnsafeBufferPointer { yp in
+          ColumnBlock.residualNorms(
+            up.baseAddress!, wp.baseAddress!, rows: p, columns: m, yp.baseAddress!, columns: k,
+            values: Array(ritz.values[0..<k]), scalingStored: true)
         }
       }
     }
     var residuals = [Double](repeating: 0, count: k)
     u.withUnsafeMutableBufferPointer { up in
-      hu.withUnsafeMutableBufferPointer { hp in
-        for i in 0..<k {
-          let uc = UnsafeMutableBufferPointer(rebasing: up[(i * p)..<((i + 1) * p)])
-          let hc = UnsafeMutableBufferPointer(rebasing: hp[(i * p)..<((i + 1) * p)])
-          let n = Kernels.norm(UnsafeBufferPointer(uc))
-          let inv = n > 0 ? 1 / n : 0
-          Kernels.scale(Float(inv), uc)
-          Kernels.scale(Float(inv), hc)
-          Kernels.axpy(Float(-ritz.values[i]), UnsafeBufferPointer(uc), hc)
-          residuals[i] = Kernels.norm(UnsafeBufferPointer(hc))
-        }
+      for i in 0..<k {
+        let uc = UnsafeMutableBufferPointer(rebasing: up[(i * p)..<((i + 1) * p)])
+        let n = Kernels.norm(UnsafeBufferPointer(uc))
+        let inv = n > 0 ? 1 / n : 0
+        Kernels.scale(Float(inv), uc)
+        residuals[i] = raw[i] * inv
       }
     }
     return (u, residuals)
