@@ -56,7 +56,8 @@ enum CompareCommand {
       } ?? .minibatch,
       refresh: settings.refreshPolicy, lanczos: settings.lanczos, method: settings.refreshMethod,
       seed: settings.seed,
-      refreshAveraging: settings.refreshAveraging, projectionPrecision: settings.basisPrecision)
+      refreshAveraging: settings.refreshAveraging, projectionPrecision: settings.basisPrecision,
+      curvature: settings.curvature)
     let contenders = try specs.map { spec in
       let eta = TrainCommand.learningRate(
         for: spec, settings: settings, languageModel: model.model.isLanguageModel)
@@ -82,7 +83,8 @@ enum CompareCommand {
         progress = nil
       }
     }
-    let runs = try results.map { try run($0, on: model) }
+    let curvature = tracking.curvature.resolved(for: objective)
+    let runs = try results.map { try run($0, on: model, curvature: curvature) }
     for result in results {
       if case .diverged(let step, let reason) = result.status {
         context.error(
@@ -127,7 +129,9 @@ enum CompareCommand {
   }
 
   /// The run as `train` reports it (evaluations at a diverged run's parameters may fail).
-  private static func run(_ r: ComparisonRun, on model: Workload) throws -> TrainCommand.Run {
+  private static func run(
+    _ r: ComparisonRun, on model: Workload, curvature: CurvatureMatrix
+  ) throws -> TrainCommand.Run {
     let diverged = r.diverged
     return TrainCommand.Run(
       optimizer: r.name, finalLoss: r.finalLoss,
@@ -138,7 +142,8 @@ enum CompareCommand {
       losses: r.losses, productCount: r.hessianVectorProducts, refreshCount: r.refreshes,
       eigenvalues: r.eigenvalues, seconds: r.seconds, parameters: r.parameters,
       optimizerState: r.optimizerState, trackerState: r.trackerState,
-      basis: try r.trackerState.flatMap(SavedRun.basis))
+      basis: try r.trackerState.flatMap(SavedRun.basis),
+      curvature: r.trackerState == nil ? nil : curvature)
   }
 
   /// `train`'s JSON of a run, with the step and reason of a divergence.

@@ -136,6 +136,13 @@ enum TrainCommand {
         + "rows (a quarter of the bytes per step; ε = ‖Ũ − U‖_F ≤ 4√k/127, about 0.01 at k = 10), "
         + "'half', a binary16 copy (half the bytes; ε ≤ 2⁻¹¹√k + 2⁻²⁵√(Pk)), or 'single'; each "
         + "projected gradient is within (2ε + ε²)‖g‖ of the exact one"),
+    Flag(
+      "curvature", .choice(CurvatureMatrix.allCases.map(\.rawValue)),
+      default: DominantSubspaceTracker.Configuration.Defaults.curvature.rawValue,
+      help: "the matrix whose top-k eigenspace refreshes follow: 'gauss-newton', G = Jᵀ∇²ℓJ "
+        + "(products about two thirds the cost of HVPs; for classification losses its top "
+        + "eigenspace is the Hessian's), or 'hessian'; the eigenvalues reported are that "
+        + "matrix's"),
     Flag("seed", .nonNegativeInteger, default: "1", placeholder: "S", help: "random seed"),
   ]
 
@@ -185,6 +192,8 @@ enum TrainCommand {
     var testFraction: Double
     /// The precision in which projections read the tracked basis.
     var basisPrecision: BasisPrecision
+    /// The matrix the tracker follows.
+    var curvature: CurvatureMatrix
 
     /// The tracker's refresh policy.
     var refreshPolicy: RefreshPolicy {
@@ -232,6 +241,9 @@ enum TrainCommand {
       basisPrecision =
         BasisPrecision(rawValue: a.string("basis-precision"))
         ?? DominantSubspaceTracker.Configuration.Defaults.projectionPrecision
+      curvature =
+        CurvatureMatrix(rawValue: a.string("curvature"))
+        ?? DominantSubspaceTracker.Configuration.Defaults.curvature
       confidence = a.optionalDouble("confidence") ?? 0.95
       errorBars = a.flag("error-bars") || a.isSet("confidence")
       seed = UInt64(a.int("seed"))
@@ -261,6 +273,8 @@ enum TrainCommand {
     var firstStep = 0
     /// Where and why the run diverged (`nil`: it completed).
     var divergence: (step: Int, loss: Double, reason: String)? = nil
+    /// The matrix whose eigenvalues these are (`nil` for an untracked optimizer).
+    var curvature: CurvatureMatrix? = nil
 
     var json: JSONValue {
       var fields: [(String, JSONValue)] = [
@@ -282,6 +296,7 @@ enum TrainCommand {
         fields.append(
           ("test_accuracy", test.accuracy.flatMap { $0.isFinite ? .number($0) : nil } ?? .null))
       }
+      if let curvature { fields.append(("curvature", .string(curvature.rawValue))) }
       if let unigramEntropy { fields.append(("unigram_entropy", .number(unigramEntropy))) }
       if firstStep > 0 { fields.append(("first_step", .int(firstStep))) }
       return .object(fields)
@@ -415,7 +430,7 @@ enum TrainCommand {
           refresh: s.refreshPolicy, lanczos: s.lanczos, method: s.refreshMethod, seed: s.seed,
           refreshAveraging: s.refreshAveraging,
           uncertainty: s.errorBars ? .init(confidence: s.confidence, seed: s.seed) : nil,
-          projectionPrecision: s.basisPrecision))
+          projectionPrecision: s.basisPrecision, curvature: s.curvature))
       : nil
     var opt = optimizer
     var w = start
@@ -530,6 +545,7 @@ enum TrainCommand {
       optimizerState: opt.snapshot(), trackerState: tracker?.snapshot(), basis: tracker?.basis)
     run.firstStep = first
     run.divergence = divergence
+    run.curvature = tracker?.curvature
     return run
   }
 

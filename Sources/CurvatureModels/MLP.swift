@@ -181,6 +181,9 @@ public final class MLP: DifferentiableObjective {
     try tangentProducts(w, samples, v, count, out, gaussNewton: false)
   }
 
+  /// `true`: this model computes exact Gauss–Newton products.
+  public var providesGaussNewtonProducts: Bool { true }
+
   /// Exact G v = Jᵀ (∇²_z ℓ) J v, the generalised Gauss–Newton product (logits z).
   /// - Complexity: one forward pass plus about 4 N P multiply–adds.
   public func gaussNewtonVectorProduct(

@@ -189,6 +189,9 @@ public final class QuadraticModel: DifferentiableObjective, Sendable {
     for j in 0..<parameterCount { out[j] = Float(r[j]) }
   }
 
+  /// `true`: this model computes exact Gauss–Newton products.
+  public var providesGaussNewtonProducts: Bool { true }
+
   /// Equal to the HVP (the objective is quadratic). - Complexity: O(P² + |samples| P).
   public func gaussNewtonVectorProduct(
     at w: UnsafeBufferPointer<Float>, samples: SampleSet, direction v: UnsafeBufferPointer<Float>,

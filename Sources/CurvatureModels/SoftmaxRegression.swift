@@ -65,6 +65,9 @@ public final class SoftmaxRegression: DifferentiableObjective {
       at: w, samples: samples, directions: v, count: count, into: out)
   }
 
+  /// `true`: this model computes exact Gauss–Newton products.
+  public var providesGaussNewtonProducts: Bool { true }
+
   /// Equal to the HVP for this model. - Complexity: O(N P).
   public func gaussNewtonVectorProduct(
     at w: UnsafeBufferPointer<Float>, samples: SampleSet, direction v: UnsafeBufferPointer<Float>,

@@ -216,6 +216,9 @@ public final class Transformer: DifferentiableObjective {
     try products(w, samples, v, count, out, functional: true)
   }
 
+  /// `true`: this model computes exact Gauss–Newton products.
+  public var providesGaussNewtonProducts: Bool { true }
+
   /// G v = Jᵀ (∇²_z ℓ) J v with J the Jacobian of the logits.
   /// - Complexity: one forward pass plus about 1.5 gradients.
   public func gaussNewtonVectorProduct(

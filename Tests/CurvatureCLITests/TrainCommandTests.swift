@@ -200,6 +200,7 @@ func runCurvature(_ arguments: [String]) -> (status: Int32, stdout: String, stde
     let spelled = try run([
       "--hessian-batch", "minibatch", "--refresh-method", "subspace-iteration",
       "--refresh-averaging", "0.5", "--basis-precision", "int8", "--refresh-tolerance", "0.1",
+      "--curvature", "gauss-newton",
     ])
     // The first (cold Lanczos) refresh stops at 0.1 on the minibatch Hessian: solving it to
     // 10⁻³ costs more products and gives other eigenvalues.
@@ -223,6 +224,16 @@ func runCurvature(_ arguments: [String]) -> (status: Int32, stdout: String, stde
     let halfLosses = try #require(try run(["--basis-precision", "half"])["losses"] as? [Double])
     #expect(halfLosses != losses)
     for (a, b) in zip(halfLosses, losses) { #expect(abs(a - b) <= 1e-3 * abs(b)) }
+    // The refreshes follow the Gauss–Newton matrix, and say so; the Hessian gives other
+    // eigenvalues.
+    #expect(defaults["curvature"] as? String == "gauss-newton")
+    let hessian = try run(["--curvature", "hessian"])
+    #expect(hessian["curvature"] as? String == "hessian")
+    let gEigen = try #require(defaults["eigenvalues"] as? [Double])
+    let hEigen = try #require(hessian["eigenvalues"] as? [Double])
+    #expect(gEigen != hEigen && gEigen.count == hEigen.count)
+    let bad = runCurvature(["train"] + small + ["--curvature", "fisher"])
+    #expect(bad.status == 2 && bad.stderr.contains("--curvature"), "\(bad.stderr)")
     let help = runCurvature(["train", "--help"]).stdout
     #expect(help.contains("minibatch") && help.contains("subspace-iteration"))
     #expect(help.contains("--basis-precision") && help.contains("half") && help.contains("int8"))

@@ -200,6 +200,9 @@ public final class ClosureObjective: DifferentiableObjective {
     for i in 0..<parameterCount { out[i] = r[i] }
   }
 
+  /// Whether a Gauss–Newton product closure was given.
+  public var providesGaussNewtonProducts: Bool { ggn != nil }
+
   /// The supplied Gauss–Newton product; throws `CurvatureError.unsupported` without one.
   /// - Complexity: one call.
   public func gaussNewtonVectorProduct(

@@ -41,6 +41,17 @@ public protocol DifferentiableObjective: AnyObject {
     into out: UnsafeMutableBufferPointer<Float>
   ) throws
 
+  /// Writes G V for `count` directions stored column-major (P × count) into `out`.
+  /// The default loops over ``gaussNewtonVectorProduct(at:samples:direction:into:)``.
+  func gaussNewtonVectorProducts(
+    at w: UnsafeBufferPointer<Float>, samples: SampleSet, directions v: UnsafeBufferPointer<Float>,
+    count: Int, into out: UnsafeMutableBufferPointer<Float>
+  ) throws
+
+  /// Whether ``gaussNewtonVectorProduct(at:samples:direction:into:)`` is implemented (the
+  /// default, `false`, leaves ``CurvatureMatrix/gaussNewton`` refreshes on the Hessian).
+  var providesGaussNewtonProducts: Bool { get }
+
   /// Writes the per-sample losses ℓ_i(w), in the order of `samples`, into `losses`
   /// (`samples.count` elements).
   func perSampleLosses(
@@ -78,6 +89,22 @@ extension DifferentiableObjective {
   ) throws {
     throw CurvatureError.unsupported("\(Self.self) does not provide Gauss–Newton products")
   }
+
+  public func gaussNewtonVectorProducts(
+    at w: UnsafeBufferPointer<Float>, samples: SampleSet, directions v: UnsafeBufferPointer<Float>,
+    count: Int, into out: UnsafeMutableBufferPointer<Float>
+  ) throws {
+    let p = parameterCount
+    for j in 0..<count {
+      try gaussNewtonVectorProduct(
+        at: w, samples: samples,
+        direction: UnsafeBufferPointer(rebasing: v[(j * p)..<((j + 1) * p)]),
+        into: UnsafeMutableBufferPointer(rebasing: out[(j * p)..<((j + 1) * p)]))
+    }
+  }
+
+  /// `false`: objectives that implement Gauss–Newton products say so.
+  public var providesGaussNewtonProducts: Bool { false }
 
   /// The mean loss at `w` (validated). - Complexity: one forward pass.
   public func loss(at w: [Float], samples: SampleSet) throws -> Double {

@@ -117,6 +117,9 @@ public final class RandomAffineSubspace: DifferentiableObjective {
     try product(at: z, samples: samples, direction: v, into: out, gaussNewton: false)
   }
 
+  /// Whether the full-space objective provides Gauss–Newton products.
+  public var providesGaussNewtonProducts: Bool { objective.providesGaussNewtonProducts }
+
   public func gaussNewtonVectorProduct(
     at z: UnsafeBufferPointer<Float>, samples: SampleSet, direction v: UnsafeBufferPointer<Float>,
     into out: UnsafeMutableBufferPointer<Float>

@@ -68,6 +68,11 @@ public final class DominantSubspaceTracker {
       /// k = 10 (``Basis/precisionError``), is far below that of a basis tracked on minibatch
       /// Hessians.
       public static let projectionPrecision = BasisPrecision.int8
+      /// The matrix refreshes follow: the Gauss–Newton matrix (``CurvatureMatrix/gaussNewton``)
+      /// for objectives that provide its products, the Hessian for the others. Its products
+      /// cost about two thirds of HVPs, and for classification losses its top eigenspace is
+      /// the Hessian's (see ``CurvatureMatrix``).
+      public static let curvature = CurvatureMatrix.gaussNewton
     }
 
     /// The recommended settings (``Defaults``): k eigenpairs, a refresh every
@@ -88,7 +93,7 @@ public final class DominantSubspaceTracker {
         lanczos: LanczosConfiguration(tolerance: Defaults.refreshTolerance, maxProducts: 2000),
         method: Defaults.refreshMethod, seed: seed,
         refreshAveraging: Defaults.refreshAveraging,
-        projectionPrecision: Defaults.projectionPrecision)
+        projectionPrecision: Defaults.projectionPrecision, curvature: Defaults.curvature)
     }
 
     /// The number of eigenpairs k (1 ≤ k < P).
@@ -126,6 +131,11 @@ public final class DominantSubspaceTracker {
     /// ``Defaults/projectionPrecision`` in ``recommended(sampleCount:k:seed:)``. Refreshes,
     /// warm starts and checkpoints always use the `Float` columns.
     public var projectionPrecision = BasisPrecision.single
+    /// The matrix whose top-k eigenspace the refreshes follow: ``CurvatureMatrix/hessian`` by
+    /// default, ``Defaults/curvature`` in ``recommended(sampleCount:k:seed:)``.
+    /// ``CurvatureMatrix/gaussNewton`` falls back to the Hessian for an objective that does not
+    /// provide Gauss–Newton products (``DominantSubspaceTracker/curvature`` says which is used).
+    public var curvature = CurvatureMatrix.hessian
 
     /// Creates a configuration. The defaults are cheap and work with every way of calling the
     /// tracker: k = ``Defaults/k``, a fixed seeded subset Hessian batch of
@@ -145,8 +155,9 @@ public final class DominantSubspaceTracker {
       warmStart: Bool = true, method: RefreshMethod = .lanczos, switchRule: SwitchRule? = nil,
       seed: UInt64 = 0, execution: RefreshExecution = .synchronous, refreshAveraging: Double = 0,
       uncertainty: SamplingUncertaintyConfiguration? = nil,
-      projectionPrecision: BasisPrecision = .single
+      projectionPrecision: BasisPrecision = .single, curvature: CurvatureMatrix = .hessian
     ) {
+      self.curvature = curvature
       self.projectionPrecision = projectionPrecision
       self.uncertainty = uncertainty
       self.execution = execution
@@ -166,6 +177,9 @@ public final class DominantSubspaceTracker {
   public let objective: any DifferentiableObjective
   /// The settings.
   public let configuration: Configuration
+  /// The matrix the refreshes follow: ``Configuration/curvature`` resolved for ``objective``
+  /// (``CurvatureMatrix/gaussNewton`` only when the objective provides its products).
+  public var curvature: CurvatureMatrix { configuration.curvature.resolved(for: objective) }
   /// The fixed Hessian batch (`nil` for ``HessianBatch/minibatch``).
   public let fixedBatch: SampleSet?
   /// Storage that synchronous refreshes reuse (``RefreshBuffers``).
@@ -353,7 +367,10 @@ public final class DominantSubspaceTracker {
     previous: Basis?, previousEigenvalues: [Double], seed: UInt64, configuration: Configuration,
     toleranceFloor: Double, buffers: RefreshBuffers? = nil
   ) throws -> RefreshOutcome {
-    let op = try ObjectiveHessian(objective: objective, at: parameters, samples: samples)
+    let op: any HessianOperator =
+      configuration.curvature.resolved(for: objective) == .gaussNewton
+      ? try ObjectiveGaussNewton(objective: objective, at: parameters, samples: samples)
+      : try ObjectiveHessian(objective: objective, at: parameters, samples: samples)
     var cfg = objective.hessianProductAccuracy.solverSettings(
       requested: configuration.lanczos, eigenvalues: previousEigenvalues, k: configuration.k)
     cfg.tolerance = max(cfg.tolerance, toleranceFloor)
@@ -380,7 +397,8 @@ public final class DominantSubspaceTracker {
     }
     let uncertainty = try configuration.uncertainty.map { settings in
       try BatchJackknife(
-        objective: objective, at: parameters, samples: samples, configuration: settings
+        objective: objective, at: parameters, samples: samples, configuration: settings,
+        matrix: configuration.curvature.resolved(for: objective)
       ).eigenvalues(of: result)
     }
     return RefreshOutcome(

@@ -34,6 +34,22 @@ public struct BatchJackknife {
   public let configuration: SamplingUncertaintyConfiguration
   /// The disjoint sub-batches (G of them, sizes differing by at most one).
   public let groups: [SampleSet]
+  /// The matrix whose eigenvalues are measured (its products on each sub-batch).
+  public let matrix: CurvatureMatrix
+
+  /// H V (or G V) for `count` directions on `group`.
+  private func products(
+    _ w: UnsafeBufferPointer<Float>, _ group: SampleSet, _ v: UnsafeBufferPointer<Float>,
+    _ count: Int, _ out: UnsafeMutableBufferPointer<Float>
+  ) throws {
+    if matrix == .gaussNewton {
+      try objective.gaussNewtonVectorProducts(
+        at: w, samples: group, directions: v, count: count, into: out)
+    } else {
+      try objective.hessianVectorProducts(
+        at: w, samples: group, directions: v, count: count, into: out)
+    }
+  }
 
   /// Splits `samples` into groups.
   /// - Parameters:
@@ -42,12 +58,15 @@ public struct BatchJackknife {
   ///   - samples: the Hessian batch B (n samples).
   ///   - populationCount: N (default: all samples of the objective); at least `samples.count`.
   ///   - configuration: groups, confidence and bias handling.
+  ///   - matrix: the matrix whose eigenvalues are measured (the Gauss–Newton matrix when the
+  ///     eigenpairs come from a tracker following it; the Hessian by default).
   /// - Throws: `CurvatureError` for bad settings, samples or parameters, or a batch of fewer
   ///   than 2 samples that is not the whole population.
   /// - Complexity: O(n).
   public init(
     objective: any DifferentiableObjective, at parameters: [Float], samples: SampleSet,
-    populationCount: Int? = nil, configuration: SamplingUncertaintyConfiguration = .init()
+    populationCount: Int? = nil, configuration: SamplingUncertaintyConfiguration = .init(),
+    matrix: CurvatureMatrix = .hessian
   ) throws {
     try configuration.validate()
     try Validate.count("parameters", parameters.count, objective.parameterCount)
@@ -63,6 +82,11 @@ public struct BatchJackknife {
       throw CurvatureError.invalidArgument(
         name: "samples", reason: "a sampling error needs a batch of at least 2 samples")
     }
+    if matrix == .gaussNewton && !objective.providesGaussNewtonProducts {
+      throw CurvatureError.unsupported(
+        "\(type(of: objective)) does not provide Gauss–Newton products")
+    }
+    self.matrix = matrix
     self.objective = objective
     self.parameters = parameters
     self.samples = samples
@@ -140,8 +164,7 @@ public struct BatchJackknife {
       try parameters.withUnsafeBufferPointer { wp in
         try u.storage.withUnsafeBufferPointer { up in
           try y.withUnsafeMutableBufferPointer { yp in
-            try objective.hessianVectorProducts(
-              at: wp, samples: group, directions: up, count: k, into: yp)
+            try products(wp, group, up, k, yp)
           }
         }
       }
@@ -312,8 +335,7 @@ public struct BatchJackknife {
       try parameters.withUnsafeBufferPointer { wp in
         try z.withUnsafeBufferPointer { zp in
           try h.withUnsafeMutableBufferPointer { hp in
-            try objective.hessianVectorProducts(
-              at: wp, samples: group, directions: zp, count: probes, into: hp)
+            try products(wp, group, zp, probes, hp)
           }
         }
       }
