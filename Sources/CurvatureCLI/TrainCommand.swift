@@ -32,17 +32,19 @@ enum TrainCommand {
       `unigram_entropy`, the text's byte entropy in nats (the loss of a context-free model).
       Cost of tracking, relative to the base optimizer: overhead ≈ (HVPs per refresh × Hessian
       batch × HVP÷gradient cost) ÷ (--refresh-every × --batch-size) + the projection's two
-      passes over the P × k basis per step (k·P floats each). An HVP costs about 2.5 gradients of
-      the same batch (about 1.8 with the forward pass cached, less per vector in a block), and a
-      warm refresh costs about 2–3k HVPs with Lanczos, 2k with block-ritz and k with
-      subspace-iteration; the first refresh is a cold Lanczos run (about 2k HVPs at the
-      minibatch Hessian's --refresh-tolerance of 0.1, about 5k at 0.001). So the
-      defaults (minibatch Hessian, subspace-iteration, every 100 steps of 64) cost about
-      10 × 64 × 2.5 ÷ 6,400 ≈ 0.25 extra gradients per step, while a 512-sample Hessian batch
-      with Lanczos costs about 20 × 512 × 2.5 ÷ 6,400 ≈ 4. With --save PREFIX the final parameters,
-      basis and eigenvalues are written as .npy (checked before training).
+      passes over the P × k basis per step (one byte per entry with the default int8 copy). An
+      HVP costs about 2.5 gradients of the same batch (about 1.8 with the forward pass cached,
+      less per vector in a block), a Gauss–Newton product (the default --curvature) about two
+      thirds of that, and a warm refresh costs about 2–3k products with Lanczos, 2k with
+      block-ritz and k with subspace-iteration; the first refresh is a cold Lanczos run (about
+      2k products at the minibatch Hessian's --refresh-tolerance of 0.1, about 5k at 0.001). So
+      the defaults (minibatch Hessian, subspace-iteration, every 100 steps of 64) cost about
+      10 × 64 × 1.2 ÷ 6,400 ≈ 0.12 extra gradients per step, while a 512-sample Hessian batch
+      with Lanczos on HVPs costs about 20 × 512 × 2.5 ÷ 6,400 ≈ 4. With --save PREFIX the final
+      parameters, basis and eigenvalues are written as .npy (checked before training).
       With --error-bars (or --confidence C) a tracked run reports, for every refresh, intervals
-      at confidence C for the eigenvalues of the Hessian over the whole training part
+      at confidence C for the eigenvalues of the tracked matrix (--curvature) over the whole
+      training part
       (`refresh_reports`, and `eigenvalue_intervals` and `sampling_std_error` for the last
       refresh); they cost 16·k HVP directions on sub-batches per refresh (the sample work of k
       HVPs over the Hessian batch), so they are off by default.
@@ -565,6 +567,10 @@ enum TrainCommand {
     "steps", "checkpoint", "checkpoint-every", "resume", "save", "json", "quiet", "help",
   ]
 
+  /// Settings added after checkpoints were first written, with the value a checkpoint that does
+  /// not record them was run with (its runs continue as they started).
+  static let impliedByAbsence = ["curvature": CurvatureMatrix.hessian.rawValue]
+
   /// A flag value as command-line text (parses back to the same value).
   static func text(_ value: FlagValue) -> String {
     switch value {
@@ -590,7 +596,7 @@ enum TrainCommand {
     }
     var merged = arguments
     for flag in command.flags + ArgumentParser.commonFlags where !runFlags.contains(flag.name) {
-      let stored = checkpoint.metadata["flag." + flag.name]
+      let stored = checkpoint.metadata["flag." + flag.name] ?? impliedByAbsence[flag.name]
       if arguments.isSet(flag.name) {
         let given = arguments.values[flag.name].map(text)
         if given != stored {

@@ -189,6 +189,34 @@ import Testing
     #expect(same.status == 0, "\(same.stderr)")
   }
 
+  /// A checkpoint written before `--curvature` existed (no `flag.curvature` recorded) resumes
+  /// on the Hessian it started on: bit for bit the run of `--curvature hessian`.
+  @Test func checkpointsWithoutCurvatureResumeOnTheHessian() throws {
+    let dir = try Self.folder("resume-curvature")
+    let (whole, part) = (dir + "/whole", dir + "/part")
+    let base = ["train"] + Self.small + ["--optimizer", "bulk-sgd", "--quiet"]
+    let a = runCurvature(base + ["--curvature", "hessian", "--steps", "12", "--checkpoint", whole])
+    #expect(a.status == 0, "\(a.stderr)")
+    let b = runCurvature(base + ["--curvature", "hessian", "--steps", "6", "--checkpoint", part])
+    #expect(b.status == 0, "\(b.stderr)")
+    var old = try Checkpoint.read(from: part)
+    #expect(old.metadata["flag.curvature"] == "hessian")
+    old.metadata["flag.curvature"] = nil
+    try old.write(to: part)
+    let other = runCurvature(
+      ["train", "--resume", part, "--steps", "12", "--curvature", "gauss-newton", "--quiet"])
+    #expect(other.status == 2 && other.stderr.contains("--curvature"), "\(other.stderr)")
+    let c = runCurvature([
+      "train", "--resume", part, "--steps", "12", "--checkpoint", part, "--quiet",
+    ])
+    #expect(c.status == 0, "\(c.stderr)")
+    let x = try Checkpoint.read(from: whole)
+    let y = try Checkpoint.read(from: part)
+    #expect(x.step == 12 && y.step == 12)
+    #expect(x.parameters.map(\.bitPattern) == y.parameters.map(\.bitPattern))
+    #expect(x.tracker == y.tracker)
+  }
+
   // MARK: Provenance
 
   @Test(arguments: [
