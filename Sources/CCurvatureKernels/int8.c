@@ -1,7 +1,7 @@
 // Tall-skinny products with a column-major U stored as block-scaled int8, for x86-64 with AVX2
 // and FMA:
-//   curvature_float_to_int8:      q[i] = round(x[i] / s_b), s_b = max_{i ∈ b} |x[i]| / 127
-//   curvature_int8_squared_error: Σ_i (s_b·q[i] − x[i])²
+//   curvature_float_to_int8:      q[i] = round(x[i] / s_b), s_b = max_{i ∈ b} |x[i]| / 127,
+//                                 returning Σ_i (s_b·q[i] − x[i])²
 //   curvature_tsmv_t_int8:        c[j] += Σ_b s_jb · Σ_{i ∈ b} q_j[i]·x[i]      (Uᵀx)
 //   curvature_tsmv_n_int8:        out[i] = init[i] + β·x[i] + Σ_j (d[j]·s_jb)·q_j[i]
 // A block b is 64 consecutive rows of a column (the last one of a column may be shorter), with
@@ -52,8 +52,10 @@ static inline __attribute__((always_inline)) I8_TARGET double i8_sum8(__m256 a) 
   return _mm_cvtsd_f64(_mm_add_sd(h, _mm_unpackhi_pd(h, h)));
 }
 
-I8_TARGET void curvature_float_to_int8(long n, const float *x, int8_t *q, float *scales) {
+I8_TARGET double curvature_float_to_int8(long n, const float *x, int8_t *q, float *scales) {
   const __m256 sign = _mm256_set1_ps(-0.0f);
+  // Σ (s·q − x)², each term exact in Double, in 4 Double lanes per half block (a fixed order).
+  __m256d e0 = _mm256_setzero_pd(), e1 = _mm256_setzero_pd();
   for (long b0 = 0; b0 < n; b0 += I8_BLOCK) {
     long len = n - b0 < I8_BLOCK ? n - b0 : I8_BLOCK;
     float pad[I8_BLOCK];
@@ -90,41 +92,21 @@ I8_TARGET void curvature_float_to_int8(long n, const float *x, int8_t *q, float 
       memset(out, 0, sizeof out);
     }
     memcpy(q + b0, out, (size_t)len);
-  }
-}
-
-I8_TARGET double curvature_int8_squared_error(long n, const float *x, const int8_t *q,
-                                              const float *scales) {
-  __m256d a0 = _mm256_setzero_pd(), a1 = _mm256_setzero_pd();
-  for (long b0 = 0; b0 < n; b0 += I8_BLOCK) {
-    long len = n - b0 < I8_BLOCK ? n - b0 : I8_BLOCK;
-    float xp[I8_BLOCK];
-    int8_t qp[I8_BLOCK];
-    const float *xs = x + b0;
-    const int8_t *qs = q + b0;
-    if (len < I8_BLOCK) {
-      memset(xp, 0, sizeof xp);
-      memset(qp, 0, sizeof qp);
-      memcpy(xp, xs, (size_t)len * sizeof(float));
-      memcpy(qp, qs, (size_t)len);
-      xs = xp;
-      qs = qp;
-    }
-    // In Double: s·q and its difference from x are exact there.
-    __m256d s = _mm256_set1_pd((double)scales[b0 / I8_BLOCK]);
+    // The padding of a short block is 0 in both x and q, so it adds nothing.
+    __m256d sd = _mm256_set1_pd((double)s);
     for (int v = 0; v < I8_BLOCK; v += 4) {
       int32_t four;
-      memcpy(&four, qs + v, sizeof four);
+      memcpy(&four, out + v, sizeof four);
       __m256d qd = _mm256_cvtepi32_pd(_mm_cvtepi8_epi32(_mm_cvtsi32_si128(four)));
-      __m256d d = _mm256_sub_pd(_mm256_mul_pd(s, qd), _mm256_cvtps_pd(_mm_loadu_ps(xs + v)));
+      __m256d d = _mm256_sub_pd(_mm256_mul_pd(sd, qd), _mm256_cvtps_pd(_mm_loadu_ps(src + v)));
       if (v & 4)
-        a1 = _mm256_fmadd_pd(d, d, a1);
+        e1 = _mm256_fmadd_pd(d, d, e1);
       else
-        a0 = _mm256_fmadd_pd(d, d, a0);
+        e0 = _mm256_fmadd_pd(d, d, e0);
     }
   }
   double lanes[4];
-  _mm256_storeu_pd(lanes, _mm256_add_pd(a0, a1));
+  _mm256_storeu_pd(lanes, _mm256_add_pd(e0, e1));
   return (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
 }
 
@@ -257,10 +239,7 @@ I8_TARGET void curvature_tsmv_n_int8(long n, long k, const int8_t *u, long ldu, 
 #else
 
 int curvature_int8_supported(void) { return 0; }
-void curvature_float_to_int8(long n, const float *x, int8_t *q, float *scales) {
-  (void)n, (void)x, (void)q, (void)scales;
-}
-double curvature_int8_squared_error(long n, const float *x, const int8_t *q, const float *scales) {
+double curvature_float_to_int8(long n, const float *x, int8_t *q, float *scales) {
   (void)n, (void)x, (void)q, (void)scales;
   return 0;
 }

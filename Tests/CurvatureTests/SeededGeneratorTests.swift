@@ -180,4 +180,22 @@ import Testing
       try JSONDecoder().decode(SeededGenerator.self, from: short)
     }
   }
+
+  /// Uniform on [−1, 1) on a grid of 2⁻²³, reproducible, with the moments of the uniform law.
+  @Test func uniformVectorIsUniformOnTheSymmetricInterval() {
+    var a = SeededGenerator(seed: 12)
+    var b = SeededGenerator(seed: 12)
+    let n = 200_000
+    let x = a.uniformVector(count: n)
+    #expect(x == b.uniformVector(count: n))
+    #expect(a == b)
+    #expect(x.allSatisfy { $0 >= -1 && $0 < 1 && ($0 * 0x1p23).rounded() == $0 * 0x1p23 })
+    let mean = x.reduce(0.0) { $0 + Double($1) } / Double(n)
+    let second = x.reduce(0.0) { $0 + Double($1) * Double($1) } / Double(n)
+    // Mean 0 and E x² = 1/3, within 5 standard errors.
+    #expect(abs(mean) <= 5 * (1.0 / 3 / Double(n)).squareRoot())
+    #expect(abs(second - 1.0 / 3) <= 5 * (4.0 / 45 / Double(n)).squareRoot())
+    #expect(x.min()! < -0.999 && x.max()! > 0.999)
+    #expect(a.uniformVector(count: 0).isEmpty && a.uniformVector(count: -3).isEmpty)
+  }
 }

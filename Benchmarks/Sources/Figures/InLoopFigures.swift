@@ -9,7 +9,8 @@ import Foundation
 ///       [--variants default,recommended] [--reference-every 0] [--json FILE] [--breakdown-only]
 ///
 /// Variants: `recommended` (`Configuration.recommended`, what `train` and `compare` use without
-/// flags), `single` (recommended, projections reading the Float basis), `default` (the former command-line default: Lanczos on a fixed 512-sample batch),
+/// flags), `hessian` (recommended, refreshes on the Hessian instead of the Gauss–Newton matrix),
+/// `single`, `half`, `int8` (recommended, projections reading the basis in that precision), `default` (the former command-line default: Lanczos on a fixed 512-sample batch),
 /// `minibatch`, `minibatch-loose`, `minibatch-plain`, `subspace512`, `subsetN`, `avgN`, `coldT`
 /// (recommended, first refresh at Lanczos tolerance T), `asyncL` and `asyncLbg` (recommended,
 /// refreshes in the background installed L steps later; `bg`: the first one too).
@@ -144,6 +145,11 @@ func inLoopFigures(arguments: [String]) throws {
     case "recommended":
       // What `train` and `compare` use without flags.
       return .recommended(sampleCount: n, k: 10, seed: 3)
+    case "hessian":
+      // The recommended settings with refreshes on the Hessian instead of the Gauss–Newton matrix.
+      var c = DominantSubspaceTracker.Configuration.recommended(sampleCount: n, k: 10, seed: 3)
+      c.curvature = .hessian
+      return c
     case "single", "half", "int8":
       // The recommended settings with the projections reading the basis in this precision.
       var c = DominantSubspaceTracker.Configuration.recommended(sampleCount: n, k: 10, seed: 3)

@@ -116,12 +116,9 @@ int curvature_int8_supported(void);
 /// One column of n entries as block-scaled int8: for each block b of 64 rows (the last may be
 /// shorter) scales[b] = max_{i ∈ b} |x[i]| / 127 (in Float) and q[i] the integer nearest to
 /// x[i] / scales[b] (ties to even, clamped to ±127; 0 in a block of zeros). Writes ⌈n/64⌉
-/// scales. Requires `curvature_int8_supported()`.
-void curvature_float_to_int8(long n, const float *x, int8_t *q, float *scales);
-
-/// Σ_{i<n} (scales[i/64]·q[i] − x[i])² for one column, each term exact in Double, summed in 8
-/// Double lanes (a fixed order). Requires `curvature_int8_supported()`.
-double curvature_int8_squared_error(long n, const float *x, const int8_t *q, const float *scales);
+/// scales and returns Σ_{i<n} (scales[i/64]·q[i] − x[i])², each term exact in Double, summed in
+/// 8 Double lanes (a fixed order). Requires `curvature_int8_supported()`.
+double curvature_float_to_int8(long n, const float *x, int8_t *q, float *scales);
 
 /// `curvature_tsmv_t` for a block-scaled int8 U (column j at u + j·ldu, its block scales at
 /// s + j·lds; the first row starts a block): c[j] += Σ_b s_jb·Σ_{i ∈ b} u_j[i]·x[i] for j < k,

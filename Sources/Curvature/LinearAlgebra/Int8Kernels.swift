@@ -38,7 +38,7 @@ enum Int8Kernels {
   /// q + j·``columnStride(rows:)``; the padding is not written) and its scales into `scales`
   /// (⌈P/64⌉ × k, column-major); returns ε² = Σ (s_b·q_i − u_i)², each term exact in `Double`,
   /// summed column by column in column order.
-  /// - Complexity: O(P k), two passes over U; columns on all cores when P·k is large.
+  /// - Complexity: O(P k), one pass over U; columns on all cores when P·k is large.
   static func quantize(
     _ u: UnsafeBufferPointer<Float>, rows p: Int, columns k: Int,
     into q: UnsafeMutablePointer<Int8>, scales: UnsafeMutablePointer<Float>,
@@ -56,8 +56,7 @@ enum Int8Kernels {
         let qj = q + j * ldq
         let sj = scales + j * nb
         if native {
-          curvature_float_to_int8(p, x, qj, sj)
-          ep[j] = curvature_int8_squared_error(p, x, qj, sj)
+          ep[j] = curvature_float_to_int8(p, x, qj, sj)
         } else {
           ep[j] = quantizeColumn(x, rows: p, into: qj, scales: sj)
         }

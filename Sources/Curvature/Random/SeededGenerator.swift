@@ -139,6 +139,15 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable, Hashable, Codabl
     (0..<Swift.max(0, count)).map { _ in Float(nextGaussian() * standardDeviation) }
   }
 
+  /// A vector of `count` independent variates uniform on [−1, 1), on a grid of 2⁻²³ (one
+  /// ``next()`` each: about ten times faster than ``gaussianVector(count:standardDeviation:)``).
+  /// - Complexity: O(count).
+  public mutating func uniformVector(count: Int) -> [Float] {
+    (0..<Swift.max(0, count)).map { _ in
+      Float(Int64(bitPattern: next()) >> 40) * 0x1p-23
+    }
+  }
+
   /// A vector of `count` independent Rademacher (±1) variates.
   /// - Complexity: O(count).
   public mutating func rademacherVector(count: Int) -> [Float] {

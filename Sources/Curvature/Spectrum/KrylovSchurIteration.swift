@@ -123,7 +123,7 @@ struct KrylovSchurIteration {
       while added == 0 && attempts < 3 && ws.count < p {
         // Invariant subspace found: continue from random directions orthogonal to it.
         var random: [Float] = []
-        for _ in 0..<room { random.append(contentsOf: rng.gaussianVector(count: p)) }
+        for _ in 0..<room { random.append(contentsOf: rng.uniformVector(count: p)) }
         added = try ws.append(candidates: random, count: room)
         attempts += 1
       }

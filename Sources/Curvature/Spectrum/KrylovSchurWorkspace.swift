@@ -577,7 +577,10 @@ final class KrylovSchurWorkspace {
       }
     }
     while taken < b {
-      out.append(contentsOf: rng.gaussianVector(count: p))
+      // Any vector with a component along every wanted eigenvector will do, which a continuous
+      // distribution gives with probability 1; uniform entries cost a tenth of Gaussian ones
+      // (40 ms at P ≈ 1.1M).
+      out.append(contentsOf: rng.uniformVector(count: p))
       taken += 1
     }
     return out

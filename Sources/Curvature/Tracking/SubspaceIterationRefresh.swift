@@ -30,9 +30,16 @@ extension DominantSubspaceTracker {
       let a = Float(1 - averaging)
       u.storage.withUnsafeBufferPointer { us in
         y.withUnsafeMutableBufferPointer { ys in
-          for j in 0..<m {
+          // Column by column, on all cores for large P (element-wise: the same bits either way).
+          let (ub, yb) = (us.baseAddress!, ys.baseAddress!)
+          let column = { (j: Int) in
             let b = Float(averaging * previousEigenvalues[j])
-            for l in (j * p)..<((j + 1) * p) { ys[l] = a * ys[l] + b * us[l] }
+            for l in (j * p)..<((j + 1) * p) { yb[l] = a * yb[l] + b * ub[l] }
+          }
+          if p * m >= ProjectionKernels.parallelWork {
+            Parallel.forEach(m, column)
+          } else {
+            for j in 0..<m { column(j) }
           }
         }
       }
