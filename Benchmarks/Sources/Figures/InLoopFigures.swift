@@ -107,6 +107,20 @@ func inLoopFigures(arguments: [String]) throws {
   let hvp = bestOf(3) {
     _ = try! model.hessianVectorProduct(at: w0, samples: batch, direction: v)
   }
+  // Blocks of 10 products, as a warm subspace-iteration refresh computes them.
+  let block = rng.gaussianVector(count: 10 * p)
+  var blockOut = [Float](repeating: 0, count: 10 * p)
+  let hessianBlock = try ObjectiveHessian(objective: model, at: w0, samples: batch)
+  let gaussNewtonBlock = try ObjectiveGaussNewton(objective: model, at: w0, samples: batch)
+  func blockTime(_ op: some HessianOperator) -> Double {
+    bestOf(3) {
+      block.withUnsafeBufferPointer { vp in
+        blockOut.withUnsafeMutableBufferPointer { try! op.apply(block: vp, count: 10, into: $0) }
+      }
+    }
+  }
+  let hvpBlock = blockTime(hessianBlock)
+  let ggnBlock = blockTime(gaussNewtonBlock)
   print("\n| piece (minibatch 64) | ms | ÷ gradient |")
   print("|---|---:|---:|")
   for (name, s) in [
@@ -114,6 +128,7 @@ func inLoopFigures(arguments: [String]) throws {
     ("Bulk-SGD step (projection + update)", projected),
     ("Bulk-SGD step, binary16 basis copy", projectedHalf),
     ("Bulk-SGD step, int8 basis copy", projectedInt8), ("one HVP", hvp),
+    ("10 HVPs in one block", hvpBlock), ("10 Gauss–Newton products in one block", ggnBlock),
     ("cold Lanczos refresh (\(cold.productCount) HVPs)", coldSeconds),
     ("warm subspace-iteration refresh (10 HVPs, one block)", warm),
   ] {
@@ -292,6 +307,7 @@ func inLoopFigures(arguments: [String]) throws {
         "gradient": gradient * 1e3, "sgd_update": plainStep * 1e3,
         "bulk_step": projected * 1e3, "bulk_step_half": projectedHalf * 1e3,
         "bulk_step_int8": projectedInt8 * 1e3, "hvp": hvp * 1e3,
+        "hvp_block10": hvpBlock * 1e3, "gauss_newton_block10": ggnBlock * 1e3,
         "cold_lanczos": coldSeconds * 1e3,
         "cold_lanczos_hvps": cold.productCount, "warm_subspace_iteration": warm * 1e3,
       ],
