@@ -70,16 +70,26 @@ extension DifferentiableObjective {
   /// Exact products (the default for every objective that does not say otherwise).
   public var hessianProductAccuracy: HessianProductAccuracy { .exact }
 
+  /// Calls `product` with each of the `count` columns of `v` (P × count, column-major) and the
+  /// matching column of `out`: the default block products. - Complexity: `count` calls.
+  func forEachColumn(
+    of v: UnsafeBufferPointer<Float>, count: Int, into out: UnsafeMutableBufferPointer<Float>,
+    _ product: (UnsafeBufferPointer<Float>, UnsafeMutableBufferPointer<Float>) throws -> Void
+  ) rethrows {
+    let p = parameterCount
+    for j in 0..<count {
+      try product(
+        UnsafeBufferPointer(rebasing: v[(j * p)..<((j + 1) * p)]),
+        UnsafeMutableBufferPointer(rebasing: out[(j * p)..<((j + 1) * p)]))
+    }
+  }
+
   public func hessianVectorProducts(
     at w: UnsafeBufferPointer<Float>, samples: SampleSet, directions v: UnsafeBufferPointer<Float>,
     count: Int, into out: UnsafeMutableBufferPointer<Float>
   ) throws {
-    let p = parameterCount
-    for j in 0..<count {
-      try hessianVectorProduct(
-        at: w, samples: samples,
-        direction: UnsafeBufferPointer(rebasing: v[(j * p)..<((j + 1) * p)]),
-        into: UnsafeMutableBufferPointer(rebasing: out[(j * p)..<((j + 1) * p)]))
+    try forEachColumn(of: v, count: count, into: out) {
+      try hessianVectorProduct(at: w, samples: samples, direction: $0, into: $1)
     }
   }
 
@@ -94,13 +104,17 @@ extension DifferentiableObjective {
     at w: UnsafeBufferPointer<Float>, samples: SampleSet, directions v: UnsafeBufferPointer<Float>,
     count: Int, into out: UnsafeMutableBufferPointer<Float>
   ) throws {
-    let p = parameterCount
-    for j in 0..<count {
-      try gaussNewtonVectorProduct(
-        at: w, samples: samples,
-        direction: UnsafeBufferPointer(rebasing: v[(j * p)..<((j + 1) * p)]),
-        into: UnsafeMutableBufferPointer(rebasing: out[(j * p)..<((j + 1) * p)]))
+    try forEachColumn(of: v, count: count, into: out) {
+      try gaussNewtonVectorProduct(at: w, samples: samples, direction: $0, into: $1)
     }
+  }
+
+  /// Checks a point at which an operator of this objective is taken: the parameter count, no
+  /// NaN/Inf, and the samples. - Complexity: O(P + |samples|).
+  func validatePoint(_ parameters: [Float], _ samples: SampleSet) throws(CurvatureError) {
+    try Validate.count("parameters", parameters.count, parameterCount)
+    try Validate.finite("parameters", parameters)
+    try samples.validate(sampleCount: sampleCount)
   }
 
   /// `false`: objectives that implement Gauss–Newton products say so.
@@ -176,9 +190,7 @@ public final class ObjectiveHessian: HessianOperator {
   public init(objective: any DifferentiableObjective, at parameters: [Float], samples: SampleSet)
     throws(CurvatureError)
   {
-    try Validate.count("parameters", parameters.count, objective.parameterCount)
-    try Validate.finite("parameters", parameters)
-    try samples.validate(sampleCount: objective.sampleCount)
+    try objective.validatePoint(parameters, samples)
     self.objective = objective
     self.parameters = parameters
     self.samples = samples

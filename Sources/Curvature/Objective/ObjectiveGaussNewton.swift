@@ -23,9 +23,7 @@ public final class ObjectiveGaussNewton: HessianOperator {
     guard objective.providesGaussNewtonProducts else {
       throw .unsupported("\(type(of: objective)) does not provide Gauss–Newton products")
     }
-    try Validate.count("parameters", parameters.count, objective.parameterCount)
-    try Validate.finite("parameters", parameters)
-    try samples.validate(sampleCount: objective.sampleCount)
+    try objective.validatePoint(parameters, samples)
     self.objective = objective
     self.parameters = parameters
     self.samples = samples
