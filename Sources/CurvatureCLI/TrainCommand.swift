@@ -34,12 +34,12 @@ enum TrainCommand {
       batch × HVP÷gradient cost) ÷ (--refresh-every × --batch-size) + the projection's two
       passes over the P × k basis per step (one byte per entry with the default int8 copy). An
       HVP costs about 2.5 gradients of the same batch (about 1.8 with the forward pass cached,
-      less per vector in a block), a Gauss–Newton product (the default --curvature) about two
-      thirds of that, and a warm refresh costs about 2–3k products with Lanczos, 2k with
+      less per vector in a block), a Gauss–Newton product (the default --curvature) about 0.7
+      of that, and a warm refresh costs about 2–3k products with Lanczos, 2k with
       block-ritz and k with subspace-iteration; the first refresh is a cold Lanczos run (about
       2k products at the minibatch Hessian's --refresh-tolerance of 0.1, about 5k at 0.001). So
       the defaults (minibatch Hessian, subspace-iteration, every 100 steps of 64) cost about
-      10 × 64 × 1.2 ÷ 6,400 ≈ 0.12 extra gradients per step, while a 512-sample Hessian batch
+      10 × 64 × 1.3 ÷ 6,400 ≈ 0.13 extra gradients per step, while a 512-sample Hessian batch
       with Lanczos on HVPs costs about 20 × 512 × 2.5 ÷ 6,400 ≈ 4. With --save PREFIX the final
       parameters, basis and eigenvalues are written as .npy (checked before training).
       With --error-bars (or --confidence C) a tracked run reports, for every refresh, intervals
@@ -142,7 +142,7 @@ enum TrainCommand {
       "curvature", .choice(CurvatureMatrix.allCases.map(\.rawValue)),
       default: DominantSubspaceTracker.Configuration.Defaults.curvature.rawValue,
       help: "the matrix whose top-k eigenspace refreshes follow: 'gauss-newton', G = Jᵀ∇²ℓJ "
-        + "(products about two thirds the cost of HVPs; for classification losses its top "
+        + "(products about 0.7 the cost of HVPs; for classification losses its top "
         + "eigenspace is the Hessian's), or 'hessian'; the eigenvalues reported are that "
         + "matrix's"),
     Flag("seed", .nonNegativeInteger, default: "1", placeholder: "S", help: "random seed"),

@@ -2,7 +2,7 @@ import Curvature
 import Foundation
 
 // Side-by-side figures: every ratio in Benchmarks/README.md comes from one run of this tool.
-//   swift run -c release Figures [kernels|dense|spectrum|models|text|optimizers|stabilization|inloop|blocklanczos|autodiff|uncertainty|song|all] [options]
+//   swift run -c release Figures [kernels|dense|spectrum|models|text|optimizers|stabilization|inloop|gaussnewton|blocklanczos|autodiff|uncertainty|song|all] [options]
 let arguments = Array(CommandLine.arguments.dropFirst())
 let area = arguments.first ?? "all"
 let rest = Array(arguments.dropFirst())
@@ -17,6 +17,7 @@ do {
   case "optimizers": try optimizerFigures(arguments: rest)
   case "stabilization": try stabilizationFigures(arguments: rest)
   case "inloop": try inLoopFigures(arguments: rest)
+  case "gaussnewton": try gaussNewtonFigures(arguments: rest)
   case "blocklanczos": try blockLanczosFigures(arguments: rest)
   case "autodiff": try autodiffFigures(arguments: rest)
   case "uncertainty": try uncertaintyFigures(arguments: rest)

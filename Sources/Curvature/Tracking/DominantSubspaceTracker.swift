@@ -70,7 +70,7 @@ public final class DominantSubspaceTracker {
       public static let projectionPrecision = BasisPrecision.int8
       /// The matrix refreshes follow: the Gauss–Newton matrix (``CurvatureMatrix/gaussNewton``)
       /// for objectives that provide its products, the Hessian for the others. Its products
-      /// cost about two thirds of HVPs, and for classification losses its top eigenspace is
+      /// cost about 0.7 of HVPs, and for classification losses its top eigenspace is
       /// the Hessian's (see ``CurvatureMatrix``).
       public static let curvature = CurvatureMatrix.gaussNewton
     }
