@@ -135,7 +135,7 @@ enum TrainCommand {
       "basis-precision", .choice(BasisPrecision.allCases.map(\.rawValue)),
       default: DominantSubspaceTracker.Configuration.Defaults.projectionPrecision.rawValue,
       help: "how projected steps read the tracked basis: 'int8', a copy with one scale per 64 "
-        + "rows (a quarter of the bytes per step; ε = ‖Ũ − U‖_F ≤ 4√k/127, about 0.01 at k = 10), "
+        + "rows (a quarter of the bytes per step; ε = ‖Ũ − U‖_F ≤ 4√k/127, about 0.017 at k = 10), "
         + "'half', a binary16 copy (half the bytes; ε ≤ 2⁻¹¹√k + 2⁻²⁵√(Pk)), or 'single'; each "
         + "projected gradient is within (2ε + ε²)‖g‖ of the exact one"),
     Flag(

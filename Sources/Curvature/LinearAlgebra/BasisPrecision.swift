@@ -17,8 +17,9 @@
 ///   the integers nearest to u_i / s, so each entry moves by at most s/2. As s ≤ 127⁻¹ of the
 ///   block's norm, a unit column moves by at most √(64/4)/127 = 4/127 and ε ≤ 4√k/127 (0.1 at
 ///   k = 10). That bound needs a block whose mass sits in one entry with 63 small ones; the
-///   dense eigenvectors of a network's Hessian land near 1/250 per column (ε ≈ 0.01–0.02 at
-///   k = 10; a tracker's ``RefreshReport`` and ``Basis/precisionError`` show the value).
+///   dense eigenvectors of a network's curvature land near 1/190 per column (ε = 0.017 at
+///   k = 10 for the tracked bases of the MLP in `Figures inloop`; ``Basis/precisionError`` of
+///   a tracker's ``DominantSubspaceTracker/basis`` shows the value).
 public enum BasisPrecision: String, Sendable, Hashable, Codable, CaseIterable {
   /// The `Float` columns (the default).
   case single

@@ -64,7 +64,7 @@ public final class DominantSubspaceTracker {
       /// block-scaled int8 copy (``BasisPrecision/int8``), a quarter of the bytes of the
       /// `Float` basis. At P ≈ 1.1M and k = 10 it stays in a 32 MiB last-level cache beside
       /// the parameters and the gradient, and a projected step costs about half what it costs
-      /// through a binary16 copy (see the training-loop article). Its error, ε ≈ 0.01 at
+      /// through a binary16 copy (see the training-loop article). Its error, ε ≈ 0.017 at
       /// k = 10 (``Basis/precisionError``), is far below that of a basis tracked on minibatch
       /// Hessians.
       public static let projectionPrecision = BasisPrecision.int8
