@@ -94,12 +94,6 @@ enum Int8Kernels {
     return error
   }
 
-  /// The `Float` value s_b·q_i of entry i of a column (rounded once). - Complexity: O(1).
-  @inline(__always)
-  static func value(_ q: UnsafePointer<Int8>, _ scales: UnsafePointer<Float>, _ i: Int) -> Float {
-    scales[i / blockRows] * Float(q[i])
-  }
-
   // MARK: - c = Uᵀx
 
   /// c ← Uᵀx in Double (c has k elements) for a block-scaled int8 U laid out by

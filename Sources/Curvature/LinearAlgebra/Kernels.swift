@@ -120,6 +120,16 @@ public enum Kernels {
     return partial.max() ?? 0
   }
 
+  /// The index of the first NaN or ±∞ in `x`, or `nil`: one pass of
+  /// ``largestMagnitudeBits(_:count:)``, and a search for the index only when there is one.
+  /// - Complexity: O(n), one pass on all cores when n is large (two when `x` holds NaN/Inf).
+  static func firstNonFinite(_ x: UnsafeBufferPointer<Float>) -> Int? {
+    guard let base = x.baseAddress,
+      largestMagnitudeBits(base, count: x.count) >= 0x7F80_0000
+    else { return nil }
+    return x.firstIndex { !$0.isFinite }
+  }
+
   /// ``largestMagnitudeBits(_:count:)`` and Σ x[i]² (in Double, over fixed chunks added in
   /// chunk order, so the sum depends only on the data) from one pass.
   /// - Complexity: O(n), one pass; all cores when n is large.

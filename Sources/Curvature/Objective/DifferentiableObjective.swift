@@ -97,7 +97,18 @@ extension DifferentiableObjective {
     at w: UnsafeBufferPointer<Float>, samples: SampleSet, direction v: UnsafeBufferPointer<Float>,
     into out: UnsafeMutableBufferPointer<Float>
   ) throws {
-    throw CurvatureError.unsupported("\(Self.self) does not provide Gauss–Newton products")
+    throw Self.gaussNewtonUnsupported
+  }
+
+  /// The error of a Gauss–Newton product asked of an objective that does not provide them.
+  static var gaussNewtonUnsupported: CurvatureError {
+    .unsupported("\(Self.self) does not provide Gauss–Newton products")
+  }
+
+  /// Throws ``CurvatureError/unsupported(_:)`` unless ``providesGaussNewtonProducts``: a
+  /// check before any work that needs them. - Complexity: O(1).
+  func requireGaussNewtonProducts() throws(CurvatureError) {
+    if !providesGaussNewtonProducts { throw Self.gaussNewtonUnsupported }
   }
 
   public func gaussNewtonVectorProducts(

@@ -20,9 +20,7 @@ public final class ObjectiveGaussNewton: HessianOperator {
   public init(objective: any DifferentiableObjective, at parameters: [Float], samples: SampleSet)
     throws(CurvatureError)
   {
-    guard objective.providesGaussNewtonProducts else {
-      throw .unsupported("\(type(of: objective)) does not provide Gauss–Newton products")
-    }
+    try objective.requireGaussNewtonProducts()
     try objective.validatePoint(parameters, samples)
     self.objective = objective
     self.parameters = parameters

@@ -114,10 +114,7 @@ final class KrylovSchurWorkspace {
         } else {
           try op.apply(block: input, count: added, into: out)
         }
-        // One vector pass on all cores; the index is looked for only when something is off.
-        if Kernels.largestMagnitudeBits(out.baseAddress!, count: out.count) >= 0x7F80_0000,
-          let bad = out.firstIndex(where: { !$0.isFinite })
-        {
+        if let bad = Kernels.firstNonFinite(UnsafeBufferPointer(out)) {
           throw CurvatureError.nonFinite(name: "operator output", index: bad % p)
         }
       }

@@ -15,10 +15,7 @@ extension DominantSubspaceTracker {
       out = LargeBuffer.zeros(count: n)
     }
     try out.withUnsafeMutableBufferPointer { try op.apply(block: columns, count: count, into: $0) }
-    let largest = out.withUnsafeBufferPointer {
-      Kernels.largestMagnitudeBits($0.baseAddress!, count: n)
-    }
-    if largest >= 0x7F80_0000, let bad = out.firstIndex(where: { !$0.isFinite }) {
+    if let bad = out.withUnsafeBufferPointer(Kernels.firstNonFinite) {
       throw CurvatureError.nonFinite(name: "operator output", index: bad)
     }
     return out

@@ -82,10 +82,7 @@ public struct BatchJackknife {
       throw CurvatureError.invalidArgument(
         name: "samples", reason: "a sampling error needs a batch of at least 2 samples")
     }
-    if matrix == .gaussNewton && !objective.providesGaussNewtonProducts {
-      throw CurvatureError.unsupported(
-        "\(type(of: objective)) does not provide Gauss–Newton products")
-    }
+    if matrix == .gaussNewton { try objective.requireGaussNewtonProducts() }
     self.matrix = matrix
     self.objective = objective
     self.parameters = parameters
@@ -168,7 +165,7 @@ public struct BatchJackknife {
           }
         }
       }
-      if let bad = y.firstIndex(where: { !$0.isFinite }) {
+      if let bad = y.withUnsafeBufferPointer(Kernels.firstNonFinite) {
         throw CurvatureError.nonFinite(name: "Hessian-vector product", index: bad)
       }
       var m = [Double](repeating: 0, count: k * k)
@@ -339,7 +336,7 @@ public struct BatchJackknife {
           }
         }
       }
-      if let bad = h.firstIndex(where: { !$0.isFinite }) {
+      if let bad = h.withUnsafeBufferPointer(Kernels.firstNonFinite) {
         throw CurvatureError.nonFinite(name: "Hessian-vector product", index: bad)
       }
       hs.append(h)
