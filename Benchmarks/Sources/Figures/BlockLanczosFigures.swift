@@ -11,15 +11,13 @@ import Foundation
 func blockLanczosFigures(arguments: [String]) throws {
   var width = 1024
   var blocks = [2, 4, 10]
-  var i = 0
-  while i < arguments.count {
-    let value = i + 1 < arguments.count ? arguments[i + 1] : ""
-    switch arguments[i] {
+  try forEachOption(arguments) { name, value in
+    switch name {
     case "--width": width = Int(value) ?? width
     case "--blocks": blocks = value.split(separator: ",").compactMap { Int($0) }
-    default: throw CurvatureError.invalidArgument(name: arguments[i], reason: "unknown option")
+    default: return false
     }
-    i += 2
+    return true
   }
   let data = try ClassificationData.digits()
   let model = try MLP(layerSizes: [64, width, width, 10], activation: .tanh, data: data)

@@ -31,24 +31,18 @@ func inLoopFigures(arguments: [String]) throws {
   var referenceEvery = 0
   var jsonPath: String? = nil
   var breakdownOnly = false
-  var i = 0
-  while i < arguments.count {
-    let value = i + 1 < arguments.count ? arguments[i + 1] : ""
-    switch arguments[i] {
+  try forEachOption(arguments, switches: ["--breakdown-only"]) { name, value in
+    switch name {
     case "--width": width = Int(value) ?? width
     case "--steps": steps = Int(value) ?? steps
     case "--repeats": repeats = Int(value) ?? repeats
     case "--variants": variants = value.split(separator: ",").map(String.init)
     case "--reference-every": referenceEvery = Int(value) ?? 0
     case "--json": jsonPath = value
-    case "--breakdown-only":
-      breakdownOnly = true
-      i += 1
-      continue
-    default:
-      throw CurvatureError.invalidArgument(name: arguments[i], reason: "unknown option")
+    case "--breakdown-only": breakdownOnly = true
+    default: return false
     }
-    i += 2
+    return true
   }
   let data = try ClassificationData.digits()
   let model = try MLP(layerSizes: [64, width, width, 10], activation: .tanh, data: data)

@@ -18,19 +18,16 @@ func songSweepFigures(arguments: [String]) throws {
   var switches = [0, 200]
   var rates: [Float] = [0.1, 0.05, 0.02]
   var seeds: [UInt64] = [1, 2, 3]
-  var i = 0
-  while i < arguments.count {
-    let value = i + 1 < arguments.count ? arguments[i + 1] : ""
+  try forEachOption(arguments) { name, value in
     let list = value.split(separator: ",").map(String.init)
-    switch arguments[i] {
+    switch name {
     case "--steps": steps = Int(value) ?? steps
     case "--switch": switches = list.compactMap { Int($0) }
     case "--rates": rates = list.compactMap { Float($0) }
     case "--seeds": seeds = list.compactMap { UInt64($0) }
-    default:
-      throw CurvatureError.invalidArgument(name: arguments[i], reason: "unknown option")
+    default: return false
     }
-    i += 2
+    return true
   }
   let n = 500
   let data = try ClassificationData.digits().subset(Array(0..<n))
