@@ -140,7 +140,8 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable, Hashable, Codabl
   }
 
   /// A vector of `count` independent variates uniform on [−1, 1), on a grid of 2⁻²³ (one
-  /// ``next()`` each: about ten times faster than ``gaussianVector(count:standardDeviation:)``).
+  /// ``next()`` each, where ``gaussianVector(count:standardDeviation:)`` takes a rejection loop
+  /// and a logarithm per pair).
   /// - Complexity: O(count).
   public mutating func uniformVector(count: Int) -> [Float] {
     (0..<Swift.max(0, count)).map { _ in

@@ -575,8 +575,8 @@ final class KrylovSchurWorkspace {
     }
     while taken < b {
       // Any vector with a component along every wanted eigenvector will do, which a continuous
-      // distribution gives with probability 1; uniform entries cost a tenth of Gaussian ones
-      // (40 ms at P ≈ 1.1M).
+      // distribution gives with probability 1; a uniform entry takes one generator step, a
+      // Gaussian one a rejection loop and a logarithm per pair.
       out.append(contentsOf: rng.uniformVector(count: p))
       taken += 1
     }
